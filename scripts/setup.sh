@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need, skipping what is already there.
+# Sourced by scripts/test.sh and scripts/demo.sh; safe to run on its own.
+# Everything comes from the package registries (crates.io, Debian, npm): nothing downloads a
+# binary from elsewhere. Recipe and pitfalls: ../shared/TOOLCHAIN.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# The wasm-bindgen version pinned in Cargo.toml ("=0.2.N"): the CLI must match it exactly.
+bindgen_version="$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$root/Cargo.toml")"
+[ -n "$bindgen_version" ] || { echo "no pinned wasm-bindgen version in Cargo.toml" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version (a few minutes)"
+  # Without --locked: its lock file names a crate version the registry here does not serve.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+if ! command -v wasm-pack >/dev/null; then
+  say "installing wasm-pack (a few minutes)"
+  cargo install wasm-pack --locked
+fi
+
+missing_debs=()
+command -v chromium >/dev/null || missing_debs+=(chromium)
+command -v chromedriver >/dev/null || missing_debs+=(chromium-driver)
+command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing_debs+=(firefox-esr)
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  say "installing ${missing_debs[*]} from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
+fi
+
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver from crates.io"
+  cargo install geckodriver
+fi
+
+if [ ! -d "$root/node_modules/playwright-core" ]; then
+  say "installing the end-to-end test tools from npm"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,106 @@
+//! Result codes and the one error type of the crate.
+//!
+//! Codes 30003 and 30005 are NERTC's own (`ERR_INVALID_PARAM`, `ERR_INVALID_OPERATION`),
+//! so an app written against the SDK reads them unchanged. The 301xx range is ours: failures
+//! that happen after a call was accepted, reported through the result event.
+
+use std::fmt;
+
+/// A stable numeric result code, as JavaScript sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum Code {
+    /// Accepted (for a call) or succeeded (for a result).
+    Ok = 0,
+    /// A bad argument: unknown stream type, not a video track, NaN or out-of-range size, …
+    InvalidParam = 30003,
+    /// The browser lacks every capture path this module knows (no `VideoFrame`).
+    NotSupported = 30004,
+    /// Called outside the call-timing rules (stream not started, unknown remote user, …).
+    InvalidOperation = 30005,
+    /// The stream's track ended before a frame could be read.
+    TrackEnded = 30101,
+    /// No frame arrived within the engine's frame timeout.
+    FrameTimeout = 30102,
+    /// The browser refused to hand over the frame's pixels.
+    CaptureFailed = 30103,
+    /// Scaling or encoding the frame failed.
+    EncodeFailed = 30104,
+    /// `destroy()` was called before the snapshot finished.
+    Destroyed = 30105,
+}
+
+impl Code {
+    /// Every code, for documentation tables and exhaustive tests.
+    pub const ALL: [Code; 9] = [
+        Code::Ok,
+        Code::InvalidParam,
+        Code::NotSupported,
+        Code::InvalidOperation,
+        Code::TrackEnded,
+        Code::FrameTimeout,
+        Code::CaptureFailed,
+        Code::EncodeFailed,
+        Code::Destroyed,
+    ];
+
+    /// The number JavaScript receives.
+    pub fn value(self) -> i32 {
+        self as i32
+    }
+
+    /// The symbolic name, as written in the README's code table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Ok => "OK",
+            Code::InvalidParam => "ERR_INVALID_PARAM",
+            Code::NotSupported => "ERR_NOT_SUPPORTED",
+            Code::InvalidOperation => "ERR_INVALID_OPERATION",
+            Code::TrackEnded => "ERR_TRACK_ENDED",
+            Code::FrameTimeout => "ERR_FRAME_TIMEOUT",
+            Code::CaptureFailed => "ERR_CAPTURE_FAILED",
+            Code::EncodeFailed => "ERR_ENCODE_FAILED",
+            Code::Destroyed => "ERR_DESTROYED",
+        }
+    }
+}
+
+/// A failure with its code and a message meant for the developer reading the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: Code,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_param(message: impl Into<String>) -> Self {
+        Error::new(Code::InvalidParam, message)
+    }
+
+    pub fn invalid_operation(message: impl Into<String>) -> Self {
+        Error::new(Code::InvalidOperation, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.code.name(),
+            self.code.value(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,23 @@
+//! Pure Rust: no web-sys, no js-sys, no clock. Everything here is tested on the host.
+//!
+//! - [`error`]: result codes and the error type
+//! - [`value`]: a JavaScript value's shape, as the validators see it
+//! - [`input`]: validation of every argument and option a caller passes
+//! - [`stream`]: stream types and owners
+//! - [`timing`]: NERTC's call-timing rules as a state machine
+//! - [`size`]: output size rules and fit
+//! - [`scale`]: resampling, letterboxing, mirroring
+//! - [`encode`]: JPEG and PNG
+//! - [`snapshot`]: frame pixels → encoded image, over reused buffers
+//! - [`naming`]: default names, UTC stamps, path checks
+
+pub mod encode;
+pub mod error;
+pub mod input;
+pub mod naming;
+pub mod scale;
+pub mod size;
+pub mod snapshot;
+pub mod stream;
+pub mod timing;
+pub mod value;

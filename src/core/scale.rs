@@ -1,0 +1,84 @@
+//! Scaling, cropping, letterboxing and mirroring RGBA pixels.
+
+use fast_image_resize::images::{CroppedImageMut, Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+
+use super::error::{Code, Error, Result};
+use super::size::Placement;
+
+/// Opaque black, the colour of letterbox bars.
+const BAR: [u8; 4] = [0, 0, 0, 255];
+
+/// Resamples frames; keeps its working buffers between calls.
+#[derive(Default)]
+pub struct Scaler {
+    resizer: Resizer,
+}
+
+impl Scaler {
+    pub fn new() -> Self {
+        Scaler::default()
+    }
+
+    /// Draws `src` (RGBA, `src_size`) into `dst` (resized to `dst_size` RGBA) as `placement`
+    /// says, then mirrors the result left to right when `mirror` is set.
+    pub fn render(
+        &mut self,
+        src: &[u8],
+        src_size: (u32, u32),
+        placement: &Placement,
+        dst: &mut Vec<u8>,
+        dst_size: (u32, u32),
+        mirror: bool,
+    ) -> Result<()> {
+        let (dw, dh) = dst_size;
+        dst.clear();
+        dst.resize(dw as usize * dh as usize * 4, 0);
+        let (x, y, w, h) = placement.dst;
+        if (x, y, w, h) != (0, 0, dw, dh) {
+            for px in dst.chunks_exact_mut(4) {
+                px.copy_from_slice(&BAR);
+            }
+        }
+        let src_image = ImageRef::new(src_size.0, src_size.1, src, PixelType::U8x4)
+            .map_err(|e| failed(format!("source {src_size:?}: {e}")))?;
+        let mut dst_image = Image::from_slice_u8(dw, dh, dst, PixelType::U8x4)
+            .map_err(|e| failed(format!("output {dst_size:?}: {e}")))?;
+        let mut area = CroppedImageMut::new(&mut dst_image, x, y, w, h)
+            .map_err(|e| failed(format!("placement {:?}: {e}", placement.dst)))?;
+        let r = placement.src;
+        let options = ResizeOptions::new()
+            .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
+            .crop(r.left, r.top, r.width, r.height)
+            // Video frames are opaque: skip the premultiply/unpremultiply passes.
+            .use_alpha(false);
+        self.resizer
+            .resize(&src_image, &mut area, &options)
+            .map_err(|e| failed(format!("resize: {e}")))?;
+        if mirror {
+            mirror_rows(dst, dw);
+        }
+        Ok(())
+    }
+}
+
+/// Flips each row of an RGBA image left to right, in place.
+pub fn mirror_rows(rgba: &mut [u8], width: u32) {
+    let row_bytes = width as usize * 4;
+    if row_bytes == 0 {
+        return;
+    }
+    for row in rgba.chunks_exact_mut(row_bytes) {
+        let (mut l, mut r) = (0, width as usize - 1);
+        while l < r {
+            let (a, b) = row.split_at_mut(r * 4);
+            a[l * 4..l * 4 + 4].swap_with_slice(&mut b[..4]);
+            l += 1;
+            r -= 1;
+        }
+    }
+}
+
+fn failed(message: String) -> Error {
+    Error::new(Code::EncodeFailed, format!("scaling failed: {message}"))
+}

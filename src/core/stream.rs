@@ -1,0 +1,37 @@
+//! What a *stream* is: a user's main or sub video.
+
+/// NERTC's stream types: the main stream (camera) and the sub stream (screen share or a
+/// second camera). JavaScript passes `"main"`/`"sub"` or NERTC's numbers 0/1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StreamType {
+    Main = 0,
+    Sub = 1,
+}
+
+impl StreamType {
+    pub const BOTH: [StreamType; 2] = [StreamType::Main, StreamType::Sub];
+
+    /// The name used in results and events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamType::Main => "main",
+            StreamType::Sub => "sub",
+        }
+    }
+
+    /// NERTC's number for the type (also the cloud APIs' `StreamType`).
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    pub(crate) fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+/// Whose stream: the local user's or a remote user's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    Local,
+    Remote(String),
+}

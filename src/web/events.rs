@@ -1,0 +1,146 @@
+//! The one way results leave the engine: the NERTC-style handler object and DOM events.
+//!
+//! Results are delivered from spawned tasks, after the call that started them has returned,
+//! and no Rust borrow is held while caller code runs, so a handler may call back into the
+//! engine. A handler or listener that throws is reported on the console; delivery continues.
+
+use std::cell::RefCell;
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+
+use super::js::{self, get};
+use crate::core::error::{Error, Result};
+
+/// The event fired for every on-demand snapshot.
+pub const TAKE_SNAPSHOT_RESULT: &str = "takesnapshotresult";
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `EventTarget` whose listener may be a function or an object with `handleEvent`,
+    /// passed through as-is.
+    #[wasm_bindgen(js_name = EventTarget)]
+    type Listenable;
+
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    fn add_listener(
+        this: &Listenable,
+        kind: &str,
+        listener: &JsValue,
+        options: &JsValue,
+    ) -> std::result::Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    fn remove_listener(
+        this: &Listenable,
+        kind: &str,
+        listener: &JsValue,
+        options: &JsValue,
+    ) -> std::result::Result<(), JsValue>;
+}
+
+pub struct Emitter {
+    target: EventTarget,
+    handler: RefCell<JsValue>,
+}
+
+impl Emitter {
+    pub fn new() -> Result<Emitter> {
+        let target = EventTarget::new().map_err(|e| {
+            Error::new(
+                crate::core::error::Code::NotSupported,
+                js::describe_exception(&e),
+            )
+        })?;
+        Ok(Emitter {
+            target,
+            handler: RefCell::new(JsValue::UNDEFINED),
+        })
+    }
+
+    /// `setEventHandler(handler)`: an object whose methods are looked up at each delivery,
+    /// or `null`/`undefined` to remove it.
+    pub fn set_handler(&self, handler: JsValue) -> Result<()> {
+        if !(handler.is_object() || handler.is_undefined() || handler.is_null())
+            || handler.is_function()
+        {
+            return Err(Error::invalid_param(format!(
+                "setEventHandler takes an object such as {{ onTakeSnapshotResult(code, path, result) {{}} }} or null; got {}",
+                js::to_value(&handler).describe()
+            )));
+        }
+        *self.handler.borrow_mut() = handler;
+        Ok(())
+    }
+
+    pub fn add_listener(
+        &self,
+        kind: &JsValue,
+        listener: &JsValue,
+        options: &JsValue,
+    ) -> Result<()> {
+        let kind = event_type(kind)?;
+        self.listenable()
+            .add_listener(&kind, listener, options)
+            .map_err(|e| {
+                Error::invalid_param(format!("addEventListener: {}", js::describe_exception(&e)))
+            })
+    }
+
+    pub fn remove_listener(
+        &self,
+        kind: &JsValue,
+        listener: &JsValue,
+        options: &JsValue,
+    ) -> Result<()> {
+        let kind = event_type(kind)?;
+        self.listenable()
+            .remove_listener(&kind, listener, options)
+            .map_err(|e| {
+                Error::invalid_param(format!(
+                    "removeEventListener: {}",
+                    js::describe_exception(&e)
+                ))
+            })
+    }
+
+    fn listenable(&self) -> &Listenable {
+        self.target.unchecked_ref()
+    }
+
+    /// Delivers one snapshot result: `handler.onTakeSnapshotResult(code, path, result)`, then
+    /// the `takesnapshotresult` event with the result as `detail`.
+    pub fn snapshot_result(&self, code: i32, path: &str, result: &JsValue) {
+        let handler = self.handler.borrow().clone();
+        if let Ok(method) = get(&handler, "onTakeSnapshotResult").dyn_into::<Function>() {
+            if let Err(e) = method.call3(&handler, &code.into(), &path.into(), result) {
+                js::warn("tracksnap: onTakeSnapshotResult threw", &e);
+            }
+        }
+        self.dispatch(TAKE_SNAPSHOT_RESULT, result);
+    }
+
+    /// Fires a `CustomEvent` of `kind` with `detail`. Listeners that throw are reported by the
+    /// browser itself and do not stop the others.
+    pub fn dispatch(&self, kind: &str, detail: &JsValue) {
+        let init = CustomEventInit::new();
+        init.set_detail(detail);
+        match CustomEvent::new_with_event_init_dict(kind, &init) {
+            Ok(event) => {
+                let _ = self.target.dispatch_event(&event);
+            }
+            Err(e) => js::warn("tracksnap: could not create an event", &e),
+        }
+    }
+}
+
+fn event_type(kind: &JsValue) -> Result<String> {
+    kind.as_string().filter(|s| !s.is_empty()).ok_or_else(|| {
+        Error::invalid_param(format!(
+            "the event type must be a non-empty string such as \"{TAKE_SNAPSHOT_RESULT}\"; got {}",
+            js::to_value(kind).describe()
+        ))
+    })
+}

@@ -1,0 +1,17 @@
+//! Everything that touches the browser.
+//!
+//! - [`engine`]: the exported `SnapshotEngine` class
+//! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
+//! - [`track`]: checking that a caller's track is a live video track
+//! - [`events`]: the result handler and DOM events
+//! - [`js`]: safe reads of caller values, errors with codes, timers
+//! - [`types`]: the TypeScript declarations of options, results and events
+
+pub mod capture;
+pub mod engine;
+pub mod events;
+pub mod js;
+pub mod track;
+pub mod types;
+
+pub use engine::SnapshotEngine;

@@ -1,0 +1,575 @@
+// Browser scenarios for the on-demand engine, written against the public JS API exactly as a
+// page uses it. Each takes the SnapshotEngine class and throws on the first wrong observation.
+
+import {
+  RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
+  audioTrack, fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
+  record,
+} from './media.js';
+
+const OK = 0;
+const INVALID_PARAM = 30003;
+const INVALID_OPERATION = 30005;
+const TRACK_ENDED = 30101;
+const FRAME_TIMEOUT = 30102;
+const DESTROYED = 30105;
+
+/** Checks the fields every successful result has, decodes it, and returns the decoded image. */
+async function decodeOk(r, what) {
+  eq(r.code, OK, `${what}: code (${r.message})`);
+  eq(r.message, '', `${what}: message`);
+  assert(r.blob instanceof Blob, `${what}: blob`);
+  eq(r.size, r.blob.size, `${what}: size`);
+  eq(r.blob.type, r.mimeType, `${what}: blob type`);
+  eq(r.mimeType, r.format === 'png' ? 'image/png' : 'image/jpeg', `${what}: mimeType`);
+  const img = await decode(r.blob);
+  eq(img.width, r.width, `${what}: decoded width`);
+  eq(img.height, r.height, `${what}: decoded height`);
+  return img;
+}
+
+const center = (img) => img.at(img.width >> 1, img.height >> 1);
+
+export const scenarios = {
+  async local_streams_keep_their_colours(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const main = canvasSource(320, 240, solid(RED));
+    const sub = canvasSource(200, 100, solid(BLUE));
+    try {
+      const t0 = Date.now();
+      eq(engine.startVideoPreview('main', main.track), OK, 'preview main');
+      eq(engine.startVideoPreview(1, sub.track), OK, 'preview sub');
+      eq(engine.takeLocalSnapshot('main', 'notes/main.jpg'), OK, 'take main');
+      eq(engine.takeLocalSnapshot(1), OK, 'take sub');
+      await rec.wait(2);
+      const byType = Object.fromEntries(rec.events.map((e) => [e.streamType, e]));
+      const m = byType.main;
+      const s = byType.sub;
+      assert(m && s, `one event per stream: ${rec.events.map((e) => e.streamType)}`);
+      eq(m.path, 'notes/main.jpg', 'main path');
+      eq(m.uid, '', 'local uid before joining');
+      eq([m.width, m.height].join('x'), '320x240', 'main size');
+      eq([s.width, s.height].join('x'), '200x100', 'sub size');
+      near(center(await decodeOk(m, 'main')), RED, 12, 'main colour');
+      near(center(await decodeOk(s, 'sub')), BLUE, 12, 'sub colour');
+      assert(m.timestamp >= t0 && m.timestamp <= Date.now(), 'timestamp is when the frame came');
+      eq(rec.calls.length, 2, 'handler calls');
+      for (const c of rec.calls) {
+        const e = rec.events.find((ev) => ev.path === c.path);
+        assert(e === c.result, 'the handler gets the same result object as the event');
+        eq(c.code, e.code, 'handler code');
+      }
+      await sleep(300);
+      eq(rec.events.length, 2, 'no further events');
+    } finally {
+      main.stop();
+      sub.stop();
+      engine.destroy();
+    }
+  },
+
+  async new_colour_shows_in_next_snapshot(Engine) {
+    const engine = new Engine({ format: 'png' });
+    const src = canvasSource(160, 120, solid(RED));
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      for (const colour of [RED, GREEN, BLUE, RED]) {
+        src.set(solid(colour));
+        // The page shows the new picture from its next frame on.
+        await sleep(120);
+        const r = await engine.snapshot({ streamType: 'main' });
+        near(center(await decodeOk(r, `snapshot of ${colour}`)), colour, 4, 'colour after the change');
+      }
+    } finally {
+      src.stop();
+      engine.destroy();
+    }
+  },
+
+  async snapshot_options(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const src = canvasSource(640, 360, halves(RED, BLUE));
+    let calls = 0;
+    const shot = (req) => {
+      calls += 1;
+      return engine.snapshot({ streamType: 'main', ...req });
+    };
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+
+      let r = await shot({ format: 'png', path: 'a.png' });
+      eq([...(await bytes(r.blob, 8))].join(','), '137,80,78,71,13,10,26,10', 'PNG signature');
+      eq(r.format, 'png', 'format');
+      let img = await decodeOk(r, 'png');
+      near(img.at(10, 180), RED, 3, 'png left');
+      near(img.at(630, 180), BLUE, 3, 'png right');
+
+      r = await shot({ format: 'png', mirror: true });
+      img = await decodeOk(r, 'mirror');
+      near(img.at(10, 180), BLUE, 3, 'mirrored left');
+      near(img.at(630, 180), RED, 3, 'mirrored right');
+
+      r = await shot({});
+      eq([...(await bytes(r.blob, 3))].join(','), '255,216,255', 'JPEG SOI');
+
+      const sizes = [
+        [{ width: 320 }, '320x180'],
+        [{ height: 90 }, '160x90'],
+        [{ width: 90, height: 160 }, '160x90'], // portrait asked of a landscape stream: swapped
+        [{ width: 300, height: 300 }, '300x300'],
+        [{ width: 0, height: 0 }, '640x360'],
+      ];
+      for (const [req, want] of sizes) {
+        r = await shot(req);
+        eq(`${r.width}x${r.height}`, want, `size for ${JSON.stringify(req)}`);
+        await decodeOk(r, want);
+      }
+
+      const square = { width: 300, height: 300, format: 'png' };
+      img = await decodeOk(await shot({ ...square, fit: 'fill' }), 'fill');
+      near(img.at(5, 5), RED, 3, 'fill corner');
+      near(img.at(295, 295), BLUE, 3, 'fill far corner');
+      img = await decodeOk(await shot({ ...square, fit: 'contain' }), 'contain');
+      near(img.at(150, 10), BLACK, 0, 'contain bar above');
+      near(img.at(150, 290), BLACK, 0, 'contain bar below');
+      near(img.at(40, 150), RED, 3, 'contain picture left');
+      near(img.at(260, 150), BLUE, 3, 'contain picture right');
+      img = await decodeOk(await shot({ ...square, fit: 'cover' }), 'cover');
+      near(img.at(150 - 100, 5), RED, 3, 'cover top left is picture');
+      near(img.at(150 + 100, 295), BLUE, 3, 'cover bottom right is picture');
+
+      src.set(texture());
+      await sleep(100);
+      const low = await shot({ quality: 10 });
+      const high = await shot({ quality: 95 });
+      assert(low.size * 2 < high.size, `quality 10 (${low.size} B) vs 95 (${high.size} B)`);
+
+      await rec.wait(calls);
+      await sleep(200);
+      eq(rec.events.length, calls, 'one event per snapshot() call');
+    } finally {
+      src.stop();
+      engine.destroy();
+    }
+  },
+
+  async fake_camera(Engine) {
+    const engine = new Engine();
+    const track = await fakeCamera(1280, 720);
+    try {
+      const { width, height } = track.getSettings();
+      eq(engine.startVideoPreview('main', track), OK, 'preview');
+      const img = await decodeOk(await engine.snapshot({ streamType: 'main' }), 'camera');
+      eq(`${img.width}x${img.height}`, `${width}x${height}`, 'the camera size');
+      // A real picture: not black, not one flat colour.
+      let sum = 0;
+      const seen = new Set();
+      for (let y = 8; y < img.height; y += 37) {
+        for (let x = 8; x < img.width; x += 41) {
+          const [r, g, b] = img.at(x, y);
+          sum += r + g + b;
+          seen.add(`${r >> 4},${g >> 4},${b >> 4}`);
+        }
+      }
+      assert(sum > 0, 'the picture is not black');
+      if (isChromium()) {
+        // Chromium's fake camera draws a moving pattern.
+        assert(seen.size > 3, `the picture has detail (${seen.size} colours)`);
+      } else {
+        // Firefox's fake camera is one colour that drifts slowly: the page shows the same one.
+        near(center(img), (await shown(track)).centre, 24, 'the colour the page shows');
+      }
+      const small = await engine.snapshot({ streamType: 'main', width: 640 });
+      eq(`${small.width}x${small.height}`, `640x${Math.round((640 * height) / width)}`, 'scaled');
+      return `camera ${width}x${height}, ${small.size} B at 640 wide`;
+    } finally {
+      track.stop();
+      engine.destroy();
+    }
+  },
+
+  async screen_share(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    let track;
+    let real = true;
+    try {
+      track = await screenTrack();
+    } catch (e) {
+      // Firefox grants getDisplayMedia only on a user gesture: a canvas stands in for the screen.
+      if (isChromium()) throw new Error(`getDisplayMedia failed in Chromium: ${e}`);
+      real = false;
+      track = canvasSource(800, 600, solid(GREEN)).track;
+    }
+    try {
+      const { width, height } = await shown(track);
+      eq(engine.startScreenCapture(track), INVALID_OPERATION, 'screen capture before joining');
+      eq(engine.joinChannel('class-1', 1001), OK, 'join');
+      eq(engine.startScreenCapture(track), OK, 'start screen capture');
+      eq(engine.takeLocalSnapshot('sub', 'screen.jpg'), OK, 'take sub');
+      const e = await rec.wait(1);
+      await decodeOk(e, 'screen');
+      eq(`${e.width}x${e.height}`, `${width}x${height}`, 'screen size');
+      eq(e.uid, '1001', 'uid after joining');
+      eq(e.streamType, 'sub', 'stream type');
+      eq(engine.stopScreenCapture(), OK, 'stop screen capture');
+      eq(engine.takeLocalSnapshot('sub'), INVALID_OPERATION, 'take after stopping');
+      return real ? `real screen ${width}x${height}` : 'canvas stand-in for the screen';
+    } finally {
+      track.stop();
+      engine.destroy();
+    }
+  },
+
+  async remote_streams(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const cam = canvasSource(320, 240, solid(GREEN));
+    const screen = canvasSource(320, 240, solid(BLUE));
+    const main = await loopback(cam.track);
+    const sub = await loopback(screen.track);
+    try {
+      eq(engine.onUserVideoStart(7, main.track), INVALID_OPERATION, 'remote event before joining');
+      eq(engine.joinChannel('room-9', 'teacher'), OK, 'join');
+      eq(engine.takeRemoteSnapshot(7, 'main'), INVALID_OPERATION, 'before onUserVideoStart');
+      eq(engine.onUserVideoStart(7, main.track), OK, 'onUserVideoStart');
+      eq(engine.onUserSubStreamVideoStart('7', sub.track), OK, 'onUserSubStreamVideoStart');
+      eq(engine.onUserVideoStart('teacher', main.track), INVALID_PARAM, 'own uid as a remote user');
+      eq(engine.takeRemoteSnapshot(7, 'main', 'remote-main.jpg'), OK, 'take remote main');
+      eq(engine.takeRemoteSnapshot('7', 1, 'remote-sub.jpg'), OK, 'take remote sub');
+      eq(engine.takeRemoteSnapshot(8, 'main'), INVALID_OPERATION, 'unknown uid');
+      await rec.wait(2);
+      const byPath = Object.fromEntries(rec.events.map((e) => [e.path, e]));
+      const m = byPath['remote-main.jpg'];
+      const s = byPath['remote-sub.jpg'];
+      eq(m.uid, '7', 'remote uid normalised to a string');
+      eq(`${m.streamType}/${s.streamType}`, 'main/sub', 'stream types');
+      // VP8 keeps a flat colour within a few levels; JPEG adds a few more.
+      near(center(await decodeOk(m, 'remote main')), GREEN, 16, 'remote main colour');
+      near(center(await decodeOk(s, 'remote sub')), BLUE, 16, 'remote sub colour');
+
+      eq(engine.onUserVideoStop(7), OK, 'onUserVideoStop');
+      eq(engine.takeRemoteSnapshot(7, 'main'), INVALID_OPERATION, 'main after stop');
+      eq(engine.takeRemoteSnapshot(7, 'sub', 'still.jpg'), OK, 'sub unaffected');
+      await rec.wait(3);
+      eq(engine.onUserLeave(7), OK, 'onUserLeave');
+      eq(engine.takeRemoteSnapshot(7, 'sub'), INVALID_OPERATION, 'sub after leave');
+      eq(engine.onUserSubStreamVideoStart(7, sub.track), OK, 'back again');
+      eq(engine.leaveChannel(), OK, 'leave');
+      eq(engine.takeRemoteSnapshot(7, 'sub'), INVALID_OPERATION, 'after leaveChannel');
+      return `remote ${m.width}x${m.height}`;
+    } finally {
+      main.close();
+      sub.close();
+      cam.stop();
+      screen.stop();
+      engine.destroy();
+    }
+  },
+
+  async ended_tracks(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const src = canvasSource(160, 120, solid(RED));
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      src.stop();
+      eq(engine.startVideoPreview('sub', src.track), INVALID_PARAM, 'an ended track is refused');
+      eq(engine.takeLocalSnapshot('main', 'gone.jpg'), OK, 'accepted: the stream is still started');
+      const e = await rec.wait(1);
+      eq(e.code, TRACK_ENDED, 'track ended code');
+      eq(e.blob, null, 'no blob');
+      eq(e.path, 'gone.jpg', 'path');
+      assert(e.message.includes('ended'), e.message);
+      const err = await rejects(engine.snapshot({ streamType: 'main' }), TRACK_ENDED, 'snapshot()');
+      eq(err.result.code, TRACK_ENDED, 'the rejection carries the result');
+
+      // A track that ends while the engine waits for its frame.
+      const silent = silentTrack();
+      eq(engine.startVideoPreview('main', silent), OK, 'preview a silent track');
+      const t0 = performance.now();
+      const pending = engine.snapshot({ streamType: 'main' });
+      await sleep(200);
+      silent.stop();
+      await rejects(pending, TRACK_ENDED, 'ended during the wait');
+      const waited = performance.now() - t0;
+      assert(waited < 1500, `noticed the end after ${waited} ms`);
+      await rec.wait(3);
+      return `ended noticed ${Math.round(waited - 200)} ms after stop()`;
+    } finally {
+      engine.destroy();
+    }
+  },
+
+  async bad_arguments(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const src = canvasSource(160, 120, solid(GREEN));
+    const audio = audioTrack();
+    const ended = canvasSource(16, 16, solid(RED));
+    ended.stop();
+    try {
+      for (const st of ['x', 'MAIN', 2, -1, null, undefined, NaN, {}, '0', true]) {
+        eq(engine.startVideoPreview(st, src.track), INVALID_PARAM, `stream type ${String(st)}`);
+        eq(engine.takeLocalSnapshot(st), INVALID_PARAM, `take with stream type ${String(st)}`);
+      }
+      const notTracks = [null, undefined, {}, 'track', 42, audio, ended.track, src.canvas, new MediaStream()];
+      for (const t of notTracks) {
+        eq(engine.startVideoPreview('main', t), INVALID_PARAM, `track ${String(t)}`);
+      }
+      eq(engine.lastError.code, INVALID_PARAM, 'lastError code');
+      eq(engine.lastError.call, 'startVideoPreview', 'lastError call');
+      assert(engine.lastError.message.includes('MediaStreamTrack'), engine.lastError.message);
+
+      const badUids = [-1, 1.5, NaN, Infinity, '', 'a b', '../x', {}, null, true, 'x'.repeat(129), 2 ** 60];
+      for (const uid of badUids) eq(engine.joinChannel('room', uid), INVALID_PARAM, `uid ${String(uid)}`);
+      for (const ch of ['', 'a/b', 5, null, 'c'.repeat(129)]) {
+        eq(engine.joinChannel(ch, 1), INVALID_PARAM, `channel ${String(ch)}`);
+      }
+      eq(engine.enableLocalVideo('main', true, src.track), INVALID_OPERATION, 'enable before join');
+
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      for (const p of ['../a.jpg', 'a/../../b.jpg', '', 'a\u0000b.jpg', 'line\nbreak.jpg', 5, {}, 'dir/']) {
+        eq(engine.takeLocalSnapshot('main', p), INVALID_PARAM, `path ${JSON.stringify(p)}`);
+      }
+      const badRequests = [
+        undefined, null, 'main', 5, {}, { streamType: 'x' },
+        { streamType: 'main', width: NaN }, { streamType: 'main', width: -1 },
+        { streamType: 'main', width: 7681 }, { streamType: 'main', width: 640.5 },
+        { streamType: 'main', width: '640' }, { streamType: 'main', height: Infinity },
+        { streamType: 'main', fit: 'stretch' }, { streamType: 'main', mirror: 'yes' },
+        { streamType: 'main', format: 'webp' }, { streamType: 'main', quality: 0 },
+        { streamType: 'main', quality: 101 }, { streamType: 'main', uid: -1 },
+        { streamType: 'main', path: '../x.jpg' },
+      ];
+      for (const req of badRequests) {
+        const e = await rejects(engine.snapshot(req), INVALID_PARAM, `request ${JSON.stringify(req)}`);
+        eq(e.name, 'TrackSnapError', 'error name');
+        eq(e.codeName, 'ERR_INVALID_PARAM', 'error codeName');
+        eq(e.result, undefined, 'a refused request has no result');
+      }
+      // A size that the stream turns into more than 7680 is found after capture.
+      const tall = await rejects(
+        engine.snapshot({ streamType: 'main', height: 7680 }), INVALID_PARAM, 'too wide after scaling');
+      eq(tall.result.code, INVALID_PARAM, 'its result');
+      eq(engine.takeRemoteSnapshot(5, 'main'), INVALID_OPERATION, 'remote before joining');
+      await rejects(engine.snapshot({ uid: 5, streamType: 'main' }), INVALID_OPERATION, 'remote snapshot()');
+
+      for (const opts of ['x', 5, { quality: 0 }, { quality: 85.5 }, { format: 'gif' }, { frameTimeout: 1 }]) {
+        throws(() => new Engine(opts), INVALID_PARAM, `options ${JSON.stringify(opts)}`);
+      }
+      throws(() => engine.setEventHandler(5), INVALID_PARAM, 'handler 5');
+      throws(() => engine.setEventHandler(() => {}), INVALID_PARAM, 'handler function');
+      throws(() => engine.addEventListener(5, () => {}), INVALID_PARAM, 'event type 5');
+      throws(() => engine.addEventListener('', () => {}), INVALID_PARAM, 'empty event type');
+      throws(() => engine.addEventListener('x', 5), INVALID_PARAM, 'listener 5');
+
+      eq(engine.joinChannel('room', 3), OK, 'join');
+      for (const enabled of ['yes', 1, undefined]) {
+        eq(engine.enableLocalVideo('main', enabled, src.track), INVALID_PARAM, `enabled ${enabled}`);
+      }
+      eq(engine.enableLocalVideo('sub', true), INVALID_PARAM, 'enable without any track');
+      eq(engine.enableLocalVideo('main', true, audio), INVALID_PARAM, 'enable with an audio track');
+
+      // Only the one accepted-then-failed snapshot made an event.
+      await sleep(300);
+      eq(rec.events.length, 1, 'refused calls fire no event');
+      eq(rec.calls.length, 1, 'refused calls call no handler');
+
+      // The engine still works.
+      eq(engine.enableLocalVideo('main', true, src.track), OK, 'enable');
+      const r = await engine.snapshot({ streamType: 'main' });
+      near(center(await decodeOk(r, 'after errors')), GREEN, 12, 'colour after errors');
+    } finally {
+      src.stop();
+      audio.stop();
+      engine.destroy();
+    }
+  },
+
+  async timing_walk(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const cam = canvasSource(160, 120, solid(RED));
+    const scr = canvasSource(160, 120, solid(BLUE));
+    let accepted = 0;
+    const take = (st, want, what) => {
+      const code = engine.takeLocalSnapshot(st);
+      eq(code, want, what);
+      if (code === OK) accepted += 1;
+    };
+    try {
+      take('main', INVALID_OPERATION, 'nothing started');
+      eq(engine.startVideoPreview('main', cam.track), OK, 'preview');
+      take('main', OK, 'during preview');
+      take('sub', INVALID_OPERATION, 'sub not started');
+      eq(engine.stopVideoPreview('main'), OK, 'stop preview');
+      take('main', INVALID_OPERATION, 'after stopVideoPreview');
+      eq(engine.stopVideoPreview('main'), OK, 'stopping again');
+      eq(engine.startVideoPreview('main', cam.track), OK, 'preview again');
+      eq(engine.enableLocalVideo('main', true, cam.track), INVALID_OPERATION, 'enable before join');
+      eq(engine.joinChannel('room', 5), OK, 'join');
+      take('main', INVALID_OPERATION, 'joining ends the preview');
+      eq(engine.startVideoPreview('main', cam.track), INVALID_OPERATION, 'preview after join');
+      eq(engine.stopVideoPreview('main'), INVALID_OPERATION, 'stop preview after join');
+      eq(engine.enableLocalVideo('main', true), OK, 'enable with the preview track');
+      take('main', OK, 'after enableLocalVideo');
+      eq(engine.startScreenCapture(scr.track), OK, 'screen');
+      take('sub', OK, 'screen share');
+      eq(engine.enableLocalVideo('sub', false), OK, 'disable sub');
+      take('sub', INVALID_OPERATION, 'sub disabled');
+      eq(engine.enableLocalVideo('sub', true), OK, 'enable sub with the screen track');
+      take('sub', OK, 'sub again');
+      eq(engine.stopScreenCapture(), OK, 'stop screen');
+      take('sub', INVALID_OPERATION, 'after stopScreenCapture');
+      eq(engine.enableLocalVideo('main', false), OK, 'disable main');
+      take('main', INVALID_OPERATION, 'main disabled');
+      eq(engine.enableLocalVideo('main', true), OK, 'enable main again');
+      eq(engine.joinChannel('room', 5), INVALID_OPERATION, 'join twice');
+      eq(engine.leaveChannel(), OK, 'leave');
+      take('main', INVALID_OPERATION, 'after leaving');
+      eq(engine.leaveChannel(), INVALID_OPERATION, 'leave twice');
+      eq(engine.onUserVideoStart(7, cam.track), INVALID_OPERATION, 'remote event after leaving');
+
+      await rec.wait(accepted);
+      await sleep(200);
+      eq(rec.events.length, accepted, 'one event per accepted call');
+      const colours = { main: RED, sub: BLUE };
+      for (const e of rec.events) {
+        near(center(await decodeOk(e, e.path)), colours[e.streamType], 12, `${e.path} colour`);
+      }
+      eq(rec.events.filter((e) => e.uid === '5').length, 3, 'snapshots after joining carry the uid');
+    } finally {
+      cam.stop();
+      scr.stop();
+      engine.destroy();
+    }
+  },
+
+  async destroy_ends_in_flight(Engine) {
+    const engine = new Engine({ frameTimeout: 10000 });
+    const rec = record(engine);
+    const silent = silentTrack();
+    try {
+      eq(engine.startVideoPreview('main', silent), OK, 'preview');
+      eq(engine.takeLocalSnapshot('main', 'pending.jpg'), OK, 'take');
+      const pending = engine.snapshot({ streamType: 'main' });
+      await sleep(150);
+      const t0 = performance.now();
+      engine.destroy();
+      await rejects(pending, DESTROYED, 'snapshot() in flight');
+      const e = await rec.wait(2, 2000);
+      assert(performance.now() - t0 < 1000, 'in-flight snapshots end promptly');
+      eq(rec.events.map((ev) => ev.code).join(), `${DESTROYED},${DESTROYED}`, 'codes');
+      engine.destroy();
+      eq(engine.takeLocalSnapshot('main'), INVALID_OPERATION, 'take after destroy');
+      eq(engine.startVideoPreview('main', silent), INVALID_OPERATION, 'preview after destroy');
+      await rejects(engine.snapshot({ streamType: 'main' }), INVALID_OPERATION, 'snapshot after destroy');
+      await sleep(200);
+      eq(rec.events.length, 2, 'nothing after destroy');
+      eq(e.blob, null, 'no blob');
+    } finally {
+      silent.stop();
+    }
+  },
+
+  async frame_timeout(Engine) {
+    const engine = new Engine({ frameTimeout: 300 });
+    const rec = record(engine);
+    const silent = silentTrack();
+    const live = canvasSource(64, 48, solid(GREEN));
+    try {
+      eq(engine.startVideoPreview('main', silent), OK, 'preview');
+      const t0 = performance.now();
+      eq(engine.takeLocalSnapshot('main'), OK, 'take');
+      const e = await rec.wait(1, 5000);
+      const waited = performance.now() - t0;
+      eq(e.code, FRAME_TIMEOUT, 'timeout code');
+      assert(e.message.includes('300 ms'), e.message);
+      assert(waited >= 290 && waited < 2000, `gave up after ${waited} ms`);
+      eq(engine.startVideoPreview('main', live.track), OK, 'a live track');
+      const r = await engine.snapshot({ streamType: 'main' });
+      near(center(await decodeOk(r, 'live')), GREEN, 12, 'works after a timeout');
+      return `timed out after ${Math.round(waited)} ms`;
+    } finally {
+      silent.stop();
+      live.stop();
+      engine.destroy();
+    }
+  },
+
+  async one_event_per_accepted_call(Engine) {
+    const engine = new Engine();
+    const src = canvasSource(96, 64, solid(RED));
+    const handled = [];
+    const events = [];
+    engine.setEventHandler({
+      onTakeSnapshotResult(code, path) {
+        handled.push(path);
+        if (handled.length === 1) throw new Error('a bug in the app handler');
+      },
+    });
+    let reentrant;
+    engine.addEventListener('takesnapshotresult', (e) => {
+      events.push(e.detail.path);
+      // Calling back into the engine from its own event is allowed.
+      if (reentrant === undefined) reentrant = engine.takeLocalSnapshot('main', 'reentrant.jpg');
+    });
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      const paths = ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg', 'e.jpg'];
+      for (const p of paths) eq(engine.takeLocalSnapshot('main', p), OK, p);
+      eq(engine.takeLocalSnapshot('side', 'x.jpg'), INVALID_PARAM, 'refused');
+      eq(engine.takeLocalSnapshot('sub', 'y.jpg'), INVALID_OPERATION, 'refused');
+      eq(engine.takeRemoteSnapshot(9, 'main', 'z.jpg'), INVALID_OPERATION, 'refused');
+      const t0 = performance.now();
+      while (events.length < 6 && performance.now() - t0 < 10000) await sleep(10);
+      await sleep(500);
+      eq(reentrant, OK, 're-entrant call');
+      eq(events.length, 6, `events ${events}`);
+      eq(handled.length, 6, `handler calls ${handled}`);
+      eq([...events].sort().join(), [...paths, 'reentrant.jpg'].sort().join(), 'paths');
+    } finally {
+      src.stop();
+      engine.destroy();
+    }
+  },
+
+  async default_names(Engine) {
+    const engine = new Engine();
+    const rec = record(engine);
+    const src = canvasSource(64, 48, solid(BLUE));
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      const before = Date.now();
+      for (let i = 0; i < 3; i++) eq(engine.takeLocalSnapshot('main'), OK, 'take');
+      await rec.wait(3);
+      const names = rec.events.map((e) => e.path);
+      eq(new Set(names).size, 3, `distinct names ${names}`);
+      for (const n of names) assert(/^local_main_\d{17}(_\d+)?\.jpg$/.test(n), n);
+      const stamp = names[0].slice('local_main_'.length, 'local_main_'.length + 17);
+      const iso = `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(8, 10)}:` +
+        `${stamp.slice(10, 12)}:${stamp.slice(12, 14)}.${stamp.slice(14)}Z`;
+      const t = Date.parse(iso);
+      assert(t >= before && t <= Date.now(), `the stamp ${stamp} is the UTC time of the call`);
+      eq(rec.calls.map((c) => c.path).join(), names.join(), 'the handler gets the same names');
+
+      eq(engine.joinChannel('room', 42), OK, 'join');
+      eq(engine.enableLocalVideo('main', true), OK, 'enable');
+      const r = await engine.snapshot({ streamType: 'main', format: 'png' });
+      assert(/^42_main_\d{17}(_\d+)?\.png$/.test(r.path), r.path);
+    } finally {
+      src.stop();
+      engine.destroy();
+    }
+  },
+};
+
+export async function run(name, Engine) {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  const note = await scenario(Engine);
+  return note === undefined ? '' : String(note);
+}

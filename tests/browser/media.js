@@ -1,0 +1,229 @@
+// Real media for browser tests: canvas tracks whose pixels the test controls, the fake camera,
+// screen capture, WebRTC loopback for remote tracks, and an independent decoder (the browser's).
+// Shared by the scenario files through `tests/browser/*.js` modules of the Rust test crates.
+
+export const RED = [230, 40, 40];
+export const GREEN = [40, 200, 70];
+export const BLUE = [40, 60, 220];
+export const BLACK = [0, 0, 0];
+
+const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
+
+export const isChromium = () => /Chrome\//.test(navigator.userAgent);
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ----- painters: (ctx, w, h) => void -------------------------------------------------------
+
+export const solid = (rgb) => (ctx, w, h) => {
+  ctx.fillStyle = css(rgb);
+  ctx.fillRect(0, 0, w, h);
+};
+
+export const halves = (left, right) => (ctx, w, h) => {
+  ctx.fillStyle = css(left);
+  ctx.fillRect(0, 0, w / 2, h);
+  ctx.fillStyle = css(right);
+  ctx.fillRect(w / 2, 0, w - w / 2, h);
+};
+
+/** Fine detail that JPEG quality visibly changes: a checkerboard over a gradient. */
+export const texture = () => (ctx, w, h) => {
+  const g = ctx.createLinearGradient(0, 0, w, h);
+  g.addColorStop(0, 'rgb(250,200,30)');
+  g.addColorStop(1, 'rgb(20,60,200)');
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, w, h);
+  ctx.fillStyle = 'rgba(0,0,0,0.6)';
+  for (let y = 0; y < h; y += 4) for (let x = (y / 4) % 2 ? 4 : 0; x < w; x += 8) ctx.fillRect(x, y, 4, 4);
+};
+
+// ----- tracks -------------------------------------------------------------------------------
+
+/**
+ * A live canvas track: repainted every 40 ms like a 25 fps camera, so frames keep coming.
+ * `set(painter)` changes the picture (and repaints at once).
+ */
+export function canvasSource(width, height, painter) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  let paint = painter;
+  const draw = () => paint(ctx, width, height);
+  draw();
+  const track = canvas.captureStream().getVideoTracks()[0];
+  const timer = setInterval(draw, 40);
+  return {
+    track,
+    canvas,
+    set(p) {
+      paint = p;
+      draw();
+    },
+    stop() {
+      clearInterval(timer);
+      track.stop();
+    },
+  };
+}
+
+/** A live video track that never delivers a frame: a canvas nobody draws on. */
+export function silentTrack() {
+  const canvas = document.createElement('canvas');
+  canvas.width = 64;
+  canvas.height = 48;
+  return canvas.captureStream(0).getVideoTracks()[0];
+}
+
+/** What a `<video>` element shows of `track`: its size and its centre pixel. */
+export async function shown(track) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = new MediaStream([track]);
+  await video.play().catch(() => {});
+  const t0 = performance.now();
+  while (video.readyState < 2 && performance.now() - t0 < 5000) await sleep(10);
+  const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(video, 0, 0);
+  const centre = [...ctx.getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data.slice(0, 3)];
+  video.srcObject = null;
+  return { width: canvas.width, height: canvas.height, centre };
+}
+
+export function audioTrack() {
+  const ctx = new AudioContext();
+  return ctx.createMediaStreamDestination().stream.getAudioTracks()[0];
+}
+
+export async function fakeCamera(width, height) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width, height } });
+  return stream.getVideoTracks()[0];
+}
+
+/** A real screen capture where the browser grants one without a gesture (headless Chromium). */
+export async function screenTrack() {
+  const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
+  return stream.getVideoTracks()[0];
+}
+
+/**
+ * Sends `track` through two RTCPeerConnections in this page and returns the received
+ * (remote) track once it carries frames.
+ */
+export async function loopback(track) {
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+  b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+  const received = new Promise((resolve) => (b.ontrack = (e) => resolve(e.track)));
+  a.addTrack(track, new MediaStream([track]));
+  const offer = await a.createOffer();
+  await a.setLocalDescription(offer);
+  await b.setRemoteDescription(offer);
+  const answer = await b.createAnswer();
+  await b.setLocalDescription(answer);
+  await a.setRemoteDescription(answer);
+  const remote = await received;
+  if (remote.muted) {
+    await Promise.race([
+      new Promise((resolve) => remote.addEventListener('unmute', resolve, { once: true })),
+      sleep(5000),
+    ]);
+  }
+  return {
+    track: remote,
+    close() {
+      a.close();
+      b.close();
+    },
+  };
+}
+
+// ----- decoding and checks ------------------------------------------------------------------
+
+/** Decodes an image Blob with the browser's own decoder. */
+export async function decode(blob) {
+  const bitmap = await createImageBitmap(blob);
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  return {
+    width: canvas.width,
+    height: canvas.height,
+    at(x, y) {
+      const i = (y * canvas.width + x) * 4;
+      return [data[i], data[i + 1], data[i + 2]];
+    },
+    data,
+  };
+}
+
+export async function bytes(blob, n) {
+  return new Uint8Array(await blob.slice(0, n).arrayBuffer());
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+export function eq(got, want, what) {
+  if (!Object.is(got, want)) {
+    throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  }
+}
+
+export function near(px, want, tol, what) {
+  const ok = px.every((v, i) => Math.abs(v - want[i]) <= tol);
+  if (!ok) throw new Error(`${what}: pixel ${JSON.stringify(px)}, want ${JSON.stringify(want)} ±${tol}`);
+}
+
+/** Awaits a promise that must reject with an error carrying `code`. */
+export async function rejects(promise, code, what) {
+  try {
+    await promise;
+  } catch (e) {
+    assert(e instanceof Error, `${what}: rejected with a non-Error ${e}`);
+    eq(e.code, code, `${what}: code`);
+    assert(typeof e.message === 'string' && e.message.length > 0, `${what}: no message`);
+    return e;
+  }
+  throw new Error(`${what}: resolved, want a rejection with code ${code}`);
+}
+
+/** Throws if `f()` does not throw an error with `code`. */
+export function throws(f, code, what) {
+  try {
+    f();
+  } catch (e) {
+    eq(e.code, code, `${what}: code`);
+    assert(e.message.length > 0, `${what}: no message`);
+    return e;
+  }
+  throw new Error(`${what}: did not throw`);
+}
+
+/** Records every handler call and event of `type` on `engine`; `wait(n)` resolves once n arrived. */
+export function record(engine, type = 'takesnapshotresult') {
+  const rec = { calls: [], events: [] };
+  engine.setEventHandler({
+    onTakeSnapshotResult(code, path, result) {
+      rec.calls.push({ code, path, result });
+    },
+  });
+  engine.addEventListener(type, (e) => rec.events.push(e.detail));
+  rec.wait = async (n, ms = 10000) => {
+    const t0 = performance.now();
+    while (rec.events.length < n) {
+      if (performance.now() - t0 > ms) {
+        throw new Error(`waited ${ms} ms for ${n} events, got ${rec.events.length}`);
+      }
+      await sleep(10);
+    }
+    return rec.events[n - 1];
+  };
+  return rec;
+}

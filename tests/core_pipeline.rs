@@ -1,0 +1,266 @@
+//! Frames through the pipeline and back through an independent decoder (the `image` crate):
+//! dimensions, colours, mirror, fit, formats.
+#![cfg(not(target_arch = "wasm32"))]
+
+use image::RgbaImage;
+use tracksnap::core::encode::{encode_rgba, ImageFormat};
+use tracksnap::core::error::Code;
+use tracksnap::core::size::Fit;
+use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
+
+const RED: [u8; 3] = [220, 30, 40];
+const GREEN: [u8; 3] = [30, 200, 60];
+const BLUE: [u8; 3] = [40, 50, 210];
+const BLACK: [u8; 3] = [0, 0, 0];
+
+/// A frame painted by `paint(x, y)`.
+fn frame(pipe: &mut Pipeline, w: u32, h: u32, paint: impl Fn(u32, u32) -> [u8; 3]) -> FrameInfo {
+    let buf = pipe.input_mut(w as usize * h as usize * 4);
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as usize * 4;
+            let [r, g, b] = paint(x, y);
+            buf[i..i + 4].copy_from_slice(&[r, g, b, 255]);
+        }
+    }
+    FrameInfo::square(w, h)
+}
+
+fn run(pipe: &mut Pipeline, info: FrameInfo, spec: &SnapshotSpec) -> (RgbaImage, Vec<u8>) {
+    let out = pipe.process(info, spec).expect("pipeline");
+    let bytes = out.bytes.to_vec();
+    let img = image::load_from_memory(&bytes).expect("decodes").to_rgba8();
+    assert_eq!((img.width(), img.height()), (out.width, out.height));
+    (img, bytes)
+}
+
+fn assert_near(img: &RgbaImage, x: u32, y: u32, want: [u8; 3], tol: u8) {
+    let p = img.get_pixel(x, y).0;
+    let ok = (0..3).all(|c| p[c].abs_diff(want[c]) <= tol);
+    assert!(ok, "pixel ({x},{y}) is {:?}, want {want:?} ±{tol}", &p[..3]);
+}
+
+fn jpeg() -> SnapshotSpec {
+    SnapshotSpec::default()
+}
+
+fn png() -> SnapshotSpec {
+    SnapshotSpec {
+        format: ImageFormat::Png,
+        ..SnapshotSpec::default()
+    }
+}
+
+#[test]
+fn jpeg_round_trip_keeps_size_and_colour() {
+    let mut pipe = Pipeline::new();
+    for (w, h) in [(1920, 1080), (640, 480), (17, 9), (1, 1)] {
+        for colour in [RED, GREEN, BLUE] {
+            let info = frame(&mut pipe, w, h, |_, _| colour);
+            let (img, bytes) = run(&mut pipe, info, &jpeg());
+            assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "JPEG SOI marker");
+            assert_eq!((img.width(), img.height()), (w, h));
+            assert_near(&img, w / 2, h / 2, colour, 6);
+        }
+    }
+}
+
+#[test]
+fn png_round_trip_is_lossless() {
+    let mut pipe = Pipeline::new();
+    let paint = |x: u32, y: u32| [(x * 7) as u8, (y * 13) as u8, ((x + y) * 3) as u8];
+    let info = frame(&mut pipe, 320, 240, paint);
+    let (img, bytes) = run(&mut pipe, info, &png());
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    for (x, y, p) in img.enumerate_pixels() {
+        assert_eq!(p.0, [paint(x, y)[0], paint(x, y)[1], paint(x, y)[2], 255]);
+    }
+}
+
+#[test]
+fn scaling_follows_the_size_rules() {
+    let mut pipe = Pipeline::new();
+    let cases = [
+        ((1920, 1080), (640, 0), (640, 360)),
+        ((1920, 1080), (0, 270), (480, 270)),
+        ((1920, 1080), (200, 300), (300, 200)), // swapped: the stream is landscape
+        ((1920, 1080), (2560, 1440), (2560, 1440)), // upscaling works too
+    ];
+    for ((w, h), (aw, ah), want) in cases {
+        let info = frame(&mut pipe, w, h, |_, _| GREEN);
+        let spec = SnapshotSpec {
+            width: aw,
+            height: ah,
+            ..png()
+        };
+        let (img, _) = run(&mut pipe, info, &spec);
+        assert_eq!((img.width(), img.height()), want);
+        assert_near(&img, want.0 / 2, want.1 / 2, GREEN, 1);
+        assert_near(&img, 0, 0, GREEN, 1);
+    }
+}
+
+#[test]
+fn mirror_flips_left_and_right() {
+    let mut pipe = Pipeline::new();
+    let halves = |x: u32, _| if x < 320 { RED } else { BLUE };
+    let info = frame(&mut pipe, 640, 360, halves);
+    let (plain, _) = run(&mut pipe, info, &png());
+    assert_near(&plain, 10, 180, RED, 0);
+    assert_near(&plain, 630, 180, BLUE, 0);
+
+    let info = frame(&mut pipe, 640, 360, halves);
+    let spec = SnapshotSpec {
+        mirror: true,
+        ..png()
+    };
+    let (mirrored, _) = run(&mut pipe, info, &spec);
+    assert_near(&mirrored, 10, 180, BLUE, 0);
+    assert_near(&mirrored, 630, 180, RED, 0);
+    // Exact for a lossless path: column x of the mirror is column 639−x of the original.
+    for x in [0, 1, 319, 320, 639] {
+        assert_eq!(mirrored.get_pixel(x, 5), plain.get_pixel(639 - x, 5));
+    }
+
+    // Mirroring while scaling.
+    let info = frame(&mut pipe, 640, 360, halves);
+    let spec = SnapshotSpec {
+        mirror: true,
+        width: 64,
+        ..png()
+    };
+    let (small, _) = run(&mut pipe, info, &spec);
+    assert_eq!((small.width(), small.height()), (64, 36));
+    assert_near(&small, 2, 18, BLUE, 0);
+    assert_near(&small, 61, 18, RED, 0);
+}
+
+/// Green on the left fifth, blue on the right fifth, red between.
+fn bands(x: u32, _: u32) -> [u8; 3] {
+    if x < 384 {
+        GREEN
+    } else if x >= 1536 {
+        BLUE
+    } else {
+        RED
+    }
+}
+
+#[test]
+fn each_fit_fills_a_square_differently() {
+    let mut pipe = Pipeline::new();
+    let square = |fit| SnapshotSpec {
+        width: 300,
+        height: 300,
+        fit,
+        ..png()
+    };
+
+    let info = frame(&mut pipe, 1920, 1080, bands);
+    let (fill, _) = run(&mut pipe, info, &square(Fit::Fill));
+    assert_near(&fill, 5, 5, GREEN, 2);
+    assert_near(&fill, 150, 150, RED, 2);
+    assert_near(&fill, 295, 295, BLUE, 2);
+
+    let info = frame(&mut pipe, 1920, 1080, bands);
+    let (contain, _) = run(&mut pipe, info, &square(Fit::Contain));
+    // 300·9/16 = 168.75 → 169 rows of picture, 65 rows of black above, 66 below.
+    assert_near(&contain, 150, 10, BLACK, 0);
+    assert_near(&contain, 150, 290, BLACK, 0);
+    assert_near(&contain, 150, 64, BLACK, 0);
+    assert_near(&contain, 150, 66, RED, 2);
+    assert_near(&contain, 2, 150, GREEN, 2);
+    assert_near(&contain, 297, 150, BLUE, 2);
+
+    let info = frame(&mut pipe, 1920, 1080, bands);
+    let (cover, _) = run(&mut pipe, info, &square(Fit::Cover));
+    // The centre 1080 columns (420..1500) are all red.
+    for x in [0, 150, 299] {
+        for y in [0, 150, 299] {
+            assert_near(&cover, x, y, RED, 2);
+        }
+    }
+}
+
+#[test]
+fn non_square_pixels_are_shown_at_their_display_size() {
+    let mut pipe = Pipeline::new();
+    let mut info = frame(&mut pipe, 720, 576, |_, _| BLUE);
+    info.display_width = 1024;
+    let (img, _) = run(&mut pipe, info, &png());
+    assert_eq!((img.width(), img.height()), (1024, 576));
+}
+
+#[test]
+fn quality_trades_bytes() {
+    let mut pipe = Pipeline::new();
+    let noise = |x: u32, y: u32| {
+        let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40503)) >> 7;
+        [v as u8, (v >> 8) as u8, (v >> 16) as u8]
+    };
+    let mut sizes = Vec::new();
+    for q in [20, 60, 95] {
+        let info = frame(&mut pipe, 320, 240, noise);
+        let spec = SnapshotSpec {
+            quality: q,
+            ..jpeg()
+        };
+        sizes.push(run(&mut pipe, info, &spec).1.len());
+    }
+    assert!(sizes[0] < sizes[1] && sizes[1] < sizes[2], "{sizes:?}");
+}
+
+#[test]
+fn buffers_are_reused_for_frames_of_changing_size() {
+    let mut pipe = Pipeline::new();
+    for (w, h, c) in [
+        (1920, 1080, RED),
+        (64, 48, GREEN),
+        (1280, 720, BLUE),
+        (2, 2, RED),
+    ] {
+        let info = frame(&mut pipe, w, h, |_, _| c);
+        let (img, _) = run(&mut pipe, info, &png());
+        assert_eq!((img.width(), img.height()), (w, h));
+        assert_near(&img, w - 1, h - 1, c, 0);
+    }
+}
+
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    let mut pipe = Pipeline::new();
+    pipe.input_mut(100);
+    let e = pipe
+        .process(FrameInfo::square(10, 10), &jpeg())
+        .unwrap_err();
+    assert_eq!(e.code, Code::CaptureFailed);
+    let e = pipe.process(FrameInfo::square(0, 10), &jpeg()).unwrap_err();
+    assert_eq!(e.code, Code::CaptureFailed);
+
+    let mut out = Vec::new();
+    let mut scratch = Vec::new();
+    let e = encode_rgba(
+        &[0; 12],
+        2,
+        2,
+        ImageFormat::Jpeg,
+        85,
+        &mut out,
+        &mut scratch,
+    )
+    .unwrap_err();
+    assert_eq!(e.code, Code::EncodeFailed);
+    let e = encode_rgba(&[], 0, 0, ImageFormat::Png, 85, &mut out, &mut scratch).unwrap_err();
+    assert_eq!(e.code, Code::EncodeFailed);
+
+    // A frame asked to grow past 7680 is a parameter error.
+    frame(&mut pipe, 1080, 1920, |_, _| RED);
+    let spec = SnapshotSpec {
+        width: 7680,
+        ..jpeg()
+    };
+    let e = pipe
+        .process(FrameInfo::square(1080, 1920), &spec)
+        .unwrap_err();
+    assert_eq!(e.code, Code::InvalidParam);
+}

@@ -1,0 +1,202 @@
+// The classroom demo: every call goes through the public API, and every answer is shown.
+import init, { SnapshotEngine } from '../pkg/tracksnap.js';
+
+await init();
+
+const CODE_NAMES = {
+  0: 'OK',
+  30003: 'ERR_INVALID_PARAM',
+  30004: 'ERR_NOT_SUPPORTED',
+  30005: 'ERR_INVALID_OPERATION',
+  30101: 'ERR_TRACK_ENDED',
+  30102: 'ERR_FRAME_TIMEOUT',
+  30103: 'ERR_CAPTURE_FAILED',
+  30104: 'ERR_ENCODE_FAILED',
+  30105: 'ERR_DESTROYED',
+};
+const REMOTE_UID = 2002;
+
+const $ = (id) => document.getElementById(id);
+const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
+$('capture-path').textContent = engine.capturePath;
+
+const tracks = {};
+const counts = { ok: 0, failed: 0 };
+
+// ----- the log: every call and the code it answered --------------------------------------
+
+function log(call, code) {
+  const li = document.createElement('li');
+  li.className = code === 0 ? 'ok' : 'err';
+  const why = code !== 0 && engine.lastError ? ` — ${engine.lastError.message}` : '';
+  li.textContent = `${call} → ${code} ${CODE_NAMES[code] ?? ''}${why}`;
+  $('log').prepend(li);
+  return code;
+}
+
+function show(id, track) {
+  $(id).srcObject = track ? new MediaStream([track]) : null;
+}
+
+// ----- results --------------------------------------------------------------------------------
+
+engine.setEventHandler({
+  onTakeSnapshotResult(code, path) {
+    log(`onTakeSnapshotResult(${code}, "${path}")`, code);
+  },
+});
+
+engine.addEventListener('takesnapshotresult', (event) => {
+  const r = event.detail;
+  counts[r.code === 0 ? 'ok' : 'failed'] += 1;
+  $('counts').textContent = `${counts.ok} images, ${counts.failed} failed`;
+  const card = document.createElement('figure');
+  card.className = `card ${r.code === 0 ? '' : 'failed'}`;
+  card.dataset.path = r.path;
+  if (r.blob) {
+    const img = document.createElement('img');
+    img.src = URL.createObjectURL(r.blob);
+    img.alt = r.path;
+    card.append(img);
+  }
+  const meta = document.createElement('figcaption');
+  const who = r.uid === '' ? 'local' : `uid ${r.uid}`;
+  meta.innerHTML = `<b>${r.path}</b><br>${who} · ${r.streamType} · ${r.width}×${r.height} ${r.format}` +
+    `<br>${(r.size / 1024).toFixed(1)} KB · ${new Date(r.timestamp).toLocaleTimeString()}` +
+    (r.code ? `<br><span class="err">${r.code} ${CODE_NAMES[r.code] ?? ''}: ${r.message}</span>` : '');
+  card.append(meta);
+  $('gallery').prepend(card);
+});
+
+// ----- local streams ---------------------------------------------------------------------------
+
+async function camera() {
+  if (!tracks.camera || tracks.camera.readyState === 'ended') {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 1280, height: 720 } });
+    tracks.camera = stream.getVideoTracks()[0];
+  }
+  return tracks.camera;
+}
+
+$('preview-camera').onclick = async () => {
+  const track = await camera();
+  show('v-local-main', track);
+  log('startVideoPreview("main", camera)', engine.startVideoPreview('main', track));
+};
+$('stop-preview').onclick = () => log('stopVideoPreview("main")', engine.stopVideoPreview('main'));
+$('join').onclick = () => {
+  const channel = $('channel').value;
+  const uid = $('uid').value;
+  log(`joinChannel("${channel}", "${uid}")`, engine.joinChannel(channel, uid));
+};
+$('leave').onclick = () => log('leaveChannel()', engine.leaveChannel());
+$('enable-camera').onclick = async () => {
+  const track = await camera();
+  show('v-local-main', track);
+  log('enableLocalVideo("main", true, camera)', engine.enableLocalVideo('main', true, track));
+};
+$('disable-camera').onclick = () => log('enableLocalVideo("main", false)', engine.enableLocalVideo('main', false));
+$('share-screen').onclick = async () => {
+  try {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true });
+    tracks.screen = stream.getVideoTracks()[0];
+  } catch (e) {
+    log(`getDisplayMedia failed (${e.name}); sharing a drawn board instead`, 0);
+    tracks.screen = board('local board').track;
+  }
+  show('v-local-sub', tracks.screen);
+  log('startScreenCapture(screen)', engine.startScreenCapture(tracks.screen));
+};
+$('stop-screen').onclick = () => log('stopScreenCapture()', engine.stopScreenCapture());
+
+// ----- the remote student: canvas video sent through a real RTCPeerConnection pair ------------
+
+/** An animated "whiteboard" canvas track. */
+function board(label, hue = 200) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 360;
+  const ctx = canvas.getContext('2d');
+  const t0 = performance.now();
+  const draw = () => {
+    const t = (performance.now() - t0) / 1000;
+    ctx.fillStyle = `hsl(${hue}, 45%, 92%)`;
+    ctx.fillRect(0, 0, 640, 360);
+    ctx.fillStyle = `hsl(${hue}, 70%, 35%)`;
+    ctx.font = 'bold 34px system-ui, sans-serif';
+    ctx.fillText(label, 24, 52);
+    ctx.font = '22px system-ui, sans-serif';
+    ctx.fillText(new Date().toLocaleTimeString(), 24, 90);
+    ctx.beginPath();
+    ctx.arc(320 + Math.cos(t) * 200, 220 + Math.sin(t * 1.3) * 90, 28, 0, Math.PI * 2);
+    ctx.fill();
+  };
+  draw();
+  const track = canvas.captureStream(25).getVideoTracks()[0];
+  const timer = setInterval(draw, 40);
+  track.addEventListener('ended', () => clearInterval(timer));
+  return { track };
+}
+
+async function loopback(track) {
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+  b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+  const received = new Promise((resolve) => (b.ontrack = (e) => resolve(e.track)));
+  a.addTrack(track, new MediaStream([track]));
+  await a.setLocalDescription(await a.createOffer());
+  await b.setRemoteDescription(a.localDescription);
+  await b.setLocalDescription(await b.createAnswer());
+  await a.setRemoteDescription(b.localDescription);
+  return received;
+}
+
+$('remote-join').onclick = async () => {
+  const remote = await loopback(board('student 2002 camera', 20).track);
+  show('v-remote-main', remote);
+  log(`onUserVideoStart(${REMOTE_UID}, track)`, engine.onUserVideoStart(REMOTE_UID, remote));
+};
+$('remote-share').onclick = async () => {
+  const remote = await loopback(board('student 2002 board', 140).track);
+  show('v-remote-sub', remote);
+  log(`onUserSubStreamVideoStart(${REMOTE_UID}, track)`, engine.onUserSubStreamVideoStart(REMOTE_UID, remote));
+};
+$('remote-leave').onclick = () => {
+  show('v-remote-main', null);
+  show('v-remote-sub', null);
+  log(`onUserLeave(${REMOTE_UID})`, engine.onUserLeave(REMOTE_UID));
+};
+
+// ----- snapshots -------------------------------------------------------------------------------
+
+$('take-local-main').onclick = () => log('takeLocalSnapshot("main")', engine.takeLocalSnapshot('main'));
+$('take-local-sub').onclick = () => log('takeLocalSnapshot("sub")', engine.takeLocalSnapshot('sub'));
+$('take-remote-main').onclick = () =>
+  log(`takeRemoteSnapshot(${REMOTE_UID}, "main")`, engine.takeRemoteSnapshot(REMOTE_UID, 'main'));
+$('take-remote-sub').onclick = () =>
+  log(`takeRemoteSnapshot(${REMOTE_UID}, "sub")`, engine.takeRemoteSnapshot(REMOTE_UID, 'sub'));
+
+$('snapshot').onclick = async () => {
+  const [who, streamType] = $('opt-target').value.split(':');
+  const request = {
+    streamType,
+    format: $('opt-format').value,
+    quality: Number($('opt-quality').value),
+    width: Number($('opt-width').value),
+    height: Number($('opt-height').value),
+    fit: $('opt-fit').value,
+    mirror: $('opt-mirror').checked,
+  };
+  if (who !== 'local') request.uid = Number(who);
+  const call = `snapshot(${JSON.stringify(request)})`;
+  try {
+    const r = await engine.snapshot(request);
+    log(`${call} resolved: ${r.width}×${r.height}, ${r.size} B`, r.code);
+  } catch (e) {
+    log(`${call} rejected: ${e.message}`, e.code ?? -1);
+  }
+};
+
+// For the end-to-end tests and the curious: the engine is on the page.
+window.tracksnap = { engine };

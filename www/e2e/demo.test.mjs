@@ -1,0 +1,118 @@
+// The demo page as a person uses it, in headless Chromium with fake devices: the --target web
+// build imports in a plain <script type="module"> page and every kind of snapshot appears.
+// Run: node --test www/e2e/   (after `wasm-pack build --target web`)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
+import { start } from '../serve.mjs';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--auto-accept-this-tab-capture', '--auto-select-desktop-capture-source=Entire screen',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
+let server;
+let browser;
+let page;
+const problems = [];
+
+before(async () => {
+  server = await start(0);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.getElementById('capture-path').textContent !== '…');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const images = () => page.locator('#gallery figure:not(.failed) img');
+
+async function nextImage(before) {
+  await page.waitForFunction((n) => document.querySelectorAll('#gallery figure img').length > n, before, {
+    timeout: 10000,
+  });
+  // The newest card is first; wait until its image has decoded.
+  const img = images().first();
+  await img.evaluate((el) => el.decode());
+  return img.evaluate((el) => ({ width: el.naturalWidth, height: el.naturalHeight, alt: el.alt }));
+}
+
+const lastLog = () => page.locator('#log li').first().textContent();
+
+/** Clicks a button whose handler is asynchronous and waits until it logged `call`. */
+async function clickAndWait(selector, call) {
+  const before = await page.locator('#log li').count();
+  await page.click(selector);
+  await page.waitForFunction(
+    ([n, text]) => [...document.querySelectorAll('#log li')].slice(0, -n || undefined).some((li) => li.textContent.startsWith(text)),
+    [before, call],
+  );
+}
+
+test('the page loads the wasm module from a plain module script', async () => {
+  const path = await page.textContent('#capture-path');
+  assert.equal(path, 'MediaStreamTrackProcessor');
+});
+
+test('every kind of snapshot appears in the gallery', async () => {
+  await clickAndWait('#preview-camera', 'startVideoPreview');
+  let n = await images().count();
+  await page.click('#take-local-main');
+  let img = await nextImage(n);
+  assert.deepEqual([img.width, img.height], [1280, 720], 'the camera preview, full size');
+  assert.match(img.alt, /^local_main_\d{17}\.jpg$/);
+
+  await page.click('#join');
+  await page.click('#take-local-main');
+  assert.match(await lastLog(), /30005 ERR_INVALID_OPERATION/, 'joining ends the preview');
+  await clickAndWait('#enable-camera', 'enableLocalVideo');
+  n = await images().count();
+  await page.click('#take-local-main');
+  img = await nextImage(n);
+  assert.match(img.alt, /^1001_main_/);
+
+  n = await images().count();
+  await clickAndWait('#share-screen', 'startScreenCapture');
+  await page.click('#take-local-sub');
+  img = await nextImage(n);
+  assert.match(img.alt, /^1001_sub_/);
+
+  await clickAndWait('#remote-join', 'onUserVideoStart');
+  await page.waitForFunction(() => document.getElementById('v-remote-main').readyState >= 2);
+  n = await images().count();
+  await page.click('#take-remote-main');
+  img = await nextImage(n);
+  assert.match(img.alt, /^2002_main_/);
+  assert.deepEqual([img.width, img.height], [640, 360], 'the remote board');
+
+  await page.selectOption('#opt-target', '2002:main');
+  await page.fill('#opt-width', '320');
+  await page.selectOption('#opt-format', 'png');
+  n = await images().count();
+  await page.click('#snapshot');
+  img = await nextImage(n);
+  assert.deepEqual([img.width, img.height], [320, 180], 'snapshot() with a width');
+  assert.match(img.alt, /\.png$/);
+
+  await page.click('#remote-leave');
+  await page.click('#take-remote-main');
+  assert.match(await lastLog(), /30005/, 'no snapshot of a user who left');
+
+  await mkdir('out', { recursive: true });
+  await page.screenshot({ path: 'out/demo.png', fullPage: true });
+  assert.deepEqual(problems, []);
+});
