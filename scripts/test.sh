@@ -16,6 +16,23 @@ cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 step "host tests (src/core)"
 cargo test
 
+# A browser test binary runs all its scenarios in one page: give it more than the 20 s default.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+
+step "dev server (CallbackUrl receiver for the browser tests)"
+mkdir -p target
+node www/serve.mjs 0 > target/dev-server.log 2>&1 &
+dev_server=$!
+trap 'kill "$dev_server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  grep -q '^tracksnap demo: ' target/dev-server.log && break
+  sleep 0.1
+done
+TRACKSNAP_DEV_URL="$(sed -n 's|^tracksnap demo: \(http://[^/]*\)/.*|\1|p' target/dev-server.log)"
+[ -n "$TRACKSNAP_DEV_URL" ] || { cat target/dev-server.log; echo "the dev server did not start" >&2; exit 1; }
+export TRACKSNAP_DEV_URL
+echo "dev server at $TRACKSNAP_DEV_URL"
+
 step "browser tests: headless Chromium"
 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
 

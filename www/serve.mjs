@@ -1,4 +1,5 @@
-// The demo's web server: serves the repository's www/ and pkg/ on loopback, nothing else.
+// The demo's web server: serves the repository's www/ and pkg/ on loopback, and receives
+// CallbackUrl POSTs.
 // Usage: node www/serve.mjs [port]   (port 0 picks a free one; the URL is printed)
 // Also imported by the end-to-end tests: `start(port)` resolves with { url, close }.
 
@@ -22,8 +23,78 @@ const types = {
   '.svg': 'image/svg+xml',
 };
 
+// ----- the callback receiver: a real HTTP endpoint for CallbackUrl -------------------------
+// POST /callback            stores the JSON body (CORS open to any origin)
+// POST /callback?fail=N     test switch: the first N POSTs of that TaskId answer 500
+// GET  /callback/received?TaskId=…   { received: [bodies…], failed: n }
+
+const callbacks = new Map(); // TaskId → { received: [], failed: 0, failLeft: null }
+
+const cors = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600',
+};
+
+function readBody(req, limit = 1 << 20) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (c) => {
+      size += c.length;
+      if (size > limit) reject(new Error('body too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function json(res, status, value) {
+  res.writeHead(status, { ...cors, 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
+
+async function callback(req, res, url) {
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, cors);
+    return res.end();
+  }
+  if (req.method === 'GET' && url.pathname === '/callback/received') {
+    const entry = callbacks.get(url.searchParams.get('TaskId') ?? '');
+    return json(res, 200, { received: entry?.received ?? [], failed: entry?.failed ?? 0 });
+  }
+  if (req.method === 'POST' && url.pathname === '/callback') {
+    let body;
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8'));
+    } catch (e) {
+      return json(res, 400, { error: `not JSON: ${e.message}` });
+    }
+    const taskId = String(body.TaskId ?? '');
+    let entry = callbacks.get(taskId);
+    if (!entry) {
+      entry = { received: [], failed: 0, failLeft: null };
+      callbacks.set(taskId, entry);
+    }
+    if (entry.failLeft === null) entry.failLeft = Number(url.searchParams.get('fail') ?? 0);
+    if (entry.failLeft > 0) {
+      entry.failLeft -= 1;
+      entry.failed += 1;
+      return json(res, 500, { error: 'injected failure' });
+    }
+    entry.received.push(body);
+    return json(res, 200, { ok: true });
+  }
+  return json(res, 405, { error: 'method not allowed' });
+}
+
 async function handle(req, res) {
   const url = new URL(req.url, 'http://localhost');
+  if (url.pathname === '/callback' || url.pathname.startsWith('/callback/')) {
+    return callback(req, res, url);
+  }
   if (url.pathname === '/') {
     res.writeHead(302, { location: '/www/' });
     return res.end();

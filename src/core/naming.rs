@@ -123,3 +123,245 @@ pub fn check_path(path: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Everything a periodic image's name may be built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFacts<'a> {
+    pub task_id: &'a str,
+    pub room_id: &'a str,
+    pub app_id: &'a str,
+    pub business_id: &'a str,
+    pub user_id: &'a str,
+    pub stream_type: StreamType,
+    /// The stream's `Index` in the task's StreamList, if it has one.
+    pub index: Option<u32>,
+    pub width: u32,
+    pub height: u32,
+    pub format: ImageFormat,
+    /// Capture time, milliseconds since the Unix epoch.
+    pub unix_ms: i64,
+    /// The image's number within its task, from 1.
+    pub seq: u64,
+}
+
+impl ImageFacts<'_> {
+    pub fn stream_id(&self) -> String {
+        stream_id(self.room_id, self.user_id, self.stream_type)
+    }
+}
+
+/// The Tencent-style stream name (`stream_id`, `{stream}`): `<RoomId>_<UserId>_<main|sub>`.
+pub fn stream_id(room_id: &str, user_id: &str, stream_type: StreamType) -> String {
+    format!("{room_id}_{user_id}_{}", stream_type.as_str())
+}
+
+/// The placeholders a `FileNameTemplate` may use.
+pub const PLACEHOLDERS: [&str; 16] = [
+    "TaskId",
+    "RoomId",
+    "AppId",
+    "BusinessId",
+    "UserId",
+    "StreamType",
+    "Index",
+    "utc",
+    "date",
+    "time",
+    "width",
+    "height",
+    "seq",
+    "ext",
+    "stream",
+    "video",
+];
+
+/// Named layouts: `FileNameTemplate: "agora"` (the default) or `"tencent"`.
+pub const PRESETS: [(&str, &str); 2] = [
+    (
+        "agora",
+        "{TaskId}_{RoomId}__uid_s_{UserId}__uid_e_{video}_{utc}.{ext}",
+    ),
+    (
+        "tencent",
+        "/{date}/{stream}-screenshot-{time}-{width}x{height}.{ext}",
+    ),
+];
+
+/// A parsed `FileNameTemplate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    /// One of [`PLACEHOLDERS`].
+    Field(String),
+}
+
+impl Template {
+    /// The default layout (seed 001): `<TaskId>_<RoomId>__uid_s_<UserId>__uid_e_video_<utc>.jpg`
+    /// for a main stream; a sub stream says `subvideo` where the main says `video`.
+    pub fn default_layout() -> Template {
+        // The preset table is ours and parses.
+        Template::parse_layout(PRESETS[0].1).unwrap_or(Template { parts: Vec::new() })
+    }
+
+    /// Parses a template or a preset name (a value without `{` names a preset). The template
+    /// must change from one image to the next — it needs `{utc}`, `{seq}`, or `{date}` with
+    /// `{time}` — and must give a safe name (see [`check_path`]).
+    pub fn parse(s: &str) -> Result<Template> {
+        if !s.contains('{') {
+            return match PRESETS.iter().find(|(name, _)| *name == s) {
+                Some((_, layout)) => Template::parse_layout(layout),
+                None => Err(Error::invalid_param(format!(
+                    "FileNameTemplate {} is neither a template with {{placeholders}} nor a preset ({})",
+                    Value::String(s.to_string()).describe(),
+                    PRESETS.map(|(n, _)| n).join(", ")
+                ))),
+            };
+        }
+        let t = Template::parse_layout(s)?;
+        let has = |f: &str| t.parts.iter().any(|p| *p == Part::Field(f.to_string()));
+        if !(has("utc") || has("seq") || (has("date") && has("time"))) {
+            return Err(Error::invalid_param(
+                "FileNameTemplate must contain {utc}, {seq}, or {date} and {time}: otherwise every image of a stream gets the same name and overwrites the last",
+            ));
+        }
+        // Render the longest values a field can take and check the result: a template that
+        // can give an unsafe name is refused now, not at the first image.
+        let long = "x".repeat(128);
+        let sample = ImageFacts {
+            task_id: &long,
+            room_id: &long,
+            app_id: &long,
+            business_id: &long,
+            user_id: &long,
+            stream_type: StreamType::Sub,
+            index: Some(u32::MAX),
+            width: 7680,
+            height: 7680,
+            format: ImageFormat::Jpeg,
+            unix_ms: 4_102_444_799_999,
+            seq: u64::MAX,
+        };
+        t.render(&sample).map_err(|e| {
+            Error::invalid_param(format!(
+                "FileNameTemplate gives an unsafe name: {}",
+                e.message
+            ))
+        })?;
+        Ok(t)
+    }
+
+    fn parse_layout(s: &str) -> Result<Template> {
+        let mut parts = Vec::new();
+        let mut rest = s;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_string()));
+            }
+            let after = &rest[open + 1..];
+            let close = after.find('}').ok_or_else(|| {
+                Error::invalid_param(format!(
+                    "FileNameTemplate has a {{ without a closing }}: {}",
+                    Value::String(s.to_string()).describe()
+                ))
+            })?;
+            let name = &after[..close];
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(Error::invalid_param(format!(
+                    "FileNameTemplate has an unknown placeholder {{{name}}}; known: {}",
+                    PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")
+                )));
+            }
+            parts.push(Part::Field(name.to_string()));
+            rest = &after[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        Ok(Template { parts })
+    }
+
+    /// The object key for one image: the rendered template without leading slashes, checked
+    /// with [`check_path`].
+    pub fn render(&self, f: &ImageFacts<'_>) -> Result<String> {
+        let t = UtcTime::from_unix_ms(f.unix_ms);
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(s) => out.push_str(s),
+                Part::Field(name) => match name.as_str() {
+                    "TaskId" => out.push_str(f.task_id),
+                    "RoomId" => out.push_str(f.room_id),
+                    "AppId" => out.push_str(f.app_id),
+                    "BusinessId" => out.push_str(f.business_id),
+                    "UserId" => out.push_str(f.user_id),
+                    "StreamType" => out.push_str(&f.stream_type.number().to_string()),
+                    "Index" => out.push_str(&f.index.map(|i| i.to_string()).unwrap_or_default()),
+                    "utc" => out.push_str(&t.compact()),
+                    "date" => out.push_str(&format!("{:04}-{:02}-{:02}", t.year, t.month, t.day)),
+                    "time" => {
+                        out.push_str(&format!("{:02}-{:02}-{:02}", t.hour, t.minute, t.second))
+                    }
+                    "width" => out.push_str(&f.width.to_string()),
+                    "height" => out.push_str(&f.height.to_string()),
+                    "seq" => out.push_str(&f.seq.to_string()),
+                    "ext" => out.push_str(f.format.extension()),
+                    "stream" => out.push_str(&f.stream_id()),
+                    "video" => out.push_str(match f.stream_type {
+                        StreamType::Main => "video",
+                        StreamType::Sub => "subvideo",
+                    }),
+                    _ => {}
+                },
+            }
+        }
+        let key = out.trim_start_matches('/').to_string();
+        check_path(&key)?;
+        if key.split('/').any(str::is_empty) {
+            return Err(Error::invalid_param(format!(
+                "{} has an empty path segment",
+                Value::String(key).describe()
+            )));
+        }
+        Ok(key)
+    }
+}
+
+/// Keeps the last few names a task gave out, so that two images can never share a key (two
+/// streams captured in the same millisecond under a template without {UserId}, say).
+#[derive(Debug, Clone)]
+pub struct RecentNames {
+    names: std::collections::VecDeque<String>,
+    capacity: usize,
+}
+
+impl RecentNames {
+    pub fn new(capacity: usize) -> Self {
+        RecentNames {
+            names: std::collections::VecDeque::with_capacity(capacity),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// `name`, or `name` with `_2`, `_3`, … before its extension when it was given out recently.
+    pub fn unique(&mut self, name: String) -> String {
+        let mut candidate = name.clone();
+        let mut n = 1;
+        while self.names.contains(&candidate) {
+            n += 1;
+            candidate = match name.rfind('.').filter(|&dot| !name[dot..].contains('/')) {
+                Some(dot) => format!("{}_{n}{}", &name[..dot], &name[dot..]),
+                None => format!("{name}_{n}"),
+            };
+        }
+        if self.names.len() == self.capacity {
+            self.names.pop_front();
+        }
+        self.names.push_back(candidate.clone());
+        candidate
+    }
+}

@@ -5,23 +5,25 @@
 //! nothing a caller passes can trap the module.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
-use js_sys::{Array, Object, Promise, Uint8Array};
+use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
-use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
+use web_sys::MediaStreamTrack;
 
 use super::capture::Capture;
+use super::clock::Clock;
 use super::events::Emitter;
-use super::js::{self, error_value, set, to_value};
+use super::js::{error_value, set, to_value};
+use super::periodic::{StopReason, Tasks};
+use super::snapshot::{self, Job};
 use super::track::{optional_video_track, video_track};
 use crate::core::error::{Code, Error, Result};
 use crate::core::input::{self, EngineOptions};
-use crate::core::naming::default_snapshot_name;
-use crate::core::snapshot::{Pipeline, SnapshotSpec};
+use crate::core::snapshot::Pipeline;
 use crate::core::stream::StreamType;
-use crate::core::timing::Session;
+use crate::core::timing::{Session, StreamChange};
 
 /// Takes still images of the page's live video tracks: local main/sub streams and remote
 /// users' main/sub streams, with the NERTC SDK's call-timing rules.
@@ -30,35 +32,21 @@ pub struct SnapshotEngine {
     shared: Rc<Shared>,
 }
 
-struct Shared {
-    options: EngineOptions,
-    session: RefCell<Session<MediaStreamTrack>>,
-    emitter: Emitter,
-    capture: Capture,
-    pipeline: RefCell<Pipeline>,
+/// The engine's state, shared with the tasks it spawns.
+pub(crate) struct Shared {
+    pub(crate) options: EngineOptions,
+    pub(crate) session: RefCell<Session<MediaStreamTrack>>,
+    pub(crate) emitter: Emitter,
+    pub(crate) capture: Capture,
+    pub(crate) pipeline: RefCell<Pipeline>,
     /// The last default name and how many times it was handed out (same millisecond).
-    last_name: RefCell<(String, u32)>,
-    last_error: RefCell<Option<(&'static str, Error)>>,
-    destroyed: Cell<bool>,
-}
-
-/// One accepted snapshot.
-struct Job {
-    /// `""` for the local user before joining.
-    uid: String,
-    stream_type: StreamType,
-    path: String,
-    spec: SnapshotSpec,
-    track: MediaStreamTrack,
-}
-
-/// What a successful capture produced.
-struct Captured {
-    width: u32,
-    height: u32,
-    size: usize,
-    blob: Blob,
-    timestamp: f64,
+    pub(crate) last_name: RefCell<(String, u32)>,
+    pub(crate) last_error: RefCell<Option<(&'static str, Error)>>,
+    pub(crate) destroyed: Cell<bool>,
+    pub(crate) tasks: RefCell<Tasks>,
+    pub(crate) clock: Clock,
+    /// Numbers the responses' RequestIds.
+    pub(crate) request_seq: Cell<u32>,
 }
 
 #[wasm_bindgen]
@@ -73,8 +61,9 @@ impl SnapshotEngine {
         let options = input::engine_options(&to_value(&options.unwrap_or(JsValue::UNDEFINED)))
             .map_err(|e| error_value(&e))?;
         let emitter = Emitter::new().map_err(|e| error_value(&e))?;
-        Ok(SnapshotEngine {
-            shared: Rc::new(Shared {
+        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
+            let weak = weak.clone();
+            Shared {
                 capture: Capture::new(options.frame_timeout_ms),
                 options,
                 session: RefCell::new(Session::new()),
@@ -83,8 +72,17 @@ impl SnapshotEngine {
                 last_name: RefCell::new((String::new(), 0)),
                 last_error: RefCell::new(None),
                 destroyed: Cell::new(false),
-            }),
-        })
+                tasks: RefCell::new(Tasks::default()),
+                // The clock runs from a worker message: no engine call is on the stack.
+                clock: Clock::new(move || {
+                    if let Some(shared) = weak.upgrade() {
+                        shared.on_clock();
+                    }
+                }),
+                request_seq: Cell::new(0),
+            }
+        });
+        Ok(SnapshotEngine { shared })
     }
 
     // ----- local video before joining ----------------------------------------------------
@@ -100,10 +98,7 @@ impl SnapshotEngine {
         self.answer("startVideoPreview", || {
             let st = input::stream_type(&to_value(&stream_type))?;
             let track = video_track(&track)?;
-            self.shared
-                .session
-                .borrow_mut()
-                .start_video_preview(st, track)?;
+            self.shared.change(|s| s.start_video_preview(st, track))?;
             Ok(())
         })
     }
@@ -117,7 +112,7 @@ impl SnapshotEngine {
     ) -> i32 {
         self.answer("stopVideoPreview", || {
             let st = input::stream_type(&to_value(&stream_type))?;
-            self.shared.session.borrow_mut().stop_video_preview(st)?;
+            self.shared.change(|s| s.stop_video_preview(st))?;
             Ok(())
         })
     }
@@ -136,10 +131,7 @@ impl SnapshotEngine {
         self.answer("joinChannel", || {
             let channel = input::channel_name(&to_value(&channel_name))?;
             let uid = input::uid(&to_value(&uid))?;
-            self.shared
-                .session
-                .borrow_mut()
-                .join_channel(channel, uid)?;
+            self.shared.change(|s| s.join_channel(channel, uid))?;
             Ok(())
         })
     }
@@ -148,7 +140,11 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = leaveChannel)]
     pub fn leave_channel(&self) -> i32 {
         self.answer("leaveChannel", || {
-            self.shared.session.borrow_mut().leave_channel()?;
+            // The tasks stop first (reason "left"), so they report no stream stopping.
+            if self.shared.session.borrow().is_joined() {
+                self.shared.stop_all_tasks(StopReason::Left);
+            }
+            self.shared.change(|s| s.leave_channel())?;
             Ok(())
         })
     }
@@ -170,9 +166,7 @@ impl SnapshotEngine {
             let enabled = input::enabled(&to_value(&enabled))?;
             let track = optional_video_track(&track.unwrap_or(JsValue::UNDEFINED))?;
             self.shared
-                .session
-                .borrow_mut()
-                .enable_local_video(st, enabled, track)?;
+                .change(|s| s.enable_local_video(st, enabled, track))?;
             Ok(())
         })
     }
@@ -185,10 +179,7 @@ impl SnapshotEngine {
     ) -> i32 {
         self.answer("startScreenCapture", || {
             let track = video_track(&track)?;
-            self.shared
-                .session
-                .borrow_mut()
-                .start_screen_capture(track)?;
+            self.shared.change(|s| s.start_screen_capture(track))?;
             Ok(())
         })
     }
@@ -197,7 +188,7 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = stopScreenCapture)]
     pub fn stop_screen_capture(&self) -> i32 {
         self.answer("stopScreenCapture", || {
-            self.shared.session.borrow_mut().stop_screen_capture()?;
+            self.shared.change(|s| s.stop_screen_capture())?;
             Ok(())
         })
     }
@@ -247,7 +238,7 @@ impl SnapshotEngine {
     pub fn on_user_leave(&self, #[wasm_bindgen(unchecked_param_type = "Uid")] uid: JsValue) -> i32 {
         self.answer("onUserLeave", || {
             let uid = input::uid(&to_value(&uid))?;
-            self.shared.session.borrow_mut().user_leave(&uid)?;
+            self.shared.change(|s| s.user_leave(&uid))?;
             Ok(())
         })
     }
@@ -316,9 +307,53 @@ impl SnapshotEngine {
             }
         });
         match accepted {
-            Ok(job) => future_to_promise(run(self.shared.clone(), job)),
+            Ok(job) => future_to_promise(snapshot::run(self.shared.clone(), job)),
             Err(e) => Promise::reject(&error_value(&e)),
         }
+    }
+
+    // ----- periodic tasks (the cloud services' contract) --------------------------------------
+
+    /// Starts a periodic snapshot task over the joined channel's streams (the cloud's
+    /// `StartSnapshot`). Resolves with the response — `Result: "ok"`, or `""` and
+    /// `ResponseMetadata.Error` — and never rejects.
+    #[wasm_bindgen(js_name = startSnapshot, unchecked_return_type = "Promise<SnapshotResponse>")]
+    pub fn start_snapshot(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StartSnapshotRequest")] request: JsValue,
+    ) -> Promise {
+        Promise::resolve(&self.shared.start_task(&request))
+    }
+
+    /// Changes a running task's `ImageConfig.Interval`, `TargetStreams` or `MaxIdleTime`.
+    #[wasm_bindgen(js_name = updateSnapshot, unchecked_return_type = "Promise<SnapshotResponse>")]
+    pub fn update_snapshot(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UpdateSnapshotRequest")] request: JsValue,
+    ) -> Promise {
+        Promise::resolve(&self.shared.update_task(&request))
+    }
+
+    /// Stops a running task. Resolves after its last image event and its `snapshottaskstop`
+    /// event: nothing of the task fires afterwards.
+    #[wasm_bindgen(js_name = stopSnapshot, unchecked_return_type = "Promise<SnapshotResponse>")]
+    pub fn stop_snapshot(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TaskKeyRequest")] request: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move { Ok(shared.stop_task(request).await) })
+    }
+
+    /// A task's effective configuration and counters, or `null` for an unknown task.
+    /// Throws (code 30003) when AppId, RoomId or TaskId is missing or malformed.
+    #[wasm_bindgen(js_name = getSnapshotTask, unchecked_return_type = "TaskInfo | null")]
+    pub fn get_snapshot_task(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TaskKeyRequest")] request: JsValue,
+    ) -> std::result::Result<JsValue, JsValue> {
+        self.checked("getSnapshotTask", || self.shared.task_info(&request))
+            .map_err(|e| error_value(&e))
     }
 
     // ----- results ------------------------------------------------------------------------------
@@ -403,7 +438,9 @@ impl SnapshotEngine {
         if self.shared.destroyed.replace(true) {
             return;
         }
+        self.shared.stop_all_tasks(StopReason::Destroyed);
         self.shared.capture.cancel_all();
+        self.shared.clock.disarm();
         *self.shared.session.borrow_mut() = Session::new();
     }
 }
@@ -448,10 +485,7 @@ impl SnapshotEngine {
         self.answer(call, || {
             let uid = input::uid(&to_value(&uid))?;
             let track = video_track(&track)?;
-            self.shared
-                .session
-                .borrow_mut()
-                .user_video_start(uid, st, track)?;
+            self.shared.change(|s| s.user_video_start(uid, st, track))?;
             Ok(())
         })
     }
@@ -459,7 +493,7 @@ impl SnapshotEngine {
     fn remote_stop(&self, call: &'static str, uid: JsValue, st: StreamType) -> i32 {
         self.answer(call, || {
             let uid = input::uid(&to_value(&uid))?;
-            self.shared.session.borrow_mut().user_video_stop(&uid, st)?;
+            self.shared.change(|s| s.user_video_stop(&uid, st))?;
             Ok(())
         })
     }
@@ -468,143 +502,20 @@ impl SnapshotEngine {
         let shared = self.shared.clone();
         spawn_local(async move {
             // The outcome went to the handler and the event; nobody awaits it here.
-            let _ = run(shared, job).await;
+            let _ = snapshot::run(shared, job).await;
         });
     }
 }
 
 impl Shared {
-    fn local_job(&self, st: StreamType, path: Option<String>, spec: SnapshotSpec) -> Result<Job> {
-        let (track, uid) = {
-            let session = self.session.borrow();
-            (
-                Clone::clone(session.local_track(st)?),
-                session.local_uid().map(str::to_owned),
-            )
-        };
-        let path = path.unwrap_or_else(|| self.default_name(uid.as_deref(), st, &spec));
-        Ok(Job {
-            uid: uid.unwrap_or_default(),
-            stream_type: st,
-            path,
-            spec,
-            track,
-        })
+    /// Runs a call on the session, then lets the periodic tasks follow the streams it
+    /// started or stopped.
+    fn change(
+        self: &Rc<Self>,
+        call: impl FnOnce(&mut Session<MediaStreamTrack>) -> Result<Vec<StreamChange>>,
+    ) -> Result<()> {
+        let changes = call(&mut self.session.borrow_mut())?;
+        self.streams_changed(changes);
+        Ok(())
     }
-
-    fn remote_job(
-        &self,
-        uid: String,
-        st: StreamType,
-        path: Option<String>,
-        spec: SnapshotSpec,
-    ) -> Result<Job> {
-        let track = Clone::clone(self.session.borrow().remote_track(&uid, st)?);
-        let path = path.unwrap_or_else(|| self.default_name(Some(&uid), st, &spec));
-        Ok(Job {
-            uid,
-            stream_type: st,
-            path,
-            spec,
-            track,
-        })
-    }
-
-    fn default_name(&self, uid: Option<&str>, st: StreamType, spec: &SnapshotSpec) -> String {
-        let now = js::now_ms() as i64;
-        let base = default_snapshot_name(uid, st, spec.format, now, 0);
-        let mut last = self.last_name.borrow_mut();
-        if last.0 == base {
-            last.1 += 1;
-            default_snapshot_name(uid, st, spec.format, now, last.1)
-        } else {
-            *last = (base.clone(), 0);
-            base
-        }
-    }
-
-    async fn capture_and_encode(&self, job: &Job) -> Result<Captured> {
-        let frame = self.capture.grab(&job.track).await?;
-        let timestamp = js::now_ms();
-        let pixels = self.capture.read(&frame).await?;
-        drop(frame);
-        // From here on nothing awaits: the pipeline's buffers are ours alone.
-        let mut pipeline = self.pipeline.borrow_mut();
-        let info = pixels.info;
-        let len = pixels.byte_len();
-        self.capture.copy_into(pixels, pipeline.input_mut(len))?;
-        let encoded = pipeline.process(info, &job.spec)?;
-        let blob = make_blob(encoded.bytes, job.spec.format.mime_type())?;
-        Ok(Captured {
-            width: encoded.width,
-            height: encoded.height,
-            size: encoded.bytes.len(),
-            blob,
-            timestamp,
-        })
-    }
-}
-
-/// Captures, encodes and delivers one snapshot: exactly one handler call and one event.
-async fn run(shared: Rc<Shared>, job: Job) -> std::result::Result<JsValue, JsValue> {
-    let outcome = shared.capture_and_encode(&job).await;
-    let result = result_object(&job, &outcome);
-    let code = match &outcome {
-        Ok(_) => Code::Ok.value(),
-        Err(e) => e.code.value(),
-    };
-    shared.emitter.snapshot_result(code, &job.path, &result);
-    match outcome {
-        Ok(_) => Ok(result),
-        Err(e) => {
-            let err = error_value(&e);
-            set(&err, "result", &result);
-            Err(err)
-        }
-    }
-}
-
-/// The `SnapshotResult` object of the README.
-fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
-    let o: JsValue = Object::new().into();
-    let format = job.spec.format;
-    set(&o, "path", &job.path.as_str().into());
-    set(&o, "uid", &job.uid.as_str().into());
-    set(&o, "streamType", &job.stream_type.as_str().into());
-    set(&o, "format", &format.as_str().into());
-    set(&o, "mimeType", &format.mime_type().into());
-    match outcome {
-        Ok(c) => {
-            set(&o, "code", &Code::Ok.value().into());
-            set(&o, "message", &"".into());
-            set(&o, "width", &c.width.into());
-            set(&o, "height", &c.height.into());
-            set(&o, "size", &(c.size as f64).into());
-            set(&o, "blob", &c.blob);
-            set(&o, "timestamp", &c.timestamp.into());
-        }
-        Err(e) => {
-            set(&o, "code", &e.code.value().into());
-            set(&o, "message", &e.message.as_str().into());
-            set(&o, "width", &0.into());
-            set(&o, "height", &0.into());
-            set(&o, "size", &0.into());
-            set(&o, "blob", &JsValue::NULL);
-            set(&o, "timestamp", &js::now_ms().into());
-        }
-    }
-    o
-}
-
-fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let parts = Array::new();
-    // SAFETY: the view lives only until `new Blob` returns, which copies it synchronously;
-    // nothing in between allocates in wasm memory, so the view cannot be detached.
-    let view = unsafe { Uint8Array::view(bytes) };
-    parts.push(&view);
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options);
-    drop(view);
-    blob.map_err(|e| js::browser_error(Code::EncodeFailed, "new Blob", &e))
 }

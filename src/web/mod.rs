@@ -1,16 +1,23 @@
 //! Everything that touches the browser.
 //!
 //! - [`engine`]: the exported `SnapshotEngine` class
+//! - [`snapshot`]: one snapshot from call to result (capture, encode, Blob, delivery)
+//! - [`periodic`]: periodic snapshot tasks (startSnapshot / updateSnapshot / stopSnapshot)
+//! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
 //! - [`track`]: checking that a caller's track is a live video track
 //! - [`events`]: the result handler and DOM events
 //! - [`js`]: safe reads of caller values, errors with codes, timers
 //! - [`types`]: the TypeScript declarations of options, results and events
 
+pub mod callback;
 pub mod capture;
+pub mod clock;
 pub mod engine;
 pub mod events;
 pub mod js;
+pub mod periodic;
+pub mod snapshot;
 pub mod track;
 pub mod types;
 

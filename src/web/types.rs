@@ -87,7 +87,130 @@ export interface TrackSnapErrorInfo {
   message: string;
 }
 
+/** `AppId` + `RoomId` + `TaskId` identify a task. Each: 1–128 characters of A-Z a-z 0-9 _ @ - . */
+export interface TaskKeyRequest {
+  AppId: string;
+  RoomId: string;
+  TaskId: string;
+}
+
+export interface TargetStreams {
+  /** Empty or absent: every stream in the room, now and later. At most 17. */
+  StreamList?: { Index?: number; UserId: string; StreamType?: 0 | 1 }[];
+}
+
+export interface StartSnapshotRequest extends TaskKeyRequest {
+  BusinessId?: string;
+  TargetStreams?: TargetStreams;
+  /** [1, 86400] s, default 180; outside the range → 180. */
+  MaxIdleTime?: number;
+  ImageConfig?: {
+    /** 0 JPEG (default), 1 PNG. */
+    Format?: 0 | 1;
+    /** [0, 1920], 0 = from the stream (size rules as for snapshot()). */
+    Width?: number;
+    Height?: number;
+    /** [1, 600] s, default 2. */
+    Interval?: number;
+  };
+  /** A template with {placeholders}, or a preset: "agora" (the default layout) or "tencent". */
+  FileNameTemplate?: string;
+  /** Each image's metadata is POSTed here as JSON (https, or http on loopback). */
+  CallbackUrl?: string;
+}
+
+export interface UpdateSnapshotRequest extends TaskKeyRequest {
+  ImageConfig?: { Interval?: number };
+  TargetStreams?: TargetStreams;
+  MaxIdleTime?: number;
+}
+
+export interface SnapshotResponse {
+  /** "ok"; the already-started text for a repeated start; "" on failure. */
+  Result: string;
+  ResponseMetadata: {
+    RequestId: string;
+    Action: "StartSnapshot" | "UpdateSnapshot" | "StopSnapshot";
+    Version: "2023-11-01";
+    /** Code: "InvalidParameter", "TaskNotFound" or "InvalidOperation" (after destroy()). */
+    Error?: { Code: string; Message: string };
+  };
+}
+
+export interface TaskInfo {
+  AppId: string;
+  RoomId: string;
+  TaskId: string;
+  BusinessId?: string;
+  MaxIdleTime: number;
+  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number };
+  TargetStreams: TargetStreams;
+  FileNameTemplate?: string;
+  CallbackUrl?: string;
+  state: "running" | "stopped";
+  stopReason?: TaskStopReason;
+  /** Images produced. */
+  images: number;
+  /** Ticks that produced no capture: the stream was stopped or still busy, or the timer fired too late. */
+  skipped: number;
+  /** Captures that failed (see the image events' codes). */
+  failed: number;
+}
+
+export type TaskStopReason = "stopped" | "idle" | "left" | "destroyed";
+
+/** One periodic image (or a failed capture, with code != 0 and blob null). */
+export interface PeriodicSnapshotDetail {
+  code: number;
+  message: string;
+  TaskId: string;
+  AppId: string;
+  RoomId: string;
+  BusinessId: string | null;
+  UserId: string;
+  StreamType: 0 | 1;
+  Index: number | null;
+  width: number;
+  height: number;
+  format: ImageFormatName;
+  size: number;
+  blob: Blob | null;
+  /** The file name (object key). */
+  key: string;
+  /** Set once uploaded; null without storage. */
+  url: string | null;
+  /** Capture time, ms since the epoch. */
+  timestamp: number;
+  /** The Tencent CSS callback fields. */
+  create_time: number;
+  event_type: 200;
+  stream_id: string;
+  channel_id: string;
+  file_size: number;
+  pic_url: string;
+  pic_full_url: string | null;
+}
+
+export interface TaskStopDetail {
+  TaskId: string;
+  AppId: string;
+  RoomId: string;
+  reason: TaskStopReason;
+}
+
+export interface StreamStateDetail {
+  TaskId: string;
+  AppId: string;
+  RoomId: string;
+  UserId: string;
+  StreamType: 0 | 1;
+  state: "stopped" | "resumed";
+}
+
 export interface SnapshotEngineEventMap {
   takesnapshotresult: CustomEvent<SnapshotResult>;
+  periodicsnapshot: CustomEvent<PeriodicSnapshotDetail>;
+  snapshottaskstop: CustomEvent<TaskStopDetail>;
+  snapshotstreamstate: CustomEvent<StreamStateDetail>;
 }
 "#;

@@ -1,0 +1,356 @@
+//! Periodic snapshot tasks: the request fields, ranges and defaults of the cloud services'
+//! `StartSnapshot` / `UpdateSnapshot` / `StopSnapshot` (Volcengine RTC, version 2023-11-01),
+//! validated into configurations.
+
+use super::encode::ImageFormat;
+use super::input;
+use super::naming::Template;
+use super::stream::StreamType;
+use super::url::check_url;
+use super::value::Value;
+
+/// At most this many streams in `TargetStreams.StreamList`.
+pub const MAX_STREAMS: usize = 17;
+/// `MaxIdleTime` range and default, seconds.
+pub const MAX_IDLE_RANGE_S: (u32, u32) = (1, 86_400);
+pub const DEFAULT_MAX_IDLE_S: u32 = 180;
+/// `ImageConfig.Interval` range and default, seconds.
+pub const INTERVAL_RANGE_S: (u32, u32) = (1, 600);
+pub const DEFAULT_INTERVAL_S: u32 = 2;
+/// `ImageConfig.Width`/`Height` upper bound.
+pub const MAX_IMAGE_SIDE: u32 = 1920;
+/// The API version the responses report.
+pub const API_VERSION: &str = "2023-11-01";
+/// `Result` of a start for a task that is already running (the cloud's own words).
+pub const ALREADY_STARTED: &str =
+    "The task has been started. Please do not call the startup task interface repeatedly";
+
+/// A failure as the cloud APIs report it: a string code and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError {
+            code: "InvalidParameter",
+            message: message.into(),
+        }
+    }
+
+    /// Updating or stopping a task that is not running.
+    pub fn not_found(key: &TaskKey) -> Self {
+        ApiError {
+            code: "TaskNotFound",
+            message: format!(
+                "no running task with AppId {}, RoomId {}, TaskId {}",
+                key.app_id, key.room_id, key.task_id
+            ),
+        }
+    }
+}
+
+impl From<super::error::Error> for ApiError {
+    fn from(e: super::error::Error) -> Self {
+        ApiError::invalid(e.message)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A task is identified by AppId + RoomId + TaskId.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskKey {
+    pub app_id: String,
+    pub room_id: String,
+    pub task_id: String,
+}
+
+/// One entry of `TargetStreams.StreamList`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetStream {
+    pub user_id: String,
+    pub stream_type: StreamType,
+    pub index: Option<u32>,
+}
+
+/// `ImageConfig` after defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageConfig {
+    pub format: ImageFormat,
+    pub width: u32,
+    pub height: u32,
+    pub interval_s: u32,
+}
+
+/// A validated `StartSnapshot`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskConfig {
+    pub key: TaskKey,
+    pub business_id: Option<String>,
+    /// Empty: every stream in the room, now and later.
+    pub targets: Vec<TargetStream>,
+    pub max_idle_s: u32,
+    pub image: ImageConfig,
+    pub template: Template,
+    /// The template as given (`None`: the default layout).
+    pub template_text: Option<String>,
+    pub callback_url: Option<String>,
+}
+
+/// A validated `UpdateSnapshot`: `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskUpdate {
+    pub key: TaskKey,
+    pub interval_s: Option<u32>,
+    pub targets: Option<Vec<TargetStream>>,
+    pub max_idle_s: Option<u32>,
+}
+
+/// `AppId`, `RoomId` and `TaskId` of any request.
+pub fn task_key(v: &Value) -> ApiResult<TaskKey> {
+    if !matches!(v, Value::Object(_)) {
+        return Err(ApiError::invalid(format!(
+            "the request must be an object; got {}",
+            v.describe()
+        )));
+    }
+    Ok(TaskKey {
+        app_id: id(v, "AppId")?,
+        room_id: id(v, "RoomId")?,
+        task_id: id(v, "TaskId")?,
+    })
+}
+
+/// `StartSnapshot`'s body.
+pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
+    let key = task_key(v)?;
+    let business_id = match v.get("BusinessId") {
+        b if b.is_absent() => None,
+        _ => Some(id(v, "BusinessId")?),
+    };
+    let targets = target_streams(v.get("TargetStreams"))?.unwrap_or_default();
+    let image = image_config(v.get("ImageConfig"))?;
+    if !v.get("StorageConfig").is_absent() {
+        return Err(ApiError::invalid(
+            "StorageConfig: uploads are not available in this version; leave it out and the images arrive as Blobs in periodicsnapshot events",
+        ));
+    }
+    let (template, template_text) = match v.get("FileNameTemplate") {
+        t if t.is_absent() => (Template::default_layout(), None),
+        Value::String(s) => (Template::parse(s)?, Some(s.clone())),
+        other => {
+            return Err(ApiError::invalid(format!(
+                "FileNameTemplate must be a string; got {}",
+                other.describe()
+            )))
+        }
+    };
+    let callback_url = match v.get("CallbackUrl") {
+        c if c.is_absent() => None,
+        Value::String(s) => {
+            check_url(s, "CallbackUrl")?;
+            Some(s.clone())
+        }
+        other => {
+            return Err(ApiError::invalid(format!(
+                "CallbackUrl must be a string; got {}",
+                other.describe()
+            )))
+        }
+    };
+    Ok(TaskConfig {
+        key,
+        business_id,
+        targets,
+        max_idle_s: max_idle(v.get("MaxIdleTime")),
+        image,
+        template,
+        template_text,
+        callback_url,
+    })
+}
+
+/// `UpdateSnapshot`'s body: `ImageConfig.Interval`, `TargetStreams`, `MaxIdleTime`.
+pub fn update_request(v: &Value) -> ApiResult<TaskUpdate> {
+    let key = task_key(v)?;
+    let image = v.get("ImageConfig");
+    let interval_s = match image {
+        i if i.is_absent() => None,
+        Value::Object(_) => optional_int(
+            image.get("Interval"),
+            "ImageConfig.Interval",
+            INTERVAL_RANGE_S,
+        )?,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "ImageConfig must be an object; got {}",
+                other.describe()
+            )))
+        }
+    };
+    for field in ["Format", "Width", "Height"] {
+        if !image.get(field).is_absent() {
+            return Err(ApiError::invalid(format!(
+                "ImageConfig.{field} cannot be changed by UpdateSnapshot (only Interval can); stop and start the task"
+            )));
+        }
+    }
+    let max_idle_s = match v.get("MaxIdleTime") {
+        m if m.is_absent() => None,
+        m => Some(max_idle(m)),
+    };
+    Ok(TaskUpdate {
+        key,
+        interval_s,
+        targets: target_streams(v.get("TargetStreams"))?,
+        max_idle_s,
+    })
+}
+
+/// A required id field: `^[a-zA-Z0-9_@\-.]{1,128}$`.
+fn id(v: &Value, field: &str) -> ApiResult<String> {
+    match v.get(field) {
+        Value::Undefined | Value::Null => Err(ApiError::invalid(format!("{field} is required"))),
+        Value::String(s) if s.is_empty() => Err(ApiError::invalid(format!("{field} is required"))),
+        Value::String(s) => {
+            input::check_id(s, field)?;
+            Ok(s.clone())
+        }
+        other => Err(ApiError::invalid(format!(
+            "{field} must be a string; got {}",
+            other.describe()
+        ))),
+    }
+}
+
+/// `MaxIdleTime`: outside [1, 86400] (or not a whole number) means the default, as the cloud
+/// service does — not an error.
+fn max_idle(v: &Value) -> u32 {
+    match v {
+        Value::Number(n)
+            if n.fract() == 0.0
+                && *n >= f64::from(MAX_IDLE_RANGE_S.0)
+                && *n <= f64::from(MAX_IDLE_RANGE_S.1) =>
+        {
+            *n as u32
+        }
+        _ => DEFAULT_MAX_IDLE_S,
+    }
+}
+
+fn image_config(v: &Value) -> ApiResult<ImageConfig> {
+    if !v.is_absent() && !matches!(v, Value::Object(_)) {
+        return Err(ApiError::invalid(format!(
+            "ImageConfig must be an object; got {}",
+            v.describe()
+        )));
+    }
+    let format = match v.get("Format") {
+        f if f.is_absent() => ImageFormat::Jpeg,
+        Value::Number(n) if *n == 0.0 => ImageFormat::Jpeg,
+        Value::Number(n) if *n == 1.0 => ImageFormat::Png,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "ImageConfig.Format must be 0 (JPEG) or 1 (PNG); got {}",
+                other.describe()
+            )))
+        }
+    };
+    Ok(ImageConfig {
+        format,
+        width: optional_int(v.get("Width"), "ImageConfig.Width", (0, MAX_IMAGE_SIDE))?.unwrap_or(0),
+        height: optional_int(v.get("Height"), "ImageConfig.Height", (0, MAX_IMAGE_SIDE))?
+            .unwrap_or(0),
+        interval_s: optional_int(v.get("Interval"), "ImageConfig.Interval", INTERVAL_RANGE_S)?
+            .unwrap_or(DEFAULT_INTERVAL_S),
+    })
+}
+
+fn optional_int(v: &Value, field: &str, (min, max): (u32, u32)) -> ApiResult<Option<u32>> {
+    if v.is_absent() {
+        return Ok(None);
+    }
+    Ok(Some(input::integer_in(v, field, min, max)?))
+}
+
+/// `TargetStreams`: `None` when absent; `Some(empty)` for everyone.
+fn target_streams(v: &Value) -> ApiResult<Option<Vec<TargetStream>>> {
+    if v.is_absent() {
+        return Ok(None);
+    }
+    if !matches!(v, Value::Object(_)) {
+        return Err(ApiError::invalid(format!(
+            "TargetStreams must be an object; got {}",
+            v.describe()
+        )));
+    }
+    let items = match v.get("StreamList") {
+        l if l.is_absent() => return Ok(Some(Vec::new())),
+        Value::Array(items) => items,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "TargetStreams.StreamList must be an array; got {}",
+                other.describe()
+            )))
+        }
+    };
+    if items.len() > MAX_STREAMS {
+        return Err(ApiError::invalid(format!(
+            "TargetStreams.StreamList has {} streams; at most {MAX_STREAMS}",
+            items.len()
+        )));
+    }
+    let mut out: Vec<TargetStream> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("TargetStreams.StreamList[{i}]");
+        if !matches!(item, Value::Object(_)) {
+            return Err(ApiError::invalid(format!(
+                "{at} must be an object; got {}",
+                item.describe()
+            )));
+        }
+        let user_id = match item.get("UserId") {
+            u if u.is_absent() => {
+                return Err(ApiError::invalid(format!("{at}.UserId is required")))
+            }
+            u => input::uid(u).map_err(|e| ApiError::invalid(format!("{at}.{}", e.message)))?,
+        };
+        let stream_type = match item.get("StreamType") {
+            t if t.is_absent() => StreamType::Main,
+            Value::Number(n) if *n == 0.0 => StreamType::Main,
+            Value::Number(n) if *n == 1.0 => StreamType::Sub,
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "{at}.StreamType must be 0 (main) or 1 (sub); got {}",
+                    other.describe()
+                )))
+            }
+        };
+        let index = optional_int(item.get("Index"), &format!("{at}.Index"), (0, u32::MAX))?;
+        if let Some(ix) = index {
+            if out.iter().any(|t| t.index == Some(ix)) {
+                return Err(ApiError::invalid(format!(
+                    "{at}.Index {ix} is used twice: each Index in a StreamList must be different"
+                )));
+            }
+        }
+        if out
+            .iter()
+            .any(|t| t.user_id == user_id && t.stream_type == stream_type)
+        {
+            return Err(ApiError::invalid(format!(
+                "{at} repeats the {} stream of user {user_id}",
+                stream_type.as_str()
+            )));
+        }
+        out.push(TargetStream {
+            user_id,
+            stream_type,
+            index,
+        });
+    }
+    Ok(Some(out))
+}

@@ -1,0 +1,72 @@
+//! Which URLs the engine will send data to.
+
+use super::error::{Error, Result};
+use super::value::Value;
+
+/// The longest URL accepted.
+pub const MAX_URL_BYTES: usize = 4096;
+
+/// `https://…`, or `http://…` on a loopback host (`localhost`, `127.x.x.x`, `[::1]`): data
+/// about a classroom must not cross a network in clear text. No credentials in the URL, no
+/// control characters or spaces.
+pub fn check_url(url: &str, field: &str) -> Result<()> {
+    let shown = || Value::String(url.to_string()).describe();
+    let bad = |why: &str| {
+        Err(Error::invalid_param(format!(
+            "{field} {why}; got {}",
+            shown()
+        )))
+    };
+    if url.len() > MAX_URL_BYTES {
+        return bad(&format!("must be at most {MAX_URL_BYTES} bytes"));
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return bad("must not contain spaces or control characters");
+    }
+    let lower = url.to_ascii_lowercase();
+    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return bad("must be an https:// URL (or http:// on a loopback host)");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return bad("must not carry credentials");
+    }
+    let host = host_of(authority);
+    if host.is_empty() {
+        return bad("has no host");
+    }
+    if !secure && !is_loopback(host) {
+        return bad(
+            "must use https:// unless it points at this machine (localhost, 127.0.0.1, [::1])",
+        );
+    }
+    Ok(())
+}
+
+/// The host of `host[:port]` (IPv6 hosts keep their brackets).
+fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        match authority.find(']') {
+            Some(end) => &authority[..=end],
+            None => "",
+        }
+    } else {
+        authority.split(':').next().unwrap_or("")
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+}

@@ -1,0 +1,633 @@
+//! Periodic snapshot tasks in the page: `startSnapshot` / `updateSnapshot` / `stopSnapshot`
+//! over the streams the engine knows, driven by the worker clock.
+//!
+//! The rules (validation, ticks, skips, idle stop, names) are `core`'s; this file runs them:
+//! it captures, builds the events, posts callbacks, and keeps the promise of `stopSnapshot`
+//! until the task's last capture has been delivered, so no event follows a stop.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::MediaStreamTrack;
+
+use super::callback;
+use super::clock::monotonic_ms;
+use super::engine::Shared;
+use super::js::{self, set};
+use super::snapshot::Captured;
+use crate::core::error::Result;
+use crate::core::naming::{stream_id, ImageFacts, RecentNames};
+use crate::core::schedule::{Schedule, StreamKey};
+use crate::core::size::Fit;
+use crate::core::snapshot::SnapshotSpec;
+use crate::core::stream::{Owner, StreamType};
+use crate::core::task::{
+    self, ApiError, ApiResult, TargetStream, TaskConfig, TaskKey, ALREADY_STARTED, API_VERSION,
+};
+use crate::core::timing::StreamChange;
+use crate::core::value::Value;
+
+pub const PERIODIC_SNAPSHOT: &str = "periodicsnapshot";
+pub const TASK_STOP: &str = "snapshottaskstop";
+pub const STREAM_STATE: &str = "snapshotstreamstate";
+
+/// Stopped tasks kept for `getSnapshotTask` (the oldest are forgotten first).
+const STOPPED_TASKS_KEPT: usize = 64;
+/// Names remembered per task to keep keys unique.
+const RECENT_NAMES: usize = 64;
+
+/// Why a task stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    Stopped,
+    Idle,
+    Left,
+    Destroyed,
+}
+
+impl StopReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            StopReason::Stopped => "stopped",
+            StopReason::Idle => "idle",
+            StopReason::Left => "left",
+            StopReason::Destroyed => "destroyed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Running,
+    /// No new ticks; waiting for captures in flight.
+    Stopping(StopReason),
+    Stopped(StopReason),
+}
+
+/// One run of a task.
+pub struct TaskRun {
+    config: RefCell<TaskConfig>,
+    state: RefCell<RunState>,
+}
+
+struct RunState {
+    schedule: Schedule,
+    names: RecentNames,
+    phase: Phase,
+    /// `resolve` functions of `stopSnapshot` promises waiting for the stop to complete.
+    stop_waiters: Vec<Function>,
+}
+
+impl TaskRun {
+    fn running(&self) -> bool {
+        self.state.borrow().phase == Phase::Running
+    }
+}
+
+/// Every task of an engine, running or recently stopped.
+#[derive(Default)]
+pub struct Tasks {
+    runs: BTreeMap<TaskKey, Rc<TaskRun>>,
+    stopped: VecDeque<TaskKey>,
+}
+
+impl Tasks {
+    fn running(&self) -> Vec<Rc<TaskRun>> {
+        self.runs
+            .values()
+            .filter(|r| r.running())
+            .cloned()
+            .collect()
+    }
+}
+
+impl Shared {
+    // ----- the API ------------------------------------------------------------------------------
+
+    /// `startSnapshot`: the response object (never a rejection).
+    pub(crate) fn start_task(self: &Rc<Self>, request: &JsValue) -> JsValue {
+        let outcome = self.try_start_task(&js::to_value(request));
+        self.response("StartSnapshot", outcome)
+    }
+
+    fn try_start_task(self: &Rc<Self>, request: &Value) -> ApiResult<&'static str> {
+        self.require_live()?;
+        let config = task::start_request(request)?;
+        self.require_room(&config.key.room_id)?;
+        if let Some(run) = self.tasks.borrow().runs.get(&config.key) {
+            if run.running() {
+                return Ok(ALREADY_STARTED);
+            }
+        }
+        let now = monotonic_ms() as u64;
+        let started = self.started_stream_keys();
+        let schedule = Schedule::new(
+            &config.targets,
+            &started,
+            config.image.interval_s,
+            config.max_idle_s,
+            now,
+        );
+        let key = config.key.clone();
+        let run = Rc::new(TaskRun {
+            config: RefCell::new(config),
+            state: RefCell::new(RunState {
+                schedule,
+                names: RecentNames::new(RECENT_NAMES),
+                phase: Phase::Running,
+                stop_waiters: Vec::new(),
+            }),
+        });
+        {
+            let mut tasks = self.tasks.borrow_mut();
+            tasks.stopped.retain(|k| *k != key);
+            tasks.runs.insert(key, run);
+        }
+        // The first tick is now: run it after this call returns.
+        self.clock.arm(0.0);
+        Ok("ok")
+    }
+
+    /// `updateSnapshot`: interval, targets, MaxIdleTime of a running task.
+    pub(crate) fn update_task(self: &Rc<Self>, request: &JsValue) -> JsValue {
+        let outcome = (|| {
+            self.require_live()?;
+            let update = task::update_request(&js::to_value(request))?;
+            let run = self.running_task(&update.key)?;
+            let now = monotonic_ms() as u64;
+            let started = self.started_stream_keys();
+            if let Some(targets) = &update.targets {
+                run.config.borrow_mut().targets = targets.clone();
+            }
+            {
+                let mut config = run.config.borrow_mut();
+                if let Some(i) = update.interval_s {
+                    config.image.interval_s = i;
+                }
+                if let Some(m) = update.max_idle_s {
+                    config.max_idle_s = m;
+                }
+            }
+            run.state.borrow_mut().schedule.update(
+                update.interval_s,
+                update.targets.as_deref().map(|t| (t, started.as_slice())),
+                update.max_idle_s,
+                now,
+            );
+            self.rearm();
+            Ok("ok")
+        })();
+        self.response("UpdateSnapshot", outcome)
+    }
+
+    /// `stopSnapshot`: resolves once the task's captures in flight were delivered and
+    /// `snapshottaskstop` was fired.
+    pub(crate) async fn stop_task(self: Rc<Self>, request: JsValue) -> JsValue {
+        let run = (|| {
+            self.require_live()?;
+            let key = task::task_key(&js::to_value(&request))?;
+            self.running_task(&key)
+        })();
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => return self.response("StopSnapshot", Err(e)),
+        };
+        let mut done = None;
+        let waiting = Promise::new(&mut |resolve, _| done = Some(resolve));
+        if let Some(resolve) = done {
+            run.state.borrow_mut().stop_waiters.push(resolve);
+        }
+        self.begin_stop(&run, StopReason::Stopped);
+        let _ = JsFuture::from(waiting).await;
+        self.response("StopSnapshot", Ok("ok"))
+    }
+
+    /// `getSnapshotTask`: the task's effective configuration and counters, or `null`.
+    pub(crate) fn task_info(&self, request: &JsValue) -> Result<JsValue> {
+        let key = task::task_key(&js::to_value(request))
+            .map_err(|e| crate::core::error::Error::invalid_param(e.message))?;
+        let Some(run) = self.tasks.borrow().runs.get(&key).cloned() else {
+            return Ok(JsValue::NULL);
+        };
+        let config = run.config.borrow();
+        let state = run.state.borrow();
+        let counts = state.schedule.counts();
+        let info: JsValue = Object::new().into();
+        set(&info, "AppId", &config.key.app_id.as_str().into());
+        set(&info, "RoomId", &config.key.room_id.as_str().into());
+        set(&info, "TaskId", &config.key.task_id.as_str().into());
+        if let Some(b) = &config.business_id {
+            set(&info, "BusinessId", &b.as_str().into());
+        }
+        set(&info, "MaxIdleTime", &config.max_idle_s.into());
+        let image: JsValue = Object::new().into();
+        set(&image, "Format", &(config.image.format as u8).into());
+        set(&image, "Width", &config.image.width.into());
+        set(&image, "Height", &config.image.height.into());
+        set(&image, "Interval", &config.image.interval_s.into());
+        set(&info, "ImageConfig", &image);
+        set(&info, "TargetStreams", &target_streams(&config.targets));
+        if let Some(t) = &config.template_text {
+            set(&info, "FileNameTemplate", &t.as_str().into());
+        }
+        if let Some(u) = &config.callback_url {
+            set(&info, "CallbackUrl", &u.as_str().into());
+        }
+        let (state_name, reason) = match state.phase {
+            Phase::Running => ("running", None),
+            Phase::Stopping(r) | Phase::Stopped(r) => ("stopped", Some(r)),
+        };
+        set(&info, "state", &state_name.into());
+        if let Some(r) = reason {
+            set(&info, "stopReason", &r.as_str().into());
+        }
+        set(&info, "images", &(counts.images as f64).into());
+        set(&info, "skipped", &(counts.skipped as f64).into());
+        set(&info, "failed", &(counts.failed as f64).into());
+        Ok(info)
+    }
+
+    // ----- the engine's hooks ---------------------------------------------------------------
+
+    /// Streams started or stopped in the session: running tasks follow them.
+    pub(crate) fn streams_changed(self: &Rc<Self>, changes: Vec<StreamChange>) {
+        if changes.is_empty() {
+            return;
+        }
+        let now = monotonic_ms() as u64;
+        let runs = self.tasks.borrow().running();
+        for change in changes {
+            let Some(key) = self.stream_key(&change.owner, change.stream_type) else {
+                continue;
+            };
+            for run in &runs {
+                let changed =
+                    run.state
+                        .borrow_mut()
+                        .schedule
+                        .stream_changed(&key, change.started, now);
+                if changed.is_some() {
+                    let detail = Object::new().into();
+                    put_task_key(&detail, &run.config.borrow().key);
+                    set(&detail, "UserId", &key.user_id.as_str().into());
+                    set(&detail, "StreamType", &key.stream_type.number().into());
+                    let state = if change.started { "resumed" } else { "stopped" };
+                    set(&detail, "state", &state.into());
+                    self.emit_later(STREAM_STATE, detail);
+                }
+            }
+        }
+        self.rearm();
+    }
+
+    /// `leaveChannel` and `destroy`: every running task stops.
+    pub(crate) fn stop_all_tasks(self: &Rc<Self>, reason: StopReason) {
+        let runs = self.tasks.borrow().running();
+        for run in runs {
+            self.begin_stop(&run, reason);
+        }
+    }
+
+    /// The clock fired: run the ticks that are due.
+    pub(crate) fn on_clock(self: &Rc<Self>) {
+        if self.destroyed.get() {
+            return;
+        }
+        let now = monotonic_ms() as u64;
+        let runs = self.tasks.borrow().running();
+        for run in runs {
+            let poll = run.state.borrow_mut().schedule.poll(now);
+            if poll.idle {
+                self.begin_stop(&run, StopReason::Idle);
+                continue;
+            }
+            for stream in poll.capture {
+                self.capture_for(&run, stream);
+            }
+        }
+        self.rearm();
+    }
+
+    // ----- inside -------------------------------------------------------------------------------
+
+    fn rearm(&self) {
+        if self.destroyed.get() {
+            self.clock.disarm();
+            return;
+        }
+        let next = self
+            .tasks
+            .borrow()
+            .running()
+            .iter()
+            .map(|r| r.state.borrow().schedule.next_wakeup())
+            .min();
+        match next {
+            Some(at) => self.clock.arm(at as f64 - monotonic_ms()),
+            None => self.clock.disarm(),
+        }
+    }
+
+    fn capture_for(self: &Rc<Self>, run: &Rc<TaskRun>, stream: StreamKey) {
+        let Some(track) = self.track_of(&stream) else {
+            // The session and the schedule disagree (cannot happen while every change is
+            // forwarded); count it rather than hang the stream as busy.
+            run.state.borrow_mut().schedule.finished(&stream, false);
+            return;
+        };
+        let spec = {
+            let config = run.config.borrow();
+            SnapshotSpec {
+                format: config.image.format,
+                quality: self.options.quality,
+                width: config.image.width,
+                height: config.image.height,
+                fit: Fit::Fill,
+                mirror: false,
+            }
+        };
+        let shared = self.clone();
+        let run = run.clone();
+        spawn_local(async move {
+            let outcome = shared.capture_and_encode(&track, &spec).await;
+            shared.deliver(&run, &stream, outcome);
+        });
+    }
+
+    /// Counts, names and delivers one capture; completes a pending stop after the last one.
+    fn deliver(self: &Rc<Self>, run: &Rc<TaskRun>, stream: &StreamKey, outcome: Result<Captured>) {
+        let config = run.config.borrow().clone();
+        let (seq, index) = {
+            let mut state = run.state.borrow_mut();
+            (
+                state.schedule.finished(stream, outcome.is_ok()),
+                state.schedule.index(stream),
+            )
+        };
+        let detail: JsValue = Object::new().into();
+        put_task_key(&detail, &config.key);
+        set(
+            &detail,
+            "BusinessId",
+            &config
+                .business_id
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from),
+        );
+        set(&detail, "UserId", &stream.user_id.as_str().into());
+        set(&detail, "StreamType", &stream.stream_type.number().into());
+        set(
+            &detail,
+            "Index",
+            &index.map_or(JsValue::NULL, JsValue::from),
+        );
+        set(&detail, "format", &config.image.format.as_str().into());
+        set(&detail, "event_type", &200.into());
+        set(&detail, "url", &JsValue::NULL);
+        set(&detail, "pic_full_url", &JsValue::NULL);
+        let facts_of = |c: &Captured, seq: u64| ImageFacts {
+            task_id: &config.key.task_id,
+            room_id: &config.key.room_id,
+            app_id: &config.key.app_id,
+            business_id: config.business_id.as_deref().unwrap_or(""),
+            user_id: &stream.user_id,
+            stream_type: stream.stream_type,
+            index,
+            width: c.width,
+            height: c.height,
+            format: config.image.format,
+            unix_ms: c.timestamp as i64,
+            seq,
+        };
+        let stream_id = stream_id(&config.key.room_id, &stream.user_id, stream.stream_type);
+        set(&detail, "stream_id", &stream_id.as_str().into());
+        set(&detail, "channel_id", &stream_id.as_str().into());
+        let named = match (&outcome, seq) {
+            (Ok(c), Some(seq)) => config.template.render(&facts_of(c, seq)).map(|name| {
+                let key = run.state.borrow_mut().names.unique(name);
+                (c, key)
+            }),
+            (Err(e), _) => Err(e.clone()),
+            (Ok(_), None) => Err(crate::core::error::Error::invalid_operation(
+                "the stream is no longer part of the task",
+            )),
+        };
+        let image = match named {
+            Ok((c, key)) => {
+                set(&detail, "code", &0.into());
+                set(&detail, "message", &"".into());
+                set(&detail, "width", &c.width.into());
+                set(&detail, "height", &c.height.into());
+                set(&detail, "size", &(c.size as f64).into());
+                set(&detail, "file_size", &(c.size as f64).into());
+                set(&detail, "key", &key.as_str().into());
+                set(&detail, "pic_url", &format!("/{key}").into());
+                set(&detail, "timestamp", &c.timestamp.into());
+                set(
+                    &detail,
+                    "create_time",
+                    &(c.timestamp / 1000.0).floor().into(),
+                );
+                Some(c.blob.clone())
+            }
+            Err(e) => {
+                set(&detail, "code", &e.code.value().into());
+                set(&detail, "message", &e.message.as_str().into());
+                for zero in ["width", "height", "size", "file_size"] {
+                    set(&detail, zero, &0.into());
+                }
+                set(&detail, "key", &"".into());
+                set(&detail, "pic_url", &"".into());
+                let now = js::now_ms();
+                set(&detail, "timestamp", &now.into());
+                set(&detail, "create_time", &(now / 1000.0).floor().into());
+                None
+            }
+        };
+        if let (Some(_), Some(url)) = (&image, &config.callback_url) {
+            // The metadata without the image.
+            if let Some(body) = js_sys::JSON::stringify(&detail)
+                .ok()
+                .and_then(|s| s.as_string())
+            {
+                callback::post_json(url.clone(), body);
+            }
+        }
+        set(
+            &detail,
+            "blob",
+            image.as_ref().map_or(&JsValue::NULL, |b| b.as_ref()),
+        );
+        self.emitter.dispatch(PERIODIC_SNAPSHOT, &detail);
+        self.finish_stop_if_quiet(run);
+    }
+
+    fn begin_stop(self: &Rc<Self>, run: &Rc<TaskRun>, reason: StopReason) {
+        {
+            let mut state = run.state.borrow_mut();
+            if state.phase != Phase::Running {
+                return;
+            }
+            state.phase = Phase::Stopping(reason);
+        }
+        self.finish_stop_if_quiet(run);
+        self.rearm();
+    }
+
+    fn finish_stop_if_quiet(self: &Rc<Self>, run: &Rc<TaskRun>) {
+        let (reason, waiters) = {
+            let mut state = run.state.borrow_mut();
+            match state.phase {
+                Phase::Stopping(reason) if state.schedule.busy() == 0 => {
+                    state.phase = Phase::Stopped(reason);
+                    (reason, std::mem::take(&mut state.stop_waiters))
+                }
+                _ => return,
+            }
+        };
+        let key = run.config.borrow().key.clone();
+        {
+            let mut tasks = self.tasks.borrow_mut();
+            tasks.stopped.push_back(key.clone());
+            while tasks.stopped.len() > STOPPED_TASKS_KEPT {
+                if let Some(old) = tasks.stopped.pop_front() {
+                    let is_stopped = tasks.runs.get(&old).is_some_and(|r| !r.running());
+                    if is_stopped {
+                        tasks.runs.remove(&old);
+                    }
+                }
+            }
+        }
+        let detail: JsValue = Object::new().into();
+        put_task_key(&detail, &key);
+        set(&detail, "reason", &reason.as_str().into());
+        self.emit_later(TASK_STOP, detail);
+        // After the event: the stopSnapshot promises resolve once it has been dispatched.
+        spawn_local(async move {
+            for resolve in waiters {
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            }
+        });
+    }
+
+    /// Dispatches after the current call has returned, in order with other queued events.
+    fn emit_later(self: &Rc<Self>, kind: &'static str, detail: JsValue) {
+        let shared = self.clone();
+        spawn_local(async move { shared.emitter.dispatch(kind, &detail) });
+    }
+
+    fn running_task(&self, key: &TaskKey) -> ApiResult<Rc<TaskRun>> {
+        match self.tasks.borrow().runs.get(key) {
+            Some(run) if run.running() => Ok(run.clone()),
+            _ => Err(ApiError::not_found(key)),
+        }
+    }
+
+    fn require_live(&self) -> ApiResult<()> {
+        if self.destroyed.get() {
+            Err(ApiError {
+                code: "InvalidOperation",
+                message: "the engine was destroyed".into(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    fn require_room(&self, room_id: &str) -> ApiResult<()> {
+        match self.session.borrow().channel() {
+            Some(channel) if channel == room_id => Ok(()),
+            Some(channel) => Err(ApiError::invalid(format!(
+                "RoomId {room_id} is not the joined channel ({channel})"
+            ))),
+            None => Err(ApiError::invalid(format!(
+                "RoomId {room_id} is not the joined channel (no channel joined: call joinChannel first)"
+            ))),
+        }
+    }
+
+    /// The key of a session stream: the local user's streams are named by the joined uid.
+    fn stream_key(&self, owner: &Owner, stream_type: StreamType) -> Option<StreamKey> {
+        let user_id = match owner {
+            Owner::Local => self.session.borrow().local_uid()?.to_string(),
+            Owner::Remote(uid) => uid.clone(),
+        };
+        Some(StreamKey {
+            user_id,
+            stream_type,
+        })
+    }
+
+    fn started_stream_keys(&self) -> Vec<StreamKey> {
+        let started = self.session.borrow().started_streams();
+        started
+            .iter()
+            .filter_map(|(owner, st, _)| self.stream_key(owner, *st))
+            .collect()
+    }
+
+    fn track_of(&self, stream: &StreamKey) -> Option<MediaStreamTrack> {
+        let session = self.session.borrow();
+        let track = if session.local_uid() == Some(stream.user_id.as_str()) {
+            session.local_track(stream.stream_type).ok()
+        } else {
+            session
+                .remote_track(&stream.user_id, stream.stream_type)
+                .ok()
+        };
+        track.cloned()
+    }
+
+    fn response(&self, action: &str, outcome: ApiResult<&str>) -> JsValue {
+        let n = self.request_seq.get().wrapping_add(1);
+        self.request_seq.set(n);
+        let meta: JsValue = Object::new().into();
+        set(
+            &meta,
+            "RequestId",
+            &format!("tracksnap-{:x}-{n}", js::now_ms() as u64).into(),
+        );
+        set(&meta, "Action", &action.into());
+        set(&meta, "Version", &API_VERSION.into());
+        let result = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                let error: JsValue = Object::new().into();
+                set(&error, "Code", &e.code.into());
+                set(&error, "Message", &e.message.as_str().into());
+                set(&meta, "Error", &error);
+                ""
+            }
+        };
+        let response: JsValue = Object::new().into();
+        set(&response, "Result", &result.into());
+        set(&response, "ResponseMetadata", &meta);
+        response
+    }
+}
+
+fn put_task_key(detail: &JsValue, key: &TaskKey) {
+    set(detail, "TaskId", &key.task_id.as_str().into());
+    set(detail, "AppId", &key.app_id.as_str().into());
+    set(detail, "RoomId", &key.room_id.as_str().into());
+}
+
+fn target_streams(targets: &[TargetStream]) -> JsValue {
+    let list = Array::new();
+    for t in targets {
+        let item: JsValue = Object::new().into();
+        if let Some(i) = t.index {
+            set(&item, "Index", &i.into());
+        }
+        set(&item, "UserId", &t.user_id.as_str().into());
+        set(&item, "StreamType", &t.stream_type.number().into());
+        list.push(&item);
+    }
+    let out: JsValue = Object::new().into();
+    set(&out, "StreamList", &list);
+    out
+}

@@ -1,0 +1,179 @@
+//! One snapshot from call to result: capture, encode, Blob, delivery.
+
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
+
+use super::engine::Shared;
+use super::js::{self, error_value, set};
+use crate::core::error::{Code, Result};
+use crate::core::naming::default_snapshot_name;
+use crate::core::snapshot::SnapshotSpec;
+use crate::core::stream::StreamType;
+
+/// One accepted snapshot.
+pub(crate) struct Job {
+    /// `""` for the local user before joining.
+    uid: String,
+    stream_type: StreamType,
+    path: String,
+    spec: SnapshotSpec,
+    track: MediaStreamTrack,
+}
+
+/// What a successful capture produced.
+pub(crate) struct Captured {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) size: usize,
+    pub(crate) blob: Blob,
+    pub(crate) timestamp: f64,
+}
+
+impl Shared {
+    pub(crate) fn local_job(
+        &self,
+        st: StreamType,
+        path: Option<String>,
+        spec: SnapshotSpec,
+    ) -> Result<Job> {
+        let (track, uid) = {
+            let session = self.session.borrow();
+            (
+                Clone::clone(session.local_track(st)?),
+                session.local_uid().map(str::to_owned),
+            )
+        };
+        let path = path.unwrap_or_else(|| self.default_name(uid.as_deref(), st, &spec));
+        Ok(Job {
+            uid: uid.unwrap_or_default(),
+            stream_type: st,
+            path,
+            spec,
+            track,
+        })
+    }
+
+    pub(crate) fn remote_job(
+        &self,
+        uid: String,
+        st: StreamType,
+        path: Option<String>,
+        spec: SnapshotSpec,
+    ) -> Result<Job> {
+        let track = Clone::clone(self.session.borrow().remote_track(&uid, st)?);
+        let path = path.unwrap_or_else(|| self.default_name(Some(&uid), st, &spec));
+        Ok(Job {
+            uid,
+            stream_type: st,
+            path,
+            spec,
+            track,
+        })
+    }
+
+    fn default_name(&self, uid: Option<&str>, st: StreamType, spec: &SnapshotSpec) -> String {
+        let now = js::now_ms() as i64;
+        let base = default_snapshot_name(uid, st, spec.format, now, 0);
+        let mut last = self.last_name.borrow_mut();
+        if last.0 == base {
+            last.1 += 1;
+            default_snapshot_name(uid, st, spec.format, now, last.1)
+        } else {
+            *last = (base.clone(), 0);
+            base
+        }
+    }
+
+    /// One frame of `track`, encoded as `spec` says.
+    pub(crate) async fn capture_and_encode(
+        &self,
+        track: &MediaStreamTrack,
+        spec: &SnapshotSpec,
+    ) -> Result<Captured> {
+        let frame = self.capture.grab(track).await?;
+        let timestamp = js::now_ms();
+        let pixels = self.capture.read(&frame).await?;
+        drop(frame);
+        // From here on nothing awaits: the pipeline's buffers are ours alone.
+        let mut pipeline = self.pipeline.borrow_mut();
+        let info = pixels.info;
+        let len = pixels.byte_len();
+        self.capture.copy_into(pixels, pipeline.input_mut(len))?;
+        let encoded = pipeline.process(info, spec)?;
+        let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
+        Ok(Captured {
+            width: encoded.width,
+            height: encoded.height,
+            size: encoded.bytes.len(),
+            blob,
+            timestamp,
+        })
+    }
+}
+
+/// Captures, encodes and delivers one snapshot: exactly one handler call and one event.
+pub(crate) async fn run(shared: Rc<Shared>, job: Job) -> std::result::Result<JsValue, JsValue> {
+    let outcome = shared.capture_and_encode(&job.track, &job.spec).await;
+    let result = result_object(&job, &outcome);
+    let code = match &outcome {
+        Ok(_) => Code::Ok.value(),
+        Err(e) => e.code.value(),
+    };
+    shared.emitter.snapshot_result(code, &job.path, &result);
+    match outcome {
+        Ok(_) => Ok(result),
+        Err(e) => {
+            let err = error_value(&e);
+            set(&err, "result", &result);
+            Err(err)
+        }
+    }
+}
+
+/// The `SnapshotResult` object of the README.
+fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
+    let o: JsValue = Object::new().into();
+    let format = job.spec.format;
+    set(&o, "path", &job.path.as_str().into());
+    set(&o, "uid", &job.uid.as_str().into());
+    set(&o, "streamType", &job.stream_type.as_str().into());
+    set(&o, "format", &format.as_str().into());
+    set(&o, "mimeType", &format.mime_type().into());
+    match outcome {
+        Ok(c) => {
+            set(&o, "code", &Code::Ok.value().into());
+            set(&o, "message", &"".into());
+            set(&o, "width", &c.width.into());
+            set(&o, "height", &c.height.into());
+            set(&o, "size", &(c.size as f64).into());
+            set(&o, "blob", &c.blob);
+            set(&o, "timestamp", &c.timestamp.into());
+        }
+        Err(e) => {
+            set(&o, "code", &e.code.value().into());
+            set(&o, "message", &e.message.as_str().into());
+            set(&o, "width", &0.into());
+            set(&o, "height", &0.into());
+            set(&o, "size", &0.into());
+            set(&o, "blob", &JsValue::NULL);
+            set(&o, "timestamp", &js::now_ms().into());
+        }
+    }
+    o
+}
+
+fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = Array::new();
+    // SAFETY: the view lives only until `new Blob` returns, which copies it synchronously;
+    // nothing in between allocates in wasm memory, so the view cannot be detached.
+    let view = unsafe { Uint8Array::view(bytes) };
+    parts.push(&view);
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options);
+    drop(view);
+    blob.map_err(|e| js::browser_error(Code::EncodeFailed, "new Blob", &e))
+}

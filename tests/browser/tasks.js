@@ -1,0 +1,454 @@
+// Browser scenarios for periodic snapshot tasks (startSnapshot / updateSnapshot / stopSnapshot),
+// against the public JS API. Each takes the SnapshotEngine class and the dev server's origin
+// (for CallbackUrl) and throws on the first wrong observation.
+
+import {
+  RED, GREEN, BLUE, sleep, solid, canvasSource, loopback, decode, bytes, assert, eq, near, throws,
+} from './media.js';
+
+const APP = 'app-1';
+const ROOM = 'room-1';
+const ME = 'teacher';
+const PEER = '7';
+const ALREADY = 'The task has been started. Please do not call the startup task interface repeatedly';
+
+/** A joined room: local main (red), local screen share (blue), remote user 7's main (green). */
+async function room(engine) {
+  const cam = canvasSource(320, 240, solid(RED));
+  const screen = canvasSource(320, 180, solid(BLUE));
+  const peerCam = canvasSource(320, 240, solid(GREEN));
+  const remote = await loopback(peerCam.track);
+  eq(engine.joinChannel(ROOM, ME), 0, 'join');
+  eq(engine.enableLocalVideo('main', true, cam.track), 0, 'camera');
+  eq(engine.startScreenCapture(screen.track), 0, 'screen');
+  eq(engine.onUserVideoStart(PEER, remote.track), 0, 'remote user');
+  return {
+    remote,
+    colours: { [`${ME}/0`]: RED, [`${ME}/1`]: BLUE, [`${PEER}/0`]: GREEN },
+    close() {
+      remote.close();
+      cam.stop();
+      screen.stop();
+      peerCam.stop();
+    },
+  };
+}
+
+/** Every task event of `engine`, in arrival order. */
+function recordTasks(engine) {
+  const log = [];
+  for (const type of ['periodicsnapshot', 'snapshottaskstop', 'snapshotstreamstate']) {
+    engine.addEventListener(type, (e) => log.push({ type, at: Date.now(), ...e.detail }));
+  }
+  return {
+    log,
+    images: (taskId) => log.filter((e) => e.type === 'periodicsnapshot' && (!taskId || e.TaskId === taskId)),
+    stops: (taskId) => log.filter((e) => e.type === 'snapshottaskstop' && (!taskId || e.TaskId === taskId)),
+    states: () => log.filter((e) => e.type === 'snapshotstreamstate'),
+    async waitFor(pred, ms, what) {
+      const t0 = performance.now();
+      while (!log.some(pred)) {
+        if (performance.now() - t0 > ms) throw new Error(`waited ${ms} ms for ${what}`);
+        await sleep(20);
+      }
+      return log.find(pred);
+    },
+  };
+}
+
+const task = (TaskId, extra = {}) => ({ AppId: APP, RoomId: ROOM, TaskId, ...extra });
+const streamOf = (e) => `${e.UserId}/${e.StreamType}`;
+
+function okResponse(r, what) {
+  eq(r.ResponseMetadata.Error, undefined, `${what}: no error (${JSON.stringify(r.ResponseMetadata.Error)})`);
+  eq(r.Result, 'ok', `${what}: Result`);
+  eq(r.ResponseMetadata.Version, '2023-11-01', 'Version');
+  assert(typeof r.ResponseMetadata.RequestId === 'string' && r.ResponseMetadata.RequestId.length > 0, 'RequestId');
+  return r;
+}
+
+function errorResponse(r, code, mentions, what) {
+  eq(r.Result, '', `${what}: Result`);
+  const e = r.ResponseMetadata.Error;
+  assert(e, `${what}: an Error`);
+  eq(e.Code, code, `${what}: Error.Code (${e.Message})`);
+  assert(e.Message.includes(mentions), `${what}: "${e.Message}" names ${mentions}`);
+}
+
+/** Images expected from a task at `intervalS` that ran `ms`: a tick at 0 and one per interval. */
+const expected = (ms, intervalS = 1) => Math.floor(ms / (intervalS * 1000)) + 1;
+
+function within(got, want, tol, what) {
+  assert(Math.abs(got - want) <= tol, `${what}: ${got} images, expected ${want} ±${tol}`);
+}
+
+export const scenarios = {
+  async task_over_three_streams(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const t0 = performance.now();
+      const started = okResponse(await engine.startSnapshot(task('t1', { ImageConfig: { Interval: 1 } })), 'start');
+      eq(started.ResponseMetadata.Action, 'StartSnapshot', 'Action');
+      await sleep(4500);
+      const ran = performance.now() - t0;
+      const stopped = okResponse(await engine.stopSnapshot(task('t1')), 'stop');
+      eq(stopped.ResponseMetadata.Action, 'StopSnapshot', 'Action');
+      assert(stopped.ResponseMetadata.RequestId !== started.ResponseMetadata.RequestId, 'RequestIds differ');
+
+      const images = rec.images('t1');
+      const byStream = {};
+      for (const e of images) (byStream[streamOf(e)] ??= []).push(e);
+      eq(Object.keys(byStream).sort().join(), Object.keys(r.colours).sort().join(), 'one series per stream');
+      const want = expected(ran);
+      const counts = {};
+      for (const [stream, list] of Object.entries(byStream)) {
+        counts[stream] = list.length;
+        within(list.length, want, 1, stream);
+        for (const e of list) {
+          eq(e.code, 0, `${stream} code (${e.message})`);
+          const img = await decode(e.blob);
+          eq(`${img.width}x${img.height}`, `${e.width}x${e.height}`, 'decoded size');
+          near(img.at(img.width >> 1, img.height >> 1), r.colours[stream], 16, `${stream} colour`);
+        }
+      }
+      const main = byStream[`${ME}/0`][0];
+      eq(main.event_type, 200, 'event_type');
+      eq(main.stream_id, `${ROOM}_${ME}_main`, 'stream_id');
+      eq(main.channel_id, main.stream_id, 'channel_id');
+      eq(main.file_size, main.blob.size, 'file_size');
+      eq(main.size, main.blob.size, 'size');
+      eq(main.pic_url, `/${main.key}`, 'pic_url');
+      eq(main.url, null, 'no upload: url');
+      eq(main.pic_full_url, null, 'no upload: pic_full_url');
+      eq(main.create_time, Math.floor(main.timestamp / 1000), 'create_time');
+      eq(main.BusinessId, null, 'BusinessId');
+      eq(main.Index, null, 'Index');
+      eq(main.format, 'jpeg', 'format');
+      eq(`${main.AppId}/${main.RoomId}/${main.TaskId}`, `${APP}/${ROOM}/t1`, 'task key');
+      assert(/^t1_room-1__uid_s_teacher__uid_e_video_\d{17}\.jpg$/.test(main.key), main.key);
+      const sub = byStream[`${ME}/1`][0];
+      assert(/^t1_room-1__uid_s_teacher__uid_e_subvideo_\d{17}\.jpg$/.test(sub.key), sub.key);
+      eq(new Set(images.map((e) => e.key)).size, images.length, 'every key differs');
+
+      const info = engine.getSnapshotTask(task('t1'));
+      eq(info.state, 'stopped', 'state');
+      eq(info.stopReason, 'stopped', 'stopReason');
+      eq(info.images, images.length, 'images counter');
+      eq(info.failed, 0, 'failed');
+      eq(JSON.stringify(info.ImageConfig), '{"Format":0,"Width":0,"Height":0,"Interval":1}', 'ImageConfig');
+      eq(info.MaxIdleTime, 180, 'MaxIdleTime default');
+      eq(JSON.stringify(info.TargetStreams), '{"StreamList":[]}', 'everyone');
+      const stops = rec.stops('t1');
+      eq(stops.length, 1, 'one stop event');
+      eq(stops[0].reason, 'stopped', 'reason');
+      eq(rec.log.at(-1).type, 'snapshottaskstop', 'the stop event is the last');
+      return `${Math.round(ran)} ms: ${JSON.stringify(counts)}, skipped ${info.skipped}`;
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async stop_and_resume_one_stream(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const t0 = performance.now();
+      const targets = { StreamList: [{ UserId: ME, StreamType: 0, Index: 0 }, { UserId: PEER, Index: 1 }] };
+      okResponse(await engine.startSnapshot(task('sr', { TargetStreams: targets, ImageConfig: { Interval: 1 } })), 'start');
+      await sleep(2200);
+      const stoppedAt = Date.now();
+      eq(engine.onUserVideoStop(PEER), 0, 'remote stops');
+      await sleep(2200);
+      const resumedAt = Date.now();
+      eq(engine.onUserVideoStart(PEER, r.remote.track), 0, 'remote resumes');
+      await sleep(2200);
+      const ran = performance.now() - t0;
+      okResponse(await engine.stopSnapshot(task('sr')), 'stop');
+
+      const states = rec.states().map((e) => `${e.TaskId}:${e.UserId}/${e.StreamType}:${e.state}`);
+      eq(states.join(), `sr:${PEER}/0:stopped,sr:${PEER}/0:resumed`, 'stream state events');
+      const local = rec.images('sr').filter((e) => e.UserId === ME);
+      const remote = rec.images('sr').filter((e) => e.UserId === PEER);
+      within(local.length, expected(ran), 1, 'the local stream is unaffected');
+      assert(local.every((e) => e.Index === 0 && e.StreamType === 0), 'local Index 0');
+      assert(remote.every((e) => e.Index === 1), 'remote Index 1');
+      const during = remote.filter((e) => e.timestamp > stoppedAt + 300 && e.timestamp < resumedAt);
+      eq(during.length, 0, 'no remote image while stopped');
+      assert(remote.filter((e) => e.timestamp <= stoppedAt + 300).length >= 2, 'remote images before the stop');
+      assert(remote.filter((e) => e.timestamp >= resumedAt).length >= 1, 'remote images after resuming');
+      const info = engine.getSnapshotTask(task('sr'));
+      assert(info.skipped >= 1, `ticks skipped while stopped: ${info.skipped}`);
+      eq(info.TargetStreams.StreamList.map((s) => `${s.Index}:${s.UserId}/${s.StreamType}`).join(), `0:${ME}/0,1:${PEER}/0`, 'targets');
+      return `local ${local.length}, remote ${remote.length}, skipped ${info.skipped}`;
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async idle_auto_stop(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const t0 = performance.now();
+      const ghost = { StreamList: [{ UserId: 'nobody' }] };
+      okResponse(await engine.startSnapshot(task('idle1', { TargetStreams: ghost, MaxIdleTime: 1 })), 'start');
+      const stop = await rec.waitFor((e) => e.type === 'snapshottaskstop' && e.TaskId === 'idle1', 4000, 'the idle stop');
+      const waited = performance.now() - t0;
+      eq(stop.reason, 'idle', 'reason');
+      assert(waited >= 1000 && waited < 3000, `stopped after ${Math.round(waited)} ms of idleness`);
+      const info = engine.getSnapshotTask(task('idle1'));
+      eq(`${info.state}/${info.stopReason}/${info.images}`, 'stopped/idle/0', 'task info');
+      errorResponse(await engine.stopSnapshot(task('idle1')), 'TaskNotFound', 'idle1', 'stop after idle');
+
+      // A task whose only stream stops goes idle too.
+      const mine = { StreamList: [{ UserId: ME, StreamType: 0 }] };
+      okResponse(await engine.startSnapshot(task('idle2', { TargetStreams: mine, MaxIdleTime: 1, ImageConfig: { Interval: 1 } })), 'start 2');
+      await sleep(500);
+      eq(engine.enableLocalVideo('main', false), 0, 'camera off');
+      const t1 = performance.now();
+      const stop2 = await rec.waitFor((e) => e.type === 'snapshottaskstop' && e.TaskId === 'idle2', 4000, 'the second idle stop');
+      eq(stop2.reason, 'idle', 'reason 2');
+      const after = performance.now() - t1;
+      assert(after >= 900 && after < 3000, `idle stop ${Math.round(after)} ms after the stream stopped`);
+      eq(rec.states().filter((e) => e.TaskId === 'idle2').map((e) => e.state).join(), 'stopped', 'state event');
+      assert(rec.images('idle2').length >= 1, 'it captured while the camera was on');
+      return `idle stop after ${Math.round(waited)} ms and ${Math.round(after)} ms`;
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async repeated_start(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const req = task('rep', { ImageConfig: { Interval: 1 }, TargetStreams: { StreamList: [{ UserId: ME }] } });
+      const t0 = performance.now();
+      okResponse(await engine.startSnapshot(req), 'first start');
+      const again = await engine.startSnapshot(req);
+      eq(again.Result, ALREADY, 'the repeated start says so');
+      eq(again.ResponseMetadata.Error, undefined, 'and is no error');
+      const otherApp = { ...req, AppId: 'app-2' };
+      okResponse(await engine.startSnapshot(otherApp), 'the same TaskId in another AppId is another task');
+      await sleep(2500);
+      const ran = performance.now() - t0;
+      okResponse(await engine.stopSnapshot(req), 'stop');
+      okResponse(await engine.stopSnapshot(otherApp), 'stop other');
+      const mine = rec.images('rep').filter((e) => e.AppId === APP);
+      const theirs = rec.images('rep').filter((e) => e.AppId === 'app-2');
+      within(mine.length, expected(ran), 1, 'one task despite two starts');
+      within(theirs.length, expected(ran), 1, 'the other AppId');
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async update_interval(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const req = task('upd', { ImageConfig: { Interval: 1 }, TargetStreams: { StreamList: [{ UserId: ME }] } });
+      okResponse(await engine.startSnapshot(req), 'start');
+      await sleep(3100);
+      const before = rec.images('upd').length;
+      within(before, 4, 1, 'at 1 s');
+      const updated = okResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { Interval: 2 } })), 'update');
+      eq(updated.ResponseMetadata.Action, 'UpdateSnapshot', 'Action');
+      eq(engine.getSnapshotTask(task('upd')).ImageConfig.Interval, 2, 'the new interval');
+      const updatedAt = Date.now();
+      await sleep(4200);
+      okResponse(await engine.stopSnapshot(task('upd')), 'stop');
+      const after = rec.images('upd').filter((e) => e.timestamp > updatedAt);
+      within(after.length, 2, 1, 'at 2 s');
+      const gaps = after.slice(1).map((e, i) => e.timestamp - after[i].timestamp);
+      assert(gaps.every((g) => g > 1700), `gaps after the update: ${gaps}`);
+
+      errorResponse(await engine.updateSnapshot(task('nope', { ImageConfig: { Interval: 2 } })), 'TaskNotFound', 'nope', 'unknown task');
+      okResponse(await engine.startSnapshot(req), 'start again');
+      errorResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { Interval: 0 } })), 'InvalidParameter', 'ImageConfig.Interval', 'interval 0');
+      errorResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { Format: 1 } })), 'InvalidParameter', 'ImageConfig.Format', 'format');
+      okResponse(await engine.updateSnapshot(task('upd', { TargetStreams: { StreamList: [{ UserId: PEER }] }, MaxIdleTime: 30 })), 'new targets');
+      const info = engine.getSnapshotTask(task('upd'));
+      eq(`${info.MaxIdleTime}/${info.TargetStreams.StreamList[0].UserId}`, `30/${PEER}`, 'updated');
+      const n = rec.images('upd').length;
+      await sleep(1500);
+      const fresh = rec.images('upd').slice(n);
+      assert(fresh.length >= 1 && fresh.every((e) => e.UserId === PEER), `only the new target: ${fresh.map(streamOf)}`);
+      return `${before} images at 1 s, ${after.length} at 2 s, gaps ${gaps}`;
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async two_tasks_at_once(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      const a = task('A', { ImageConfig: { Interval: 1, Width: 160 }, TargetStreams: { StreamList: [{ UserId: ME }] } });
+      const b = task('B', {
+        BusinessId: 'moderation',
+        ImageConfig: { Interval: 1, Format: 1, Height: 60 },
+        TargetStreams: { StreamList: [{ UserId: PEER, Index: 5 }] },
+        FileNameTemplate: 'tencent',
+      });
+      okResponse(await engine.startSnapshot(a), 'start A');
+      okResponse(await engine.startSnapshot(b), 'start B');
+      await sleep(2500);
+      okResponse(await engine.stopSnapshot(a), 'stop A');
+      okResponse(await engine.stopSnapshot(b), 'stop B');
+      const ia = rec.images('A');
+      const ib = rec.images('B');
+      assert(ia.length >= 2 && ib.length >= 2, `both ran: ${ia.length}, ${ib.length}`);
+      for (const e of ia) {
+        eq(`${e.format} ${e.width}x${e.height} ${e.blob.type}`, 'jpeg 160x120 image/jpeg', 'task A images');
+        near((await decode(e.blob)).at(80, 60), RED, 16, 'task A colour');
+      }
+      for (const e of ib) {
+        eq(`${e.format} ${e.width}x${e.height} ${e.blob.type}`, 'png 80x60 image/png', 'task B images');
+        eq([...(await bytes(e.blob, 4))].join(), '137,80,78,71', 'PNG');
+        assert(/^\d{4}-\d{2}-\d{2}\/room-1_7_main-screenshot-\d{2}-\d{2}-\d{2}-80x60\.png$/.test(e.key), e.key);
+        eq(e.pic_url, `/${e.key}`, 'Tencent pic_url');
+        eq(`${e.BusinessId}/${e.Index}`, 'moderation/5', 'BusinessId and Index');
+        near((await decode(e.blob)).at(40, 30), GREEN, 16, 'task B colour');
+      }
+      eq(rec.stops().map((s) => s.TaskId).sort().join(), 'A,B', 'each task stopped once');
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async no_events_after_stop(Engine) {
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    try {
+      okResponse(await engine.startSnapshot(task('quiet', { ImageConfig: { Interval: 1 } })), 'start');
+      await sleep(1500);
+      okResponse(await engine.stopSnapshot(task('quiet')), 'stop');
+      const n = rec.log.length;
+      eq(rec.log.at(-1).type, 'snapshottaskstop', 'the stop event came before stopSnapshot resolved');
+      await sleep(2500);
+      eq(rec.log.length, n, 'nothing after stopSnapshot');
+      errorResponse(await engine.stopSnapshot(task('quiet')), 'TaskNotFound', 'quiet', 'a second stop');
+
+      okResponse(await engine.startSnapshot(task('left', { ImageConfig: { Interval: 1 } })), 'start before leaving');
+      await sleep(1200);
+      eq(engine.leaveChannel(), 0, 'leave');
+      const left = await rec.waitFor((e) => e.type === 'snapshottaskstop' && e.TaskId === 'left', 4000, 'stop on leave');
+      eq(left.reason, 'left', 'reason left');
+      eq(rec.states().length, 0, 'leaving reports the task stop, not each stream');
+
+      eq(engine.joinChannel(ROOM, ME), 0, 'rejoin');
+      okResponse(await engine.startSnapshot(task('gone', { ImageConfig: { Interval: 1 } })), 'start before destroy');
+      engine.destroy();
+      const gone = await rec.waitFor((e) => e.type === 'snapshottaskstop' && e.TaskId === 'gone', 4000, 'stop on destroy');
+      eq(gone.reason, 'destroyed', 'reason destroyed');
+      errorResponse(await engine.startSnapshot(task('late')), 'InvalidOperation', 'destroyed', 'after destroy');
+      const m = rec.log.length;
+      await sleep(1500);
+      eq(rec.log.length, m, 'nothing after destroy');
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async callback_url(Engine, devUrl) {
+    assert(devUrl, 'the dev server URL is missing: run the tests with scripts/test.sh (it starts www/serve.mjs)');
+    const engine = new Engine();
+    const r = await room(engine);
+    const rec = recordTasks(engine);
+    const taskId = `cb-${Date.now().toString(36)}`;
+    try {
+      const req = task(taskId, {
+        ImageConfig: { Interval: 1, Width: 64 },
+        TargetStreams: { StreamList: [{ UserId: ME }, { UserId: PEER }] },
+        // The dev server answers the first POST with 500: the engine must retry it.
+        CallbackUrl: `${devUrl}/callback?fail=1`,
+      });
+      okResponse(await engine.startSnapshot(req), 'start');
+      await sleep(2500);
+      okResponse(await engine.stopSnapshot(task(taskId)), 'stop');
+      const images = rec.images(taskId);
+      assert(images.length >= 4, `${images.length} images`);
+      let got;
+      const t0 = performance.now();
+      for (;;) {
+        got = await (await fetch(`${devUrl}/callback/received?TaskId=${taskId}`)).json();
+        if (got.received.length >= images.length || performance.now() - t0 > 10000) break;
+        await sleep(200);
+      }
+      eq(got.failed, 1, 'one injected failure');
+      eq(got.received.length, images.length, 'every image posted once, the failed one again');
+      const byKey = new Map(got.received.map((m) => [m.key, m]));
+      for (const e of images) {
+        const m = byKey.get(e.key);
+        assert(m, `metadata of ${e.key} arrived`);
+        eq(`${m.event_type} ${m.file_size} ${m.width}x${m.height} ${m.pic_url} ${m.UserId}`, `200 ${e.size} ${e.width}x${e.height} ${e.pic_url} ${e.UserId}`, 'fields');
+        assert(!('blob' in m), 'no image in the callback');
+      }
+      return `${images.length} callbacks received, 1 retried`;
+    } finally {
+      r.close();
+      engine.destroy();
+    }
+  },
+
+  async task_requests_are_validated(Engine) {
+    const engine = new Engine();
+    try {
+      errorResponse(await engine.startSnapshot(task('v')), 'InvalidParameter', 'joinChannel', 'not joined');
+      eq(engine.joinChannel(ROOM, ME), 0, 'join');
+      const bad = [
+        [{ ...task('v'), RoomId: 'room-2' }, 'RoomId'],
+        [{ AppId: APP, RoomId: ROOM }, 'TaskId'],
+        [task('a b'), 'TaskId'],
+        [task('v', { TargetStreams: { StreamList: Array.from({ length: 18 }, (_, i) => ({ UserId: `u${i}` })) } }), 'at most 17'],
+        [task('v', { TargetStreams: { StreamList: [{ UserId: 'a', Index: 1 }, { UserId: 'b', Index: 1 }] } }), 'Index'],
+        [task('v', { ImageConfig: { Interval: 0 } }), 'ImageConfig.Interval'],
+        [task('v', { ImageConfig: { Interval: 601 } }), 'ImageConfig.Interval'],
+        [task('v', { ImageConfig: { Width: 1921 } }), 'ImageConfig.Width'],
+        [task('v', { ImageConfig: { Height: -1 } }), 'ImageConfig.Height'],
+        [task('v', { ImageConfig: { Format: 2 } }), 'ImageConfig.Format'],
+        [task('v', { CallbackUrl: 'http://example.com/cb' }), 'CallbackUrl'],
+        [task('v', { FileNameTemplate: '{nope}{utc}' }), 'FileNameTemplate'],
+        [task('v', { FileNameTemplate: '../{utc}' }), 'FileNameTemplate'],
+        [task('v', { StorageConfig: { Type: 2, CustomConfig: { AccessKey: 'x', SecretKey: 'y' } } }), 'StorageConfig'],
+      ];
+      for (const [req, field] of bad) {
+        errorResponse(await engine.startSnapshot(req), 'InvalidParameter', field, JSON.stringify(req).slice(0, 80));
+      }
+      for (const req of [undefined, null, 'task', 5]) {
+        errorResponse(await engine.startSnapshot(req), 'InvalidParameter', 'request', String(req));
+      }
+      okResponse(await engine.startSnapshot(task('v', { MaxIdleTime: 0 })), 'MaxIdleTime out of range');
+      eq(engine.getSnapshotTask(task('v')).MaxIdleTime, 180, 'becomes the default');
+      errorResponse(await engine.stopSnapshot(task('missing')), 'TaskNotFound', 'missing', 'unknown task');
+      eq(engine.getSnapshotTask(task('missing')), null, 'unknown task info');
+      throws(() => engine.getSnapshotTask({}), 30003, 'getSnapshotTask without ids');
+      okResponse(await engine.stopSnapshot(task('v')), 'stop');
+    } finally {
+      engine.destroy();
+    }
+  },
+};
+
+export async function run(name, Engine, devUrl) {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  const note = await scenario(Engine, devUrl);
+  return note === undefined ? '' : String(note);
+}

@@ -1,0 +1,119 @@
+//! Periodic image names with a fixed clock: the default (seed 001) layout, the Tencent preset,
+//! templates, and the uniqueness backstop.
+#![cfg(not(target_arch = "wasm32"))]
+
+use tracksnap::core::encode::ImageFormat;
+use tracksnap::core::naming::{ImageFacts, RecentNames, Template, PLACEHOLDERS};
+use tracksnap::core::stream::StreamType;
+
+/// 2019-06-11 07:32:46.073 UTC, seed 001's example.
+const MS: i64 = 1_560_238_366_073;
+
+fn facts(stream_type: StreamType, format: ImageFormat) -> ImageFacts<'static> {
+    ImageFacts {
+        task_id: "sid",
+        room_id: "channel1",
+        app_id: "app",
+        business_id: "biz",
+        user_id: "123",
+        stream_type,
+        index: Some(4),
+        width: 640,
+        height: 352,
+        format,
+        unix_ms: MS,
+        seq: 17,
+    }
+}
+
+#[test]
+fn default_layout_is_seed_001s() {
+    let t = Template::default_layout();
+    assert_eq!(
+        t.render(&facts(StreamType::Main, ImageFormat::Jpeg))
+            .unwrap(),
+        "sid_channel1__uid_s_123__uid_e_video_20190611073246073.jpg"
+    );
+    assert_eq!(
+        t.render(&facts(StreamType::Main, ImageFormat::Png))
+            .unwrap(),
+        "sid_channel1__uid_s_123__uid_e_video_20190611073246073.png"
+    );
+    // A sub stream says "subvideo": a user's two streams never share a name.
+    assert_eq!(
+        t.render(&facts(StreamType::Sub, ImageFormat::Jpeg))
+            .unwrap(),
+        "sid_channel1__uid_s_123__uid_e_subvideo_20190611073246073.jpg"
+    );
+    assert_eq!(Template::parse("agora").unwrap(), t);
+}
+
+#[test]
+fn tencent_preset() {
+    let t = Template::parse("tencent").unwrap();
+    // The key has no leading slash; pic_url adds it back.
+    assert_eq!(
+        t.render(&facts(StreamType::Main, ImageFormat::Jpeg))
+            .unwrap(),
+        "2019-06-11/channel1_123_main-screenshot-07-32-46-640x352.jpg"
+    );
+}
+
+#[test]
+fn every_placeholder() {
+    let all: String = PLACEHOLDERS
+        .iter()
+        .map(|p| format!("{{{p}}}"))
+        .collect::<Vec<_>>()
+        .join("|");
+    let t = Template::parse(&all).unwrap();
+    assert_eq!(
+        t.render(&facts(StreamType::Sub, ImageFormat::Png)).unwrap(),
+        "sid|channel1|app|biz|123|1|4|20190611073246073|2019-06-11|07-32-46|640|352|17|png|channel1_123_sub|subvideo"
+    );
+    let mut f = facts(StreamType::Main, ImageFormat::Jpeg);
+    f.index = None;
+    let t = Template::parse("{Index}x{seq}").unwrap();
+    assert_eq!(t.render(&f).unwrap(), "x17", "no Index renders empty");
+}
+
+#[test]
+fn templates_are_checked_when_parsed() {
+    for bad in [
+        "{UserId}.jpg",
+        "{date}.jpg",
+        "{time}.jpg",
+        "{seq",
+        "{Seq}",
+        "{}",
+        "../{utc}",
+        "x/./{utc}",
+        "tencentx",
+    ] {
+        let e = Template::parse(bad).unwrap_err();
+        assert!(!e.message.is_empty(), "{bad}");
+    }
+    for good in ["{seq}", "{utc}.jpg", "/{date}/{time}", "a/b/c-{seq}.{ext}"] {
+        Template::parse(good).unwrap_or_else(|e| panic!("{good}: {}", e.message));
+    }
+}
+
+#[test]
+fn recent_names_never_repeat() {
+    let mut r = RecentNames::new(3);
+    assert_eq!(r.unique("a.jpg".into()), "a.jpg");
+    assert_eq!(r.unique("a.jpg".into()), "a_2.jpg");
+    assert_eq!(r.unique("a.jpg".into()), "a_3.jpg");
+    assert_eq!(
+        r.unique("dir.v2/name".into()),
+        "dir.v2/name",
+        "a dot in a folder is no extension"
+    );
+    assert_eq!(r.unique("dir.v2/name".into()), "dir.v2/name_2");
+    // Bounded: the oldest names are forgotten.
+    let mut r = RecentNames::new(2);
+    r.unique("x".into());
+    r.unique("y".into());
+    r.unique("z".into());
+    assert_eq!(r.unique("x".into()), "x");
+}
