@@ -198,5 +198,74 @@ $('snapshot').onclick = async () => {
   }
 };
 
+// ----- periodic task ------------------------------------------------------------------------
+
+const taskKey = () => ({ AppId: 'demo', RoomId: $('channel').value, TaskId: $('task-id').value });
+
+function logResponse(call, r) {
+  const e = r.ResponseMetadata.Error;
+  const li = document.createElement('li');
+  li.className = e ? 'err' : 'ok';
+  li.textContent = `${call} → Result "${r.Result}"${e ? ` — ${e.Code}: ${e.Message}` : ''}`;
+  $('log').prepend(li);
+}
+
+$('task-start').onclick = async () => {
+  const request = {
+    ...taskKey(),
+    ImageConfig: {
+      Interval: Number($('task-interval').value),
+      Width: Number($('task-width').value),
+      Format: Number($('task-format').value),
+    },
+  };
+  if ($('task-names').value) request.FileNameTemplate = $('task-names').value;
+  if ($('task-callback').checked) request.CallbackUrl = new URL('/callback', location.href).href;
+  logResponse(`startSnapshot(${request.TaskId})`, await engine.startSnapshot(request));
+};
+$('task-update').onclick = async () => {
+  const request = { ...taskKey(), ImageConfig: { Interval: Number($('task-interval').value) } };
+  logResponse(`updateSnapshot(Interval ${request.ImageConfig.Interval})`, await engine.updateSnapshot(request));
+};
+$('task-stop').onclick = async () => logResponse('stopSnapshot', await engine.stopSnapshot(taskKey()));
+
+setInterval(() => {
+  let info = null;
+  try {
+    info = engine.getSnapshotTask(taskKey());
+  } catch {
+    // an id being typed: nothing to show
+  }
+  $('task-counters').textContent = info
+    ? `${info.TaskId}: ${info.state}${info.stopReason ? ` (${info.stopReason})` : ''} · every ${info.ImageConfig.Interval} s · ` +
+      `${info.images} images · ${info.skipped} skipped · ${info.failed} failed`
+    : 'no task';
+}, 500);
+
+engine.addEventListener('periodicsnapshot', (event) => {
+  const e = event.detail;
+  counts[e.code === 0 ? 'ok' : 'failed'] += 1;
+  $('counts').textContent = `${counts.ok} images, ${counts.failed} failed`;
+  const card = document.createElement('figure');
+  card.className = `card periodic ${e.code === 0 ? '' : 'failed'}`;
+  card.dataset.path = e.key;
+  if (e.blob) {
+    const img = document.createElement('img');
+    img.src = URL.createObjectURL(e.blob);
+    img.alt = e.key;
+    card.append(img);
+  }
+  const meta = document.createElement('figcaption');
+  meta.innerHTML = `<b>${e.key || '(no image)'}</b><br>task ${e.TaskId} · ${e.UserId} · ${e.StreamType ? 'sub' : 'main'} · ` +
+    `${e.width}×${e.height} ${e.format}<br>${(e.size / 1024).toFixed(1)} KB · ${new Date(e.timestamp).toLocaleTimeString()}` +
+    (e.code ? `<br><span class="err">${e.code} ${CODE_NAMES[e.code] ?? ''}: ${e.message}</span>` : '');
+  card.append(meta);
+  $('gallery').prepend(card);
+});
+engine.addEventListener('snapshotstreamstate', (e) =>
+  log(`snapshotstreamstate: ${e.detail.TaskId} ${e.detail.UserId}/${e.detail.StreamType} ${e.detail.state}`, 0));
+engine.addEventListener('snapshottaskstop', (e) =>
+  log(`snapshottaskstop: ${e.detail.TaskId} (${e.detail.reason})`, 0));
+
 // For the end-to-end tests and the curious: the engine is on the page.
 window.tracksnap = { engine };

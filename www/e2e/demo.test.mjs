@@ -112,6 +112,30 @@ test('every kind of snapshot appears in the gallery', async () => {
   await page.click('#take-remote-main');
   assert.match(await lastLog(), /30005/, 'no snapshot of a user who left');
 
+  assert.deepEqual(problems, []);
+});
+
+test('a periodic task fills the gallery and posts every image to the callback endpoint', async () => {
+  await page.fill('#task-interval', '1');
+  await clickAndWait('#task-start', 'startSnapshot(moderation-1) → Result "ok"');
+  await page.waitForTimeout(2600);
+  await clickAndWait('#task-stop', 'stopSnapshot → Result "ok"');
+  await page.waitForFunction(() => document.getElementById('task-counters').textContent.includes('stopped (stopped)'));
+  const counters = await page.textContent('#task-counters');
+  const images = Number(/(\d+) images/.exec(counters)[1]);
+  const cards = await page.locator('#gallery figure.periodic img').count();
+  // Two local streams (camera, screen) at 1 s for ~2.6 s.
+  assert.ok(images >= 4 && images <= 8, counters);
+  assert.equal(cards, images, 'one card per image');
+  const keys = await page.locator('#gallery figure.periodic').evaluateAll((els) => els.map((e) => e.dataset.path));
+  assert.ok(keys.every((k) => /^moderation-1_class-7b__uid_s_1001__uid_e_(sub)?video_\d{17}\.jpg$/.test(k)), keys.join());
+  let received = [];
+  for (let i = 0; i < 50 && received.length < images; i++) {
+    received = (await (await fetch(new URL('/callback/received?TaskId=moderation-1', server.url))).json()).received;
+    await page.waitForTimeout(100);
+  }
+  assert.deepEqual(received.map((m) => m.key).sort(), [...keys].sort(), 'the callback endpoint got each image');
+
   await mkdir('out', { recursive: true });
   await page.screenshot({ path: 'out/demo.png', fullPage: true });
   assert.deepEqual(problems, []);
