@@ -33,4 +33,5 @@ scenarios!(run:
     frame_timeout,
     one_event_per_accepted_call,
     default_names,
+    every_video_frame_is_closed,
 );

@@ -46,26 +46,43 @@ engine.setEventHandler({
   },
 });
 
-engine.addEventListener('takesnapshotresult', (event) => {
-  const r = event.detail;
-  counts[r.code === 0 ? 'ok' : 'failed'] += 1;
+/** One gallery card: the image (when there is one) and lines of metadata. */
+function addCard({ name, blob, code, message, lines, periodic }) {
+  counts[code === 0 ? 'ok' : 'failed'] += 1;
   $('counts').textContent = `${counts.ok} images, ${counts.failed} failed`;
   const card = document.createElement('figure');
-  card.className = `card ${r.code === 0 ? '' : 'failed'}`;
-  card.dataset.path = r.path;
-  if (r.blob) {
-    const img = document.createElement('img');
-    img.src = URL.createObjectURL(r.blob);
-    img.alt = r.path;
-    card.append(img);
+  card.className = ['card', periodic ? 'periodic' : '', code === 0 ? '' : 'failed'].join(' ').trim();
+  card.dataset.path = name;
+  if (blob) {
+    card.append(Object.assign(document.createElement('img'), { src: URL.createObjectURL(blob), alt: name }));
   }
   const meta = document.createElement('figcaption');
-  const who = r.uid === '' ? 'local' : `uid ${r.uid}`;
-  meta.innerHTML = `<b>${r.path}</b><br>${who} · ${r.streamType} · ${r.width}×${r.height} ${r.format}` +
-    `<br>${(r.size / 1024).toFixed(1)} KB · ${new Date(r.timestamp).toLocaleTimeString()}` +
-    (r.code ? `<br><span class="err">${r.code} ${CODE_NAMES[r.code] ?? ''}: ${r.message}</span>` : '');
+  meta.append(Object.assign(document.createElement('b'), { textContent: name || '(no image)' }));
+  for (const line of lines) meta.append(document.createElement('br'), line);
+  if (code !== 0) {
+    meta.append(document.createElement('br'), Object.assign(document.createElement('span'), {
+      className: 'err',
+      textContent: `${code} ${CODE_NAMES[code] ?? ''}: ${message}`,
+    }));
+  }
   card.append(meta);
   $('gallery').prepend(card);
+}
+
+const sizeAndTime = (size, timestamp) => `${(size / 1024).toFixed(1)} KB · ${new Date(timestamp).toLocaleTimeString()}`;
+
+engine.addEventListener('takesnapshotresult', (event) => {
+  const r = event.detail;
+  addCard({
+    name: r.path,
+    blob: r.blob,
+    code: r.code,
+    message: r.message,
+    lines: [
+      `${r.uid === '' ? 'local' : `uid ${r.uid}`} · ${r.streamType} · ${r.width}×${r.height} ${r.format}`,
+      sizeAndTime(r.size, r.timestamp),
+    ],
+  });
 });
 
 // ----- local streams ---------------------------------------------------------------------------
@@ -244,23 +261,17 @@ setInterval(() => {
 
 engine.addEventListener('periodicsnapshot', (event) => {
   const e = event.detail;
-  counts[e.code === 0 ? 'ok' : 'failed'] += 1;
-  $('counts').textContent = `${counts.ok} images, ${counts.failed} failed`;
-  const card = document.createElement('figure');
-  card.className = `card periodic ${e.code === 0 ? '' : 'failed'}`;
-  card.dataset.path = e.key;
-  if (e.blob) {
-    const img = document.createElement('img');
-    img.src = URL.createObjectURL(e.blob);
-    img.alt = e.key;
-    card.append(img);
-  }
-  const meta = document.createElement('figcaption');
-  meta.innerHTML = `<b>${e.key || '(no image)'}</b><br>task ${e.TaskId} · ${e.UserId} · ${e.StreamType ? 'sub' : 'main'} · ` +
-    `${e.width}×${e.height} ${e.format}<br>${(e.size / 1024).toFixed(1)} KB · ${new Date(e.timestamp).toLocaleTimeString()}` +
-    (e.code ? `<br><span class="err">${e.code} ${CODE_NAMES[e.code] ?? ''}: ${e.message}</span>` : '');
-  card.append(meta);
-  $('gallery').prepend(card);
+  addCard({
+    name: e.key,
+    blob: e.blob,
+    code: e.code,
+    message: e.message,
+    periodic: true,
+    lines: [
+      `task ${e.TaskId} · ${e.UserId} · ${e.StreamType ? 'sub' : 'main'} · ${e.width}×${e.height} ${e.format}`,
+      sizeAndTime(e.size, e.timestamp),
+    ],
+  });
 });
 engine.addEventListener('snapshotstreamstate', (e) =>
   log(`snapshotstreamstate: ${e.detail.TaskId} ${e.detail.UserId}/${e.detail.StreamType} ${e.detail.state}`, 0));

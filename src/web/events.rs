@@ -82,11 +82,8 @@ impl Emitter {
         options: &JsValue,
     ) -> Result<()> {
         let kind = event_type(kind)?;
-        self.listenable()
-            .add_listener(&kind, listener, options)
-            .map_err(|e| {
-                Error::invalid_param(format!("addEventListener: {}", js::describe_exception(&e)))
-            })
+        let added = self.listenable().add_listener(&kind, listener, options);
+        added.map_err(|e| listener_error("addEventListener", &e))
     }
 
     pub fn remove_listener(
@@ -96,14 +93,8 @@ impl Emitter {
         options: &JsValue,
     ) -> Result<()> {
         let kind = event_type(kind)?;
-        self.listenable()
-            .remove_listener(&kind, listener, options)
-            .map_err(|e| {
-                Error::invalid_param(format!(
-                    "removeEventListener: {}",
-                    js::describe_exception(&e)
-                ))
-            })
+        let removed = self.listenable().remove_listener(&kind, listener, options);
+        removed.map_err(|e| listener_error("removeEventListener", &e))
     }
 
     fn listenable(&self) -> &Listenable {
@@ -134,6 +125,11 @@ impl Emitter {
             Err(e) => js::warn("tracksnap: could not create an event", &e),
         }
     }
+}
+
+/// What the EventTarget threw for a bad listener or options, as ERR_INVALID_PARAM.
+fn listener_error(call: &str, e: &JsValue) -> Error {
+    Error::invalid_param(format!("{call}: {}", js::describe_exception(e)))
 }
 
 fn event_type(kind: &JsValue) -> Result<String> {

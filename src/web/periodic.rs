@@ -160,17 +160,10 @@ impl Shared {
             let run = self.running_task(&update.key)?;
             let now = monotonic_ms() as u64;
             let started = self.started_stream_keys();
+            // Interval and MaxIdleTime live in the schedule; the config keeps the target list
+            // as given, for getSnapshotTask.
             if let Some(targets) = &update.targets {
                 run.config.borrow_mut().targets = targets.clone();
-            }
-            {
-                let mut config = run.config.borrow_mut();
-                if let Some(i) = update.interval_s {
-                    config.image.interval_s = i;
-                }
-                if let Some(m) = update.max_idle_s {
-                    config.max_idle_s = m;
-                }
             }
             run.state.borrow_mut().schedule.update(
                 update.interval_s,
@@ -223,12 +216,12 @@ impl Shared {
         if let Some(b) = &config.business_id {
             set(&info, "BusinessId", &b.as_str().into());
         }
-        set(&info, "MaxIdleTime", &config.max_idle_s.into());
+        set(&info, "MaxIdleTime", &state.schedule.max_idle_s().into());
         let image: JsValue = Object::new().into();
         set(&image, "Format", &(config.image.format as u8).into());
         set(&image, "Width", &config.image.width.into());
         set(&image, "Height", &config.image.height.into());
-        set(&image, "Interval", &config.image.interval_s.into());
+        set(&image, "Interval", &state.schedule.interval_s().into());
         set(&info, "ImageConfig", &image);
         set(&info, "TargetStreams", &target_streams(&config.targets));
         if let Some(t) = &config.template_text {
@@ -406,17 +399,16 @@ impl Shared {
         let stream_id = stream_id(&config.key.room_id, &stream.user_id, stream.stream_type);
         set(&detail, "stream_id", &stream_id.as_str().into());
         set(&detail, "channel_id", &stream_id.as_str().into());
-        let named = match (&outcome, seq) {
-            (Ok(c), Some(seq)) => config.template.render(&facts_of(c, seq)).map(|name| {
-                let key = run.state.borrow_mut().names.unique(name);
-                (c, key)
-            }),
-            (Err(e), _) => Err(e.clone()),
-            (Ok(_), None) => Err(crate::core::error::Error::invalid_operation(
-                "the stream is no longer part of the task",
-            )),
+        // `seq` is None only for a stream the schedule no longer knows; the image is still
+        // delivered (named with seq 0) rather than lost.
+        let named = match &outcome {
+            Ok(c) => config
+                .template
+                .render(&facts_of(c, seq.unwrap_or(0)))
+                .map(|name| (c, run.state.borrow_mut().names.unique(name))),
+            Err(e) => Err(e.clone()),
         };
-        let image = match named {
+        let (image, named_ok) = match named {
             Ok((c, key)) => {
                 set(&detail, "code", &0.into());
                 set(&detail, "message", &"".into());
@@ -432,7 +424,7 @@ impl Shared {
                     "create_time",
                     &(c.timestamp / 1000.0).floor().into(),
                 );
-                Some(c.blob.clone())
+                (Some(c.blob.clone()), true)
             }
             Err(e) => {
                 set(&detail, "code", &e.code.value().into());
@@ -445,10 +437,11 @@ impl Shared {
                 let now = js::now_ms();
                 set(&detail, "timestamp", &now.into());
                 set(&detail, "create_time", &(now / 1000.0).floor().into());
-                None
+                // A capture that could not be named still hands over its image.
+                (outcome.as_ref().ok().map(|c| c.blob.clone()), false)
             }
         };
-        if let (Some(_), Some(url)) = (&image, &config.callback_url) {
+        if let (true, Some(url)) = (named_ok, &config.callback_url) {
             // The metadata without the image.
             if let Some(body) = js_sys::JSON::stringify(&detail)
                 .ok()

@@ -567,6 +567,68 @@ export const scenarios = {
   },
 };
 
+/**
+ * Records every VideoFrame the engine gets: those read from a MediaStreamTrackProcessor
+ * (Chromium) and those made with `new VideoFrame(video)` (Firefox). `restore()` undoes it.
+ */
+function spyOnFrames() {
+  const seen = [];
+  const read = ReadableStreamDefaultReader.prototype.read;
+  ReadableStreamDefaultReader.prototype.read = function spiedRead() {
+    const p = read.call(this);
+    p.then((r) => r?.value instanceof VideoFrame && seen.push(r.value), () => {});
+    return p;
+  };
+  const Original = globalThis.VideoFrame;
+  globalThis.VideoFrame = new Proxy(Original, {
+    construct(target, args) {
+      const frame = Reflect.construct(target, args);
+      seen.push(frame);
+      return frame;
+    },
+  });
+  return {
+    seen,
+    restore() {
+      ReadableStreamDefaultReader.prototype.read = read;
+      globalThis.VideoFrame = Original;
+    },
+  };
+}
+
+scenarios.every_video_frame_is_closed = async (Engine) => {
+  const spy = spyOnFrames();
+  const engine = new Engine({ frameTimeout: 400 });
+  const rec = record(engine);
+  const src = canvasSource(160, 120, solid(GREEN));
+  const silent = silentTrack();
+  try {
+    eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+    for (let i = 0; i < 5; i++) eq(engine.takeLocalSnapshot('main'), OK, 'take');
+    await engine.snapshot({ streamType: 'main', width: 64, format: 'png', mirror: true });
+    await rec.wait(6);
+    // A timeout, then a frame arriving late on the same track.
+    eq(engine.startVideoPreview('sub', silent), OK, 'silent preview');
+    eq(engine.takeLocalSnapshot('sub'), OK, 'take silent');
+    await rec.wait(7);
+    eq(rec.events[6].code, FRAME_TIMEOUT, 'timed out');
+    // Cancelled by destroy.
+    eq(engine.takeLocalSnapshot('main'), OK, 'take before destroy');
+    engine.destroy();
+    await rec.wait(8);
+    await sleep(800);
+    assert(spy.seen.length >= 6, `frames seen: ${spy.seen.length}`);
+    const open = spy.seen.filter((f) => f.format !== null || f.codedWidth !== 0);
+    eq(open.length, 0, `frames left open of ${spy.seen.length}`);
+    return `${spy.seen.length} frames, all closed`;
+  } finally {
+    spy.restore();
+    src.stop();
+    silent.stop();
+    engine.destroy();
+  }
+};
+
 export async function run(name, Engine) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`no scenario ${name}`);
