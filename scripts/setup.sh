@@ -49,6 +49,11 @@ if ! command -v geckodriver >/dev/null; then
   cargo install geckodriver
 fi
 
+if ! command -v s3s-fs >/dev/null; then
+  say "installing s3s-fs (the S3-compatible store for the demo and the tests) from crates.io"
+  cargo install s3s-fs@0.14.1 --features binary
+fi
+
 if [ ! -d "$root/node_modules/playwright-core" ]; then
   say "installing the end-to-end test tools from npm"
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)

@@ -21,7 +21,7 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 
 step "dev server (CallbackUrl receiver for the browser tests)"
 mkdir -p target
-node www/serve.mjs 0 > target/dev-server.log 2>&1 &
+node www/serve.mjs 0 --faults > target/dev-server.log 2>&1 &
 dev_server=$!
 trap 'kill "$dev_server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -13,12 +13,35 @@ const CODE_NAMES = {
   30103: 'ERR_CAPTURE_FAILED',
   30104: 'ERR_ENCODE_FAILED',
   30105: 'ERR_DESTROYED',
+  30201: 'ERR_UPLOAD_FAILED',
+  30202: 'ERR_PRESIGN_FAILED',
+  30203: 'ERR_OUTBOX_FULL',
 };
 const REMOTE_UID = 2002;
 
 const $ = (id) => document.getElementById(id);
-const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
+// Every image is uploaded through presigned URLs from this page's server (www/serve.mjs),
+// which keeps the store's keys; the page never sees them.
+const engine = new SnapshotEngine({
+  format: 'jpeg',
+  quality: 85,
+  storage: { presignEndpoint: new URL('/presign', location.href).href },
+});
 $('capture-path').textContent = engine.capturePath;
+
+function showOutbox() {
+  $('outbox').textContent = `${engine.pendingUploads()} waiting in the outbox`;
+}
+$('flush').onclick = async () => {
+  const left = await engine.flushUploads();
+  log(`flushUploads() → ${left} remain`, 0);
+  showOutbox();
+};
+engine.addEventListener('outboxupload', (e) => {
+  log(`outboxupload: ${e.detail.key} → ${e.detail.url}`, 0);
+  showOutbox();
+});
+engine.addEventListener('outboxfull', (e) => log(`outboxfull: ${e.detail.key} (${e.detail.size} B) not kept`, 30203));
 
 const tracks = {};
 const counts = { ok: 0, failed: 0 };
@@ -47,7 +70,7 @@ engine.setEventHandler({
 });
 
 /** One gallery card: the image (when there is one) and lines of metadata. */
-function addCard({ name, blob, code, message, lines, periodic }) {
+function addCard({ name, blob, code, message, lines, periodic, url }) {
   counts[code === 0 ? 'ok' : 'failed'] += 1;
   $('counts').textContent = `${counts.ok} images, ${counts.failed} failed`;
   const card = document.createElement('figure');
@@ -59,6 +82,12 @@ function addCard({ name, blob, code, message, lines, periodic }) {
   const meta = document.createElement('figcaption');
   meta.append(Object.assign(document.createElement('b'), { textContent: name || '(no image)' }));
   for (const line of lines) meta.append(document.createElement('br'), line);
+  if (url) {
+    meta.append(document.createElement('br'), Object.assign(document.createElement('a'), {
+      href: url, textContent: 'uploaded ↗', target: '_blank', className: 'uploaded',
+    }));
+  }
+  showOutbox();
   if (code !== 0) {
     meta.append(document.createElement('br'), Object.assign(document.createElement('span'), {
       className: 'err',
@@ -78,6 +107,7 @@ engine.addEventListener('takesnapshotresult', (event) => {
     blob: r.blob,
     code: r.code,
     message: r.message,
+    url: r.url,
     lines: [
       `${r.uid === '' ? 'local' : `uid ${r.uid}`} · ${r.streamType} · ${r.width}×${r.height} ${r.format}`,
       sizeAndTime(r.size, r.timestamp),
@@ -238,6 +268,7 @@ $('task-start').onclick = async () => {
   };
   if ($('task-names').value) request.FileNameTemplate = $('task-names').value;
   if ($('task-callback').checked) request.CallbackUrl = new URL('/callback', location.href).href;
+  if ($('task-upload').checked) request.StorageConfig = { Type: 'presigned' };
   logResponse(`startSnapshot(${request.TaskId})`, await engine.startSnapshot(request));
 };
 $('task-update').onclick = async () => {
@@ -266,6 +297,7 @@ engine.addEventListener('periodicsnapshot', (event) => {
     blob: e.blob,
     code: e.code,
     message: e.message,
+    url: e.url,
     periodic: true,
     lines: [
       `task ${e.TaskId} · ${e.UserId} · ${e.StreamType ? 'sub' : 'main'} · ${e.width}×${e.height} ${e.format}`,

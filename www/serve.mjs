@@ -1,12 +1,22 @@
-// The demo's web server: serves the repository's www/ and pkg/ on loopback, and receives
-// CallbackUrl POSTs.
-// Usage: node www/serve.mjs [port]   (port 0 picks a free one; the URL is printed)
-// Also imported by the end-to-end tests: `start(port)` resolves with { url, close }.
+// The demo's dev server, on loopback:
+//   /www/, /pkg/          the demo page and the built module
+//   POST /presign         a presigned upload for { key, contentType, size } (SigV4, real)
+//   /snapshots/…          passed on to the S3 store (s3s-fs) with the Host header unchanged,
+//                         plus the CORS headers s3s-fs does not send
+//   /callback             receives CallbackUrl POSTs; GET /callback/received?TaskId=… lists them
+//   GET /__object/<key>   an object as the store holds it (content type and bytes), for tests
+// With --faults (tests only), POST /__faults injects store failures, and /presign takes
+// ?expired=1 and ?tamper=1; the module never sees any of this.
+//
+// Usage: node www/serve.mjs [port] [--faults]   (port 0 picks a free one; the URL is printed)
+// Uploaded images are files under out/store/snapshots/ (the store's data directory).
+// Also imported by the end-to-end tests: `start(port, options)` resolves with { url, close, storeDir }.
 
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUCKET, presign, presignPost, startStore } from './store.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const served = ['www', 'pkg'];
@@ -23,22 +33,16 @@ const types = {
   '.svg': 'image/svg+xml',
 };
 
-// ----- the callback receiver: a real HTTP endpoint for CallbackUrl -------------------------
-// POST /callback            stores the JSON body (CORS open to any origin)
-// POST /callback?fail=N     test switch: the first N POSTs of that TaskId answer 500
-// GET  /callback/received?TaskId=…   { received: [bodies…], failed: n }
-
-const callbacks = new Map(); // TaskId → { received: [], failed: 0, failLeft: null }
-
 const cors = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, PUT, OPTIONS',
   'access-control-allow-headers': 'content-type',
+  'access-control-expose-headers': 'etag, location',
   'access-control-max-age': '600',
 };
 
 function readBody(req, limit = 1 << 20) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolveBody, reject) => {
     const chunks = [];
     let size = 0;
     req.on('data', (c) => {
@@ -46,7 +50,7 @@ function readBody(req, limit = 1 << 20) {
       if (size > limit) reject(new Error('body too large'));
       else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -56,49 +60,118 @@ function json(res, status, value) {
   res.end(JSON.stringify(value));
 }
 
-async function callback(req, res, url) {
-  if (req.method === 'OPTIONS') {
-    res.writeHead(204, cors);
-    return res.end();
-  }
+// ----- CallbackUrl receiver -----------------------------------------------------------------
+// POST /callback?fail=N   test switch: the first N POSTs of that TaskId answer 500
+
+async function callback(ctx, req, res, url) {
   if (req.method === 'GET' && url.pathname === '/callback/received') {
-    const entry = callbacks.get(url.searchParams.get('TaskId') ?? '');
+    const entry = ctx.callbacks.get(url.searchParams.get('TaskId') ?? '');
     return json(res, 200, { received: entry?.received ?? [], failed: entry?.failed ?? 0 });
   }
-  if (req.method === 'POST' && url.pathname === '/callback') {
-    let body;
-    try {
-      body = JSON.parse((await readBody(req)).toString('utf8'));
-    } catch (e) {
-      return json(res, 400, { error: `not JSON: ${e.message}` });
-    }
-    const taskId = String(body.TaskId ?? '');
-    let entry = callbacks.get(taskId);
-    if (!entry) {
-      entry = { received: [], failed: 0, failLeft: null };
-      callbacks.set(taskId, entry);
-    }
-    if (entry.failLeft === null) entry.failLeft = Number(url.searchParams.get('fail') ?? 0);
-    if (entry.failLeft > 0) {
-      entry.failLeft -= 1;
-      entry.failed += 1;
-      return json(res, 500, { error: 'injected failure' });
-    }
-    entry.received.push(body);
-    return json(res, 200, { ok: true });
+  if (req.method !== 'POST' || url.pathname !== '/callback') return json(res, 405, { error: 'method not allowed' });
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch (e) {
+    return json(res, 400, { error: `not JSON: ${e.message}` });
   }
-  return json(res, 405, { error: 'method not allowed' });
+  const taskId = String(body.TaskId ?? '');
+  let entry = ctx.callbacks.get(taskId);
+  if (!entry) {
+    entry = { received: [], failed: 0, failLeft: null };
+    ctx.callbacks.set(taskId, entry);
+  }
+  if (entry.failLeft === null) entry.failLeft = Number(url.searchParams.get('fail') ?? 0);
+  if (entry.failLeft > 0) {
+    entry.failLeft -= 1;
+    entry.failed += 1;
+    return json(res, 500, { error: 'injected failure' });
+  }
+  entry.received.push(body);
+  return json(res, 200, { ok: true });
 }
 
-async function handle(req, res) {
-  const url = new URL(req.url, 'http://localhost');
-  if (url.pathname === '/callback' || url.pathname.startsWith('/callback/')) {
-    return callback(req, res, url);
+// ----- presigning -------------------------------------------------------------------------
+
+async function presignRoute(ctx, req, res, url) {
+  if (req.method !== 'POST') return json(res, 405, { error: 'POST { key, contentType, size }' });
+  let body;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch (e) {
+    return json(res, 400, { error: `not JSON: ${e.message}` });
   }
-  if (url.pathname === '/') {
-    res.writeHead(302, { location: '/www/' });
-    return res.end();
+  const { key, contentType, size } = body ?? {};
+  if (typeof key !== 'string' || !key || key.split('/').some((s) => s === '..' || s === '.') || typeof contentType !== 'string') {
+    return json(res, 400, { error: 'key (a safe path) and contentType are required' });
   }
+  ctx.presigned += 1;
+  const host = req.headers.host;
+  const test = (name) => ctx.faults && url.searchParams.get(name) === '1';
+  // Test switches: a URL signed ten minutes ago for one minute, or a broken signature.
+  const signedAt = test('expired') ? new Date(Date.now() - 600_000) : new Date();
+  const expires = test('expired') ? 60 : 300;
+  const reply = url.searchParams.get('method') === 'post'
+    ? presignPost({ host, key, contentType, size: Number(size) || 0, expires, signedAt })
+    : presign({ method: 'PUT', host, key, contentType, expires, signedAt });
+  if (test('tamper')) reply.url = reply.url.replace(/X-Amz-Signature=([0-9a-f])/, (_, c) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`);
+  return json(res, 200, reply);
+}
+
+// ----- the store, behind the dev server ---------------------------------------------------
+
+function proxyToStore(ctx, req, res) {
+  const f = ctx.faultState;
+  if (Date.now() < f.refuseUntil) {
+    f.refused += 1;
+    req.socket.destroy();
+    return;
+  }
+  if (f.fail500 > 0 && req.method !== 'GET') {
+    f.fail500 -= 1;
+    f.failed += 1;
+    res.writeHead(500, { ...cors, 'content-type': 'application/xml' });
+    res.end('<Error><Code>InternalError</Code><Message>injected failure</Message></Error>');
+    return;
+  }
+  const upstream = httpRequest({
+    host: '127.0.0.1',
+    port: ctx.store.port,
+    method: req.method,
+    path: req.url,
+    headers: req.headers, // Host unchanged: the signature covers it
+  }, (answer) => {
+    if ((answer.statusCode ?? 500) < 300 && req.method !== 'GET') f.stored += 1;
+    res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...cors });
+    answer.pipe(res);
+  });
+  upstream.on('error', (e) => json(res, 502, { error: `store: ${e.message}` }));
+  req.pipe(upstream);
+}
+
+function objectRoute(ctx, req, res, url) {
+  const key = decodeURIComponent(url.pathname.slice('/__object/'.length));
+  const signed = presign({ method: 'GET', host: `127.0.0.1:${ctx.store.port}`, key });
+  fetch(signed.url).then(async (answer) => {
+    res.writeHead(answer.status, { ...cors, 'content-type': answer.headers.get('content-type') ?? 'application/octet-stream' });
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  }, (e) => json(res, 502, { error: e.message }));
+}
+
+async function faultsRoute(ctx, req, res) {
+  if (!ctx.faults) return json(res, 404, { error: 'start the server with --faults' });
+  if (req.method === 'GET') return json(res, 200, { ...ctx.faultState, presigned: ctx.presigned });
+  const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
+  const f = ctx.faultState;
+  if (body.reset) Object.assign(f, { fail500: 0, refuseUntil: 0 });
+  if (Number.isFinite(body.status500)) f.fail500 = body.status500;
+  if (Number.isFinite(body.refuseMs)) f.refuseUntil = Date.now() + body.refuseMs;
+  return json(res, 200, { ...f, presigned: ctx.presigned });
+}
+
+// ----- static files ------------------------------------------------------------------------
+
+async function staticFile(req, res, url) {
   let path = decodeURIComponent(url.pathname);
   if (path.endsWith('/')) path += 'index.html';
   const file = normalize(join(root, path));
@@ -119,27 +192,71 @@ async function handle(req, res) {
   }
 }
 
-export function start(port = 0, host = '127.0.0.1') {
+async function handle(ctx, req, res) {
+  const url = new URL(req.url, 'http://localhost');
+  const p = url.pathname;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, cors);
+    return res.end();
+  }
+  if (p === '/') {
+    res.writeHead(302, { location: '/www/' });
+    return res.end();
+  }
+  if (p === `/${BUCKET}` || p.startsWith(`/${BUCKET}/`)) return proxyToStore(ctx, req, res);
+  if (p === '/presign') return presignRoute(ctx, req, res, url);
+  if (p === '/callback' || p.startsWith('/callback/')) return callback(ctx, req, res, url);
+  if (p.startsWith('/__object/')) return objectRoute(ctx, req, res, url);
+  if (p === '/__faults') return faultsRoute(ctx, req, res);
+  return staticFile(req, res, url);
+}
+
+/** Starts the store and the server. `faults`: enable the test-only switches. */
+export async function start(port = 0, { host = '127.0.0.1', faults = false, storeDir = join(root, 'out', 'store') } = {}) {
+  const store = await startStore(storeDir);
+  const ctx = {
+    store,
+    faults,
+    presigned: 0,
+    callbacks: new Map(),
+    faultState: { fail500: 0, failed: 0, refuseUntil: 0, refused: 0, stored: 0 },
+  };
   return new Promise((resolvePromise, reject) => {
     const server = createServer((req, res) => {
-      handle(req, res).catch((e) => {
-        res.writeHead(500).end(String(e));
+      handle(ctx, req, res).catch((e) => {
+        if (!res.headersSent) res.writeHead(500, cors);
+        res.end(String(e));
       });
     });
-    server.once('error', reject);
+    server.once('error', (e) => {
+      store.stop();
+      reject(e);
+    });
     server.listen(port, host, () => {
       const { port: actual } = server.address();
       resolvePromise({
         url: `http://${host}:${actual}/www/`,
-        close: () => new Promise((done) => server.close(done)),
+        storeDir,
+        close: () => new Promise((done) => {
+          server.closeAllConnections?.();
+          server.close(() => {
+            store.stop();
+            done();
+          });
+        }),
       });
     });
   });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const port = Number(process.argv[2] ?? 8080);
-  const { url } = await start(port);
+  const args = process.argv.slice(2);
+  const port = Number(args.find((a) => /^\d+$/.test(a)) ?? 8080);
+  const { url, storeDir, close } = await start(port, { faults: args.includes('--faults') });
   console.log(`tracksnap demo: ${url}`);
+  console.log(`uploaded images: ${storeDir}/${BUCKET}/`);
   console.log('(Ctrl-C stops it)');
+  const stop = () => close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

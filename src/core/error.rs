@@ -2,7 +2,8 @@
 //!
 //! Codes 30003 and 30005 are NERTC's own (`ERR_INVALID_PARAM`, `ERR_INVALID_OPERATION`),
 //! so an app written against the SDK reads them unchanged. The 301xx range is ours: failures
-//! that happen after a call was accepted, reported through the result event.
+//! that happen after a call was accepted, reported through the result event; 302xx are
+//! upload failures (the image is still delivered, as a Blob).
 
 use std::fmt;
 
@@ -28,11 +29,19 @@ pub enum Code {
     EncodeFailed = 30104,
     /// `destroy()` was called before the snapshot finished.
     Destroyed = 30105,
+    /// The image could not be uploaded after the retries; it waits in the outbox.
+    UploadFailed = 30201,
+    /// No usable presigned URL (the presign callback or endpoint failed, or answered something
+    /// unusable) after the retries; the image waits in the outbox.
+    PresignFailed = 30202,
+    /// Not uploaded and the outbox could not keep it (full, or IndexedDB unavailable): the
+    /// image is only in the event's Blob.
+    OutboxFull = 30203,
 }
 
 impl Code {
     /// Every code, for documentation tables and exhaustive tests.
-    pub const ALL: [Code; 9] = [
+    pub const ALL: [Code; 12] = [
         Code::Ok,
         Code::InvalidParam,
         Code::NotSupported,
@@ -42,6 +51,9 @@ impl Code {
         Code::CaptureFailed,
         Code::EncodeFailed,
         Code::Destroyed,
+        Code::UploadFailed,
+        Code::PresignFailed,
+        Code::OutboxFull,
     ];
 
     /// The number JavaScript receives.
@@ -61,6 +73,9 @@ impl Code {
             Code::CaptureFailed => "ERR_CAPTURE_FAILED",
             Code::EncodeFailed => "ERR_ENCODE_FAILED",
             Code::Destroyed => "ERR_DESTROYED",
+            Code::UploadFailed => "ERR_UPLOAD_FAILED",
+            Code::PresignFailed => "ERR_PRESIGN_FAILED",
+            Code::OutboxFull => "ERR_OUTBOX_FULL",
         }
     }
 }

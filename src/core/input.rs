@@ -6,6 +6,7 @@ use super::error::{Error, Result};
 use super::naming;
 use super::size::{Fit, MAX_SIDE};
 use super::snapshot::SnapshotSpec;
+use super::storage::{storage_options, StorageOptions};
 use super::stream::StreamType;
 use super::value::Value;
 
@@ -25,6 +26,8 @@ pub struct EngineOptions {
     pub quality: u8,
     /// How long a snapshot waits for a frame before it fails with `ERR_FRAME_TIMEOUT`.
     pub frame_timeout_ms: u32,
+    /// Where images are uploaded; `None`: they stay Blobs in the events.
+    pub storage: Option<StorageOptions>,
 }
 
 impl Default for EngineOptions {
@@ -33,6 +36,7 @@ impl Default for EngineOptions {
             format: ImageFormat::Jpeg,
             quality: DEFAULT_QUALITY,
             frame_timeout_ms: DEFAULT_FRAME_TIMEOUT_MS,
+            storage: None,
         }
     }
 }
@@ -73,6 +77,7 @@ pub fn engine_options(v: &Value) -> Result<EngineOptions> {
             integer_in(v, name, FRAME_TIMEOUT_RANGE_MS.0, FRAME_TIMEOUT_RANGE_MS.1)
         })?
         .unwrap_or(defaults.frame_timeout_ms),
+        storage: storage_options(v.get("storage"))?,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod scale;
 pub mod schedule;
 pub mod size;
 pub mod snapshot;
+pub mod storage;
 pub mod stream;
 pub mod task;
 pub mod timing;

@@ -15,11 +15,31 @@ pub struct RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Done,
+    /// Wait (see [`RetryPolicy::delay_ms`]) and try again.
     Retry,
+    /// Ask for a fresh presigned URL and try again at once.
+    Refresh,
     GiveUp,
 }
 
+/// How many times one upload may ask for a fresh URL after a refused signature.
+pub const MAX_REFRESHES: u32 = 2;
+
 impl RetryPolicy {
+    /// Uploads: 4 attempts within about 4 seconds, then the outbox.
+    pub const UPLOAD: RetryPolicy = RetryPolicy {
+        attempts: 4,
+        base_ms: 500,
+        max_ms: 4000,
+    };
+
+    /// Uploads from the outbox (a flush): one quick retry, the rest waits for the next flush.
+    pub const FLUSH: RetryPolicy = RetryPolicy {
+        attempts: 2,
+        base_ms: 300,
+        max_ms: 1000,
+    };
+
     /// Metadata callbacks: 5 attempts over about 7 seconds.
     pub const CALLBACK: RetryPolicy = RetryPolicy {
         attempts: 5,
@@ -54,6 +74,22 @@ impl RetryPolicy {
             Verdict::Retry
         } else {
             Verdict::GiveUp
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Like [`RetryPolicy::verdict`] for an upload through a presigned URL, which may also be
+    /// refused for its signature: 400, 401 and 403 (a tampered or expired URL) ask for a fresh
+    /// URL, at most [`MAX_REFRESHES`] times per upload. `refreshes` is how many were asked.
+    pub fn upload_verdict(&self, attempt: u32, refreshes: u32, status: Option<u16>) -> Verdict {
+        match status {
+            Some(400 | 401 | 403)
+                if refreshes < MAX_REFRESHES && attempt < self.attempts + MAX_REFRESHES =>
+            {
+                Verdict::Refresh
+            }
+            _ => self.verdict(attempt.saturating_sub(refreshes), status),
         }
     }
 }

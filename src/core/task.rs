@@ -5,6 +5,7 @@
 use super::encode::ImageFormat;
 use super::input;
 use super::naming::Template;
+use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
 use super::url::check_url;
 use super::value::Value;
@@ -98,6 +99,8 @@ pub struct TaskConfig {
     /// The template as given (`None`: the default layout).
     pub template_text: Option<String>,
     pub callback_url: Option<String>,
+    /// `StorageConfig`: upload every image; `None`: images stay Blobs in the events.
+    pub storage: Option<TaskStorage>,
 }
 
 /// A validated `UpdateSnapshot`: `None` leaves a field as it is.
@@ -133,11 +136,7 @@ pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
     };
     let targets = target_streams(v.get("TargetStreams"))?.unwrap_or_default();
     let image = image_config(v.get("ImageConfig"))?;
-    if !v.get("StorageConfig").is_absent() {
-        return Err(ApiError::invalid(
-            "StorageConfig: uploads are not available in this version; leave it out and the images arrive as Blobs in periodicsnapshot events",
-        ));
-    }
+    let storage = task_storage(v.get("StorageConfig"))?;
     let (template, template_text) = match v.get("FileNameTemplate") {
         t if t.is_absent() => (Template::default_layout(), None),
         Value::String(s) => (Template::parse(s)?, Some(s.clone())),
@@ -170,6 +169,7 @@ pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
         template,
         template_text,
         callback_url,
+        storage,
     })
 }
 

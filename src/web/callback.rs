@@ -25,7 +25,8 @@ pub fn post_json(url: String, body: String) {
             let status = send(&url, &body).await;
             match policy.verdict(attempt, status) {
                 Verdict::Done => return,
-                Verdict::Retry => {
+                // `verdict` never asks for a fresh URL; a callback has none.
+                Verdict::Retry | Verdict::Refresh => {
                     let wait = policy.delay_ms(attempt, js_sys::Math::random());
                     let _ = JsFuture::from(timer(wait)).await;
                     attempt += 1;

@@ -7,18 +7,21 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Object, Promise};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
-use web_sys::MediaStreamTrack;
+use web_sys::{EventTarget, MediaStreamTrack};
 
 use super::capture::Capture;
 use super::clock::Clock;
 use super::events::Emitter;
-use super::js::{error_value, set, to_value};
+use super::idb::Db;
+use super::js::{error_value, get, set, to_value};
 use super::periodic::{StopReason, Tasks};
 use super::snapshot::{self, Job};
 use super::track::{optional_video_track, video_track};
+use super::upload::Uploader;
 use crate::core::error::{Code, Error, Result};
 use crate::core::input::{self, EngineOptions};
 use crate::core::snapshot::Pipeline;
@@ -36,7 +39,7 @@ pub struct SnapshotEngine {
 pub(crate) struct Shared {
     pub(crate) options: EngineOptions,
     pub(crate) session: RefCell<Session<MediaStreamTrack>>,
-    pub(crate) emitter: Emitter,
+    pub(crate) emitter: Rc<Emitter>,
     pub(crate) capture: Capture,
     pub(crate) pipeline: RefCell<Pipeline>,
     /// The last default name and how many times it was handed out (same millisecond).
@@ -47,6 +50,11 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     /// Numbers the responses' RequestIds.
     pub(crate) request_seq: Cell<u32>,
+    /// IndexedDB: the outbox and the journal of running tasks.
+    pub(crate) db: Rc<Db>,
+    pub(crate) uploader: Rc<Uploader>,
+    /// The `online` listener that flushes the outbox (with `options.storage`).
+    online: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 #[wasm_bindgen]
@@ -58,9 +66,17 @@ impl SnapshotEngine {
             JsValue,
         >,
     ) -> std::result::Result<SnapshotEngine, JsValue> {
-        let options = input::engine_options(&to_value(&options.unwrap_or(JsValue::UNDEFINED)))
-            .map_err(|e| error_value(&e))?;
-        let emitter = Emitter::new().map_err(|e| error_value(&e))?;
+        let raw = options.unwrap_or(JsValue::UNDEFINED);
+        let options = input::engine_options(&to_value(&raw)).map_err(|e| error_value(&e))?;
+        let emitter = Rc::new(Emitter::new().map_err(|e| error_value(&e))?);
+        let db = Rc::new(Db::new());
+        let presign = get(&get(&raw, "storage"), "presign")
+            .dyn_into::<Function>()
+            .ok();
+        let uploader = Rc::new(
+            Uploader::new(options.storage.as_ref(), presign, db.clone())
+                .map_err(|e| error_value(&e))?,
+        );
         let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
             let weak = weak.clone();
             Shared {
@@ -80,8 +96,16 @@ impl SnapshotEngine {
                     }
                 }),
                 request_seq: Cell::new(0),
+                db,
+                uploader,
+                online: RefCell::new(None),
             }
         });
+        if shared.options.storage.is_some() {
+            shared.watch_online();
+            // What an earlier page could not upload goes now.
+            let _ = shared.uploader.flush(shared.emitter.clone());
+        }
         Ok(SnapshotEngine { shared })
     }
 
@@ -322,7 +346,8 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "StartSnapshotRequest")] request: JsValue,
     ) -> Promise {
-        Promise::resolve(&self.shared.start_task(&request))
+        let shared = self.shared.clone();
+        future_to_promise(async move { Ok(shared.start_task(request).await) })
     }
 
     /// Changes a running task's `ImageConfig.Interval`, `TargetStreams` or `MaxIdleTime`.
@@ -354,6 +379,21 @@ impl SnapshotEngine {
     ) -> std::result::Result<JsValue, JsValue> {
         self.checked("getSnapshotTask", || self.shared.task_info(&request))
             .map_err(|e| error_value(&e))
+    }
+
+    // ----- uploads ------------------------------------------------------------------------------
+
+    /// Images waiting in the outbox (IndexedDB) for another upload attempt, as far as this
+    /// engine knows.
+    #[wasm_bindgen(js_name = pendingUploads)]
+    pub fn pending_uploads(&self) -> u32 {
+        self.shared.uploader.pending()
+    }
+
+    /// Tries every image in the outbox now. Resolves with how many remain.
+    #[wasm_bindgen(js_name = flushUploads, unchecked_return_type = "Promise<number>")]
+    pub fn flush_uploads(&self) -> Promise {
+        self.shared.uploader.flush(self.shared.emitter.clone())
     }
 
     // ----- results ------------------------------------------------------------------------------
@@ -440,6 +480,12 @@ impl SnapshotEngine {
         }
         self.shared.stop_all_tasks(StopReason::Destroyed);
         self.shared.capture.cancel_all();
+        self.shared.uploader.cancel_all();
+        if let Some(listener) = self.shared.online.borrow_mut().take() {
+            let global: EventTarget = js_sys::global().unchecked_into();
+            let _ = global
+                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        }
         self.shared.clock.disarm();
         *self.shared.session.borrow_mut() = Session::new();
     }
@@ -517,5 +563,21 @@ impl Shared {
         let changes = call(&mut self.session.borrow_mut())?;
         self.streams_changed(changes);
         Ok(())
+    }
+}
+
+impl Shared {
+    /// Flushes the outbox whenever the browser comes back online.
+    fn watch_online(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                let _ = shared.uploader.flush(shared.emitter.clone());
+            }
+        });
+        let global: EventTarget = js_sys::global().unchecked_into();
+        let _ =
+            global.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        *self.online.borrow_mut() = Some(listener);
     }
 }

@@ -4,6 +4,7 @@
 //! - [`snapshot`]: one snapshot from call to result (capture, encode, Blob, delivery)
 //! - [`periodic`]: periodic snapshot tasks (startSnapshot / updateSnapshot / stopSnapshot)
 //! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
+//! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
 //! - [`track`]: checking that a caller's track is a live video track
 //! - [`events`]: the result handler and DOM events
@@ -15,10 +16,12 @@ pub mod capture;
 pub mod clock;
 pub mod engine;
 pub mod events;
+pub mod idb;
 pub mod js;
 pub mod periodic;
 pub mod snapshot;
 pub mod track;
 pub mod types;
+pub mod upload;
 
 pub use engine::SnapshotEngine;

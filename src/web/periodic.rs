@@ -11,14 +11,16 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::MediaStreamTrack;
 
 use super::callback;
 use super::clock::monotonic_ms;
 use super::engine::Shared;
-use super::js::{self, set};
+use super::idb::TASKS;
+use super::js::{self, first_of, get, set, timer};
 use super::snapshot::Captured;
+use super::upload::Upload;
 use crate::core::error::Result;
 use crate::core::naming::{stream_id, ImageFacts, RecentNames};
 use crate::core::schedule::{Schedule, StreamKey};
@@ -39,6 +41,8 @@ pub const STREAM_STATE: &str = "snapshotstreamstate";
 const STOPPED_TASKS_KEPT: usize = 64;
 /// Names remembered per task to keep keys unique.
 const RECENT_NAMES: usize = 64;
+/// A start does not wait longer than this for the task journal in IndexedDB.
+const JOURNAL_TIMEOUT_MS: u32 = 2000;
 
 /// Why a task stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +81,10 @@ pub struct TaskRun {
 struct RunState {
     schedule: Schedule,
     names: RecentNames,
+    /// Images captured whose upload has not ended: a stop waits for them too.
+    uploading: usize,
+    /// `Some(n)`: this run recovers a run that died with its page (`bak<n>_` names).
+    recovery: Option<u32>,
     phase: Phase,
     /// `resolve` functions of `stopSnapshot` promises waiting for the stop to complete.
     stop_waiters: Vec<Function>,
@@ -109,19 +117,33 @@ impl Shared {
     // ----- the API ------------------------------------------------------------------------------
 
     /// `startSnapshot`: the response object (never a rejection).
-    pub(crate) fn start_task(self: &Rc<Self>, request: &JsValue) -> JsValue {
-        let outcome = self.try_start_task(&js::to_value(request));
+    pub(crate) async fn start_task(self: Rc<Self>, request: JsValue) -> JsValue {
+        let outcome = self.try_start_task(&js::to_value(&request)).await;
         self.response("StartSnapshot", outcome)
     }
 
-    fn try_start_task(self: &Rc<Self>, request: &Value) -> ApiResult<&'static str> {
+    async fn try_start_task(self: &Rc<Self>, request: &Value) -> ApiResult<&'static str> {
         self.require_live()?;
         let config = task::start_request(request)?;
         self.require_room(&config.key.room_id)?;
-        if let Some(run) = self.tasks.borrow().runs.get(&config.key) {
-            if run.running() {
-                return Ok(ALREADY_STARTED);
-            }
+        if config
+            .storage
+            .as_ref()
+            .is_some_and(|s| s.endpoint.is_none())
+            && self.options.storage.is_none()
+        {
+            return Err(ApiError::invalid(
+                "StorageConfig without PresignEndpoint uploads with the engine's storage, and the engine has none: give new SnapshotEngine({ storage }) or a PresignEndpoint",
+            ));
+        }
+        if self.task_running(&config.key) {
+            return Ok(ALREADY_STARTED);
+        }
+        let recovery = self.journal_begin(&config.key).await;
+        // The journal took a moment: the same task may have been started meanwhile.
+        self.require_live()?;
+        if self.task_running(&config.key) {
+            return Ok(ALREADY_STARTED);
         }
         let now = monotonic_ms() as u64;
         let started = self.started_stream_keys();
@@ -138,6 +160,8 @@ impl Shared {
             state: RefCell::new(RunState {
                 schedule,
                 names: RecentNames::new(RECENT_NAMES),
+                uploading: 0,
+                recovery,
                 phase: Phase::Running,
                 stop_waiters: Vec::new(),
             }),
@@ -147,9 +171,57 @@ impl Shared {
             tasks.stopped.retain(|k| *k != key);
             tasks.runs.insert(key, run);
         }
-        // The first tick is now: run it after this call returns.
+        // The first tick is now.
         self.clock.arm(0.0);
         Ok("ok")
+    }
+
+    fn task_running(&self, key: &TaskKey) -> bool {
+        self.tasks
+            .borrow()
+            .runs
+            .get(key)
+            .is_some_and(|r| r.running())
+    }
+
+    /// Notes in IndexedDB that the task runs. When the journal says it was running already,
+    /// its page died while it ran: this start is recovery number `n` (its names get `bak<n>_`).
+    async fn journal_begin(&self, key: &TaskKey) -> Option<u32> {
+        let id = JsValue::from(journal_id(key));
+        let read = future_to_promise({
+            let db = self.db.clone();
+            let id = id.clone();
+            async move { db.get(TASKS, &id).await }
+        });
+        let (winner, previous) = first_of(&[&read, &timer(JOURNAL_TIMEOUT_MS)]).await;
+        let previous = if winner == 0 { previous.ok() } else { None };
+        let died_running = previous
+            .as_ref()
+            .is_some_and(|p| get(p, "running").as_bool() == Some(true));
+        let recovery = died_running.then(|| {
+            previous
+                .as_ref()
+                .and_then(|p| get(p, "recoveries").as_f64())
+                .unwrap_or(0.0) as u32
+        });
+        let record: JsValue = Object::new().into();
+        set(&record, "id", &id);
+        set(&record, "running", &true.into());
+        set(&record, "recoveries", &recovery.map_or(0, |n| n + 1).into());
+        let db = self.db.clone();
+        spawn_local(async move {
+            let _ = db.put(TASKS, &record).await;
+        });
+        recovery
+    }
+
+    /// The task stopped cleanly: a later start of it is no recovery.
+    fn journal_end(&self, key: &TaskKey) {
+        let db = self.db.clone();
+        let id = JsValue::from(journal_id(key));
+        spawn_local(async move {
+            let _ = db.delete(TASKS, &id).await;
+        });
     }
 
     /// `updateSnapshot`: interval, targets, MaxIdleTime of a running task.
@@ -238,6 +310,11 @@ impl Shared {
         if let Some(r) = reason {
             set(&info, "stopReason", &r.as_str().into());
         }
+        set(
+            &info,
+            "recovery",
+            &state.recovery.map_or(JsValue::NULL, JsValue::from),
+        );
         set(&info, "images", &(counts.images as f64).into());
         set(&info, "skipped", &(counts.skipped as f64).into());
         set(&info, "failed", &(counts.failed as f64).into());
@@ -347,19 +424,27 @@ impl Shared {
         let run = run.clone();
         spawn_local(async move {
             let outcome = shared.capture_and_encode(&track, &spec).await;
-            shared.deliver(&run, &stream, outcome);
+            shared.deliver(&run, &stream, outcome).await;
         });
     }
 
-    /// Counts, names and delivers one capture; completes a pending stop after the last one.
-    fn deliver(self: &Rc<Self>, run: &Rc<TaskRun>, stream: &StreamKey, outcome: Result<Captured>) {
+    /// Counts, names, uploads (with StorageConfig) and delivers one capture; completes a
+    /// pending stop after the last one.
+    async fn deliver(
+        self: &Rc<Self>,
+        run: &Rc<TaskRun>,
+        stream: &StreamKey,
+        outcome: Result<Captured>,
+    ) {
         let config = run.config.borrow().clone();
-        let (seq, index) = {
+        let (seq, index, recovery) = {
             let mut state = run.state.borrow_mut();
-            (
-                state.schedule.finished(stream, outcome.is_ok()),
-                state.schedule.index(stream),
-            )
+            let seq = state.schedule.finished(stream, outcome.is_ok());
+            if outcome.is_ok() && config.storage.is_some() {
+                // Counted before the schedule can see the stream idle: no await in between.
+                state.uploading += 1;
+            }
+            (seq, state.schedule.index(stream), state.recovery)
         };
         let detail: JsValue = Object::new().into();
         put_task_key(&detail, &config.key);
@@ -401,11 +486,22 @@ impl Shared {
         set(&detail, "channel_id", &stream_id.as_str().into());
         // `seq` is None only for a stream the schedule no longer knows; the image is still
         // delivered (named with seq 0) rather than lost.
+        set(
+            &detail,
+            "recovery",
+            &recovery.map_or(JsValue::NULL, JsValue::from),
+        );
         let named = match &outcome {
             Ok(c) => config
                 .template
                 .render(&facts_of(c, seq.unwrap_or(0)))
-                .map(|name| (c, run.state.borrow_mut().names.unique(name))),
+                .map(|name| {
+                    let name = match recovery {
+                        Some(n) => format!("bak{n}_{name}"),
+                        None => name,
+                    };
+                    (c, run.state.borrow_mut().names.unique(name))
+                }),
             Err(e) => Err(e.clone()),
         };
         let (image, named_ok) = match named {
@@ -441,6 +537,37 @@ impl Shared {
                 (outcome.as_ref().ok().map(|c| c.blob.clone()), false)
             }
         };
+        if let (Some(storage), Ok(c)) = (&config.storage, &outcome) {
+            let key = js::get(&detail, "key").as_string().unwrap_or_default();
+            let item = Upload {
+                key: key.clone(),
+                content_type: config.image.format.mime_type().to_string(),
+                blob: c.blob.clone(),
+                size: c.size as f64,
+                meta: detail.clone(),
+                endpoint: storage.endpoint.clone(),
+            };
+            // An image that could not be named is not uploaded (it keeps its Blob).
+            let uploaded = if named_ok {
+                self.uploader.upload(&item, &self.emitter).await
+            } else {
+                Err(crate::core::error::Error::invalid_param(
+                    "the image has no name",
+                ))
+            };
+            run.state.borrow_mut().uploading -= 1;
+            match uploaded {
+                Ok(url) => {
+                    set(&detail, "url", &url.as_str().into());
+                    set(&detail, "pic_full_url", &url.as_str().into());
+                }
+                Err(e) if named_ok => {
+                    set(&detail, "code", &e.code.value().into());
+                    set(&detail, "message", &e.message.as_str().into());
+                }
+                Err(_) => {}
+            }
+        }
         if let (true, Some(url)) = (named_ok, &config.callback_url) {
             // The metadata without the image.
             if let Some(body) = js_sys::JSON::stringify(&detail)
@@ -475,7 +602,7 @@ impl Shared {
         let (reason, waiters) = {
             let mut state = run.state.borrow_mut();
             match state.phase {
-                Phase::Stopping(reason) if state.schedule.busy() == 0 => {
+                Phase::Stopping(reason) if state.schedule.busy() == 0 && state.uploading == 0 => {
                     state.phase = Phase::Stopped(reason);
                     (reason, std::mem::take(&mut state.stop_waiters))
                 }
@@ -483,6 +610,7 @@ impl Shared {
             }
         };
         let key = run.config.borrow().key.clone();
+        self.journal_end(&key);
         {
             let mut tasks = self.tasks.borrow_mut();
             tasks.stopped.push_back(key.clone());
@@ -601,6 +729,11 @@ impl Shared {
         set(&response, "ResponseMetadata", &meta);
         response
     }
+}
+
+fn journal_id(key: &TaskKey) -> String {
+    // The ids cannot contain `|`.
+    format!("{}|{}|{}", key.app_id, key.room_id, key.task_id)
 }
 
 fn put_task_key(detail: &JsValue, key: &TaskKey) {

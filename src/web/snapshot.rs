@@ -8,9 +8,11 @@ use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 
 use super::engine::Shared;
 use super::js::{self, error_value, set};
+use super::upload::Upload;
 use crate::core::error::{Code, Result};
 use crate::core::naming::default_snapshot_name;
 use crate::core::snapshot::SnapshotSpec;
+use crate::core::storage::object_key;
 use crate::core::stream::StreamType;
 
 /// One accepted snapshot.
@@ -114,18 +116,44 @@ impl Shared {
     }
 }
 
-/// Captures, encodes and delivers one snapshot: exactly one handler call and one event.
+/// Captures, encodes, uploads (with storage) and delivers one snapshot: exactly one handler
+/// call and one event, after the upload.
 pub(crate) async fn run(shared: Rc<Shared>, job: Job) -> std::result::Result<JsValue, JsValue> {
-    let outcome = shared.capture_and_encode(&job.track, &job.spec).await;
-    let result = result_object(&job, &outcome);
-    let code = match &outcome {
-        Ok(_) => Code::Ok.value(),
-        Err(e) => e.code.value(),
-    };
+    let captured = shared.capture_and_encode(&job.track, &job.spec).await;
+    let result = result_object(&job, &captured);
+    // The capture's failure, or else the upload's (the Blob stays in the result).
+    let mut failure = captured.as_ref().err().cloned();
+    if let (Ok(c), true) = (&captured, shared.options.storage.is_some()) {
+        let uploaded = match object_key(&job.path) {
+            Ok(key) => {
+                let item = Upload {
+                    key,
+                    content_type: job.spec.format.mime_type().to_string(),
+                    blob: c.blob.clone(),
+                    size: c.size as f64,
+                    meta: outbox_meta(&result),
+                    endpoint: None,
+                };
+                shared.uploader.upload(&item, &shared.emitter).await
+            }
+            Err(e) => Err(e),
+        };
+        match uploaded {
+            Ok(url) => set(&result, "url", &url.as_str().into()),
+            Err(e) => {
+                set(&result, "code", &e.code.value().into());
+                set(&result, "message", &e.message.as_str().into());
+                failure = Some(e);
+            }
+        }
+    }
+    let code = failure
+        .as_ref()
+        .map_or(Code::Ok.value(), |e| e.code.value());
     shared.emitter.snapshot_result(code, &job.path, &result);
-    match outcome {
-        Ok(_) => Ok(result),
-        Err(e) => {
+    match failure {
+        None => Ok(result),
+        Some(e) => {
             let err = error_value(&e);
             set(&err, "result", &result);
             Err(err)
@@ -133,7 +161,25 @@ pub(crate) async fn run(shared: Rc<Shared>, job: Job) -> std::result::Result<JsV
     }
 }
 
-/// The `SnapshotResult` object of the README.
+/// What the outbox keeps of a result beside its bytes: everything but the Blob.
+fn outbox_meta(result: &JsValue) -> JsValue {
+    let meta: JsValue = Object::new().into();
+    for key in [
+        "path",
+        "uid",
+        "streamType",
+        "format",
+        "width",
+        "height",
+        "timestamp",
+    ] {
+        set(&meta, key, &js::get(result, key));
+    }
+    set(&meta, "kind", &"snapshot".into());
+    meta
+}
+
+/// The `SnapshotResult` object of the README (`url` is set once uploaded).
 fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
     let o: JsValue = Object::new().into();
     let format = job.spec.format;
@@ -142,6 +188,7 @@ fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
     set(&o, "streamType", &job.stream_type.as_str().into());
     set(&o, "format", &format.as_str().into());
     set(&o, "mimeType", &format.mime_type().into());
+    set(&o, "url", &JsValue::NULL);
     match outcome {
         Ok(c) => {
             set(&o, "code", &Code::Ok.value().into());

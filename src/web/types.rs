@@ -26,7 +26,32 @@ export interface SnapshotEngineOptions {
   quality?: number;
   /** Milliseconds a snapshot waits for a frame before failing with 30102. 100..60000, default 3000. */
   frameTimeout?: number;
+  /** Upload every image through presigned URLs (never give the page storage secrets). */
+  storage?: StorageOptions;
 }
+
+/** What the engine asks a presigner for. */
+export interface PresignRequest {
+  key: string;
+  contentType: string;
+  size: number;
+}
+
+/** A presigner's answer: a PUT URL (default), or an S3 POST policy's URL and form fields. */
+export interface PresignedUpload {
+  url: string;
+  method?: "PUT" | "POST";
+  headers?: Record<string, string>;
+  fields?: Record<string, string>;
+}
+
+export type StorageOptions = (
+  | { presign: (request: PresignRequest) => PresignedUpload | Promise<PresignedUpload>; presignEndpoint?: never }
+  | { presignEndpoint: string; presign?: never }
+) & {
+  /** Bytes the outbox (IndexedDB) may keep; default 200 MiB; 0 keeps nothing. */
+  outboxMaxBytes?: number;
+};
 
 export interface SnapshotRequest {
   /** Absent (or the local uid): the local stream. */
@@ -65,6 +90,8 @@ export interface SnapshotResult {
   blob: Blob | null;
   /** Milliseconds since the epoch when the frame was captured (or when it failed). */
   timestamp: number;
+  /** The uploaded object's URL (without the query string); null without storage or when the upload failed. */
+  url: string | null;
 }
 
 export interface SnapshotEventHandler {
@@ -117,6 +144,8 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
   FileNameTemplate?: string;
   /** Each image's metadata is POSTed here as JSON (https, or http on loopback). */
   CallbackUrl?: string;
+  /** Upload every image; no PresignEndpoint: the engine's storage. */
+  StorageConfig?: { Type: "presigned"; PresignEndpoint?: string };
 }
 
 export interface UpdateSnapshotRequest extends TaskKeyRequest {
@@ -148,6 +177,8 @@ export interface TaskInfo {
   FileNameTemplate?: string;
   CallbackUrl?: string;
   state: "running" | "stopped";
+  /** n when this run recovers a run whose page died (its names start with bak<n>_); else null. */
+  recovery: number | null;
   stopReason?: TaskStopReason;
   /** Images produced. */
   images: number;
@@ -189,6 +220,26 @@ export interface PeriodicSnapshotDetail {
   file_size: number;
   pic_url: string;
   pic_full_url: string | null;
+  /** n when the task was recovered after its page died (names start with bak<n>_); else null. */
+  recovery: number | null;
+}
+
+/** An image from the outbox that has now been uploaded. */
+export interface OutboxUploadDetail {
+  key: string;
+  url: string;
+  size: number;
+  contentType: string;
+  /** What the image's event said when it failed (its metadata without the Blob). */
+  meta: Record<string, unknown>;
+}
+
+/** An image that could not be uploaded and did not fit in the outbox (its event still has the Blob). */
+export interface OutboxFullDetail {
+  key: string;
+  size: number;
+  outboxBytes: number;
+  outboxMaxBytes: number;
 }
 
 export interface TaskStopDetail {
@@ -212,5 +263,7 @@ export interface SnapshotEngineEventMap {
   periodicsnapshot: CustomEvent<PeriodicSnapshotDetail>;
   snapshottaskstop: CustomEvent<TaskStopDetail>;
   snapshotstreamstate: CustomEvent<StreamStateDetail>;
+  outboxupload: CustomEvent<OutboxUploadDetail>;
+  outboxfull: CustomEvent<OutboxFullDetail>;
 }
 "#;

@@ -4,7 +4,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { start } from '../serve.mjs';
 
@@ -22,7 +23,7 @@ let page;
 const problems = [];
 
 before(async () => {
-  server = await start(0);
+  server = await start(0, { storeDir: 'out/e2e-store', faults: true });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
@@ -48,8 +49,24 @@ async function nextImage(before) {
   // The newest card is first; wait until its image has decoded.
   const img = images().first();
   await img.evaluate((el) => el.decode());
-  return img.evaluate((el) => ({ width: el.naturalWidth, height: el.naturalHeight, alt: el.alt }));
+  return img.evaluate((el) => ({
+    width: el.naturalWidth,
+    height: el.naturalHeight,
+    alt: el.alt,
+    uploaded: el.closest('figure').querySelector('a.uploaded')?.href ?? null,
+  }));
 }
+
+/** The image behind a gallery card, as bytes. */
+const cardBytes = (alt) => page.evaluate(async (a) => {
+  const img = [...document.querySelectorAll('#gallery img')].find((i) => i.alt === a);
+  return [...new Uint8Array(await (await fetch(img.src)).arrayBuffer())];
+}, alt);
+
+/** An object as the store keeps it on disk. */
+const onDisk = (key) => readFile(join(server.storeDir, 'snapshots', key)).then((b) => [...b], () => null);
+
+const faults = (body) => fetch(new URL('/__faults', server.url), { method: 'POST', body: JSON.stringify(body) });
 
 const lastLog = () => page.locator('#log li').first().textContent();
 
@@ -75,6 +92,8 @@ test('every kind of snapshot appears in the gallery', async () => {
   let img = await nextImage(n);
   assert.deepEqual([img.width, img.height], [1280, 720], 'the camera preview, full size');
   assert.match(img.alt, /^local_main_\d{17}\.jpg$/);
+  assert.equal(img.uploaded, new URL(`/snapshots/${img.alt}`, server.url).href, 'uploaded');
+  assert.deepEqual(await onDisk(img.alt), await cardBytes(img.alt), 'the file in the store is the image shown');
 
   await page.click('#join');
   await page.click('#take-local-main');
@@ -135,6 +154,45 @@ test('a periodic task fills the gallery and posts every image to the callback en
     await page.waitForTimeout(100);
   }
   assert.deepEqual(received.map((m) => m.key).sort(), [...keys].sort(), 'the callback endpoint got each image');
+
+  for (const key of keys) assert.ok(await onDisk(key), `${key} is in the store`);
+  assert.deepEqual(problems, []);
+});
+
+test('an image kept in the outbox is uploaded after a page reload', async () => {
+  await faults({ refuseMs: 15000 });
+  await page.click('#take-local-main');
+  await page.waitForSelector('#gallery figure.failed', { timeout: 15000 });
+  const key = await page.locator('#gallery figure.failed').first().getAttribute('data-path');
+  assert.match(await page.textContent('#gallery figure.failed'), /30201 ERR_UPLOAD_FAILED/);
+  assert.match(await page.textContent('#outbox'), /^1 waiting/);
+  assert.equal(await onDisk(key), null, 'not in the store yet');
+  await faults({ reset: true });
+  await page.reload();
+  await page.waitForFunction((k) => [...document.querySelectorAll('#log li')].some((li) => li.textContent.startsWith(`outboxupload: ${k}`)), key, { timeout: 15000 });
+  assert.ok(await onDisk(key), 'the next page uploaded it');
+  assert.deepEqual(problems.filter((p) => !/Failed to load resource|ERR_/.test(p)), []);
+  problems.length = 0;
+});
+
+test('a task started again after its page died names its files bak0_', async () => {
+  await clickAndWait('#join', 'joinChannel');
+  await clickAndWait('#enable-camera', 'enableLocalVideo');
+  await page.fill('#task-interval', '1');
+  await page.fill('#task-id', 'evidence');
+  await clickAndWait('#task-start', 'startSnapshot(evidence) → Result "ok"');
+  await page.waitForSelector('#gallery figure.periodic img');
+  await page.reload(); // the page dies while the task runs
+  await clickAndWait('#join', 'joinChannel');
+  await clickAndWait('#enable-camera', 'enableLocalVideo');
+  await page.fill('#task-interval', '1');
+  await page.fill('#task-id', 'evidence');
+  await clickAndWait('#task-start', 'startSnapshot(evidence) → Result "ok"');
+  await page.waitForSelector('#gallery figure.periodic img');
+  await clickAndWait('#task-stop', 'stopSnapshot → Result "ok"');
+  const keys = await page.locator('#gallery figure.periodic').evaluateAll((els) => els.map((e) => e.dataset.path));
+  assert.ok(keys.length >= 1 && keys.every((k) => k.startsWith('bak0_evidence_class-7b__uid_s_1001__uid_e_video_')), keys.join());
+  for (const k of keys) assert.ok(await onDisk(k), `${k} is in the store`);
 
   await mkdir('out', { recursive: true });
   await page.screenshot({ path: 'out/demo.png', fullPage: true });

@@ -1,0 +1,307 @@
+//! Uploads through presigned URLs: the storage options, a task's `StorageConfig`, what a
+//! presigner may answer, and object URLs.
+//!
+//! A browser must never hold storage secrets. The page's backend presigns one URL per object;
+//! the engine refuses any option that carries a key or a secret, and only sends bytes to https
+//! URLs (http only on this machine).
+
+use super::error::{Code, Error, Result};
+use super::naming::check_path;
+use super::url::check_url;
+use super::value::Value;
+
+/// The outbox keeps at most this many bytes of images by default.
+pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 200 * 1024 * 1024;
+/// The largest outbox that may be asked for (1 TiB; the browser's quota decides earlier).
+const MAX_OUTBOX_BYTES: f64 = 1_099_511_627_776.0;
+
+/// Where presigned URLs come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PresignSource {
+    /// The page's own `presign(req)` function.
+    Callback,
+    /// An endpoint that answers a POSTed `{key, contentType, size}` with the same reply.
+    Endpoint(String),
+}
+
+/// `new SnapshotEngine({ storage })`, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageOptions {
+    pub source: PresignSource,
+    pub outbox_max_bytes: u64,
+}
+
+/// A task's `StorageConfig: { Type: "presigned", PresignEndpoint? }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskStorage {
+    /// `None`: the engine's storage.
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Put,
+    /// The S3 POST-policy form upload.
+    Post,
+}
+
+/// One presigned request, as the presigner answered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    pub url: String,
+    pub method: Method,
+    /// Extra request headers (PUT).
+    pub headers: Vec<(String, String)>,
+    /// Form fields before the file (POST), in the order given.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Names that mean a credential, compared without case, `_` or `-`.
+const SECRET_NAMES: [&str; 11] = [
+    "accesskey",
+    "accesskeyid",
+    "secretkey",
+    "secretaccesskey",
+    "secret",
+    "sessiontoken",
+    "securitytoken",
+    "password",
+    "privatekey",
+    "credentials",
+    "signingkey",
+];
+
+const PRESIGNED_EXPLAINED: &str = "a browser must never hold storage secrets: let your backend presign one URL per object (presign or presignEndpoint) and give the page only those URLs";
+
+/// The path of the first property anywhere in `v` whose name is a credential's.
+pub fn find_secret(v: &Value, at: &str) -> Option<String> {
+    match v {
+        Value::Object(props) => props.iter().find_map(|(k, val)| {
+            let here = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            let norm: String = k
+                .chars()
+                .filter(|c| *c != '_' && *c != '-')
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if SECRET_NAMES.contains(&norm.as_str()) {
+                Some(here)
+            } else {
+                find_secret(val, &here)
+            }
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| find_secret(item, &format!("{at}[{i}]"))),
+        _ => None,
+    }
+}
+
+fn refuse_secrets(v: &Value, name: &str) -> Result<()> {
+    match find_secret(v, name) {
+        Some(path) => Err(Error::invalid_param(format!(
+            "{path} looks like a storage credential and is refused: {PRESIGNED_EXPLAINED}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `options.storage`: absent → no uploads.
+pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
+    if v.is_absent() {
+        return Ok(None);
+    }
+    if !matches!(v, Value::Object(_)) {
+        return Err(Error::invalid_param(format!(
+            "options.storage must be an object {{ presign }} or {{ presignEndpoint }}; got {}",
+            v.describe()
+        )));
+    }
+    refuse_secrets(v, "options.storage")?;
+    let source = match (v.get("presign"), v.get("presignEndpoint")) {
+        (Value::Other(kind), e) if kind == "function" && e.is_absent() => PresignSource::Callback,
+        (p, Value::String(url)) if p.is_absent() => {
+            check_url(url, "options.storage.presignEndpoint")?;
+            PresignSource::Endpoint(url.clone())
+        }
+        (p, e) if p.is_absent() && e.is_absent() => {
+            return Err(Error::invalid_param(
+                "options.storage needs presign (a function) or presignEndpoint (a URL)",
+            ))
+        }
+        (p, e) if !p.is_absent() && !e.is_absent() => {
+            return Err(Error::invalid_param(
+                "options.storage takes presign or presignEndpoint, not both",
+            ))
+        }
+        (p, e) => {
+            let (name, got) = if p.is_absent() {
+                ("presignEndpoint must be a URL string", e)
+            } else {
+                ("presign must be a function", p)
+            };
+            return Err(Error::invalid_param(format!(
+                "options.storage.{name}; got {}",
+                got.describe()
+            )));
+        }
+    };
+    let outbox_max_bytes = match v.get("outboxMaxBytes") {
+        m if m.is_absent() => DEFAULT_OUTBOX_MAX_BYTES,
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_OUTBOX_BYTES => *n as u64,
+        other => {
+            return Err(Error::invalid_param(format!(
+            "options.storage.outboxMaxBytes must be a whole number of bytes from 0 to 2^40; got {}",
+            other.describe()
+        )))
+        }
+    };
+    Ok(Some(StorageOptions {
+        source,
+        outbox_max_bytes,
+    }))
+}
+
+/// A task's `StorageConfig`: absent → the images stay Blobs in the events.
+pub fn task_storage(v: &Value) -> Result<Option<TaskStorage>> {
+    if v.is_absent() {
+        return Ok(None);
+    }
+    if !matches!(v, Value::Object(_)) {
+        return Err(Error::invalid_param(format!(
+            "StorageConfig must be an object {{ Type: \"presigned\", PresignEndpoint? }}; got {}",
+            v.describe()
+        )));
+    }
+    refuse_secrets(v, "StorageConfig")?;
+    match v.get("Type") {
+        Value::String(t) if t == "presigned" => {}
+        other => {
+            return Err(Error::invalid_param(format!(
+                "StorageConfig.Type must be \"presigned\" (in a browser, uploads go through presigned URLs; the cloud services' storage types need secrets); got {}",
+                other.describe()
+            )))
+        }
+    }
+    let endpoint = match v.get("PresignEndpoint") {
+        e if e.is_absent() => None,
+        Value::String(url) => {
+            check_url(url, "StorageConfig.PresignEndpoint")?;
+            Some(url.clone())
+        }
+        other => {
+            return Err(Error::invalid_param(format!(
+                "StorageConfig.PresignEndpoint must be a URL string; got {}",
+                other.describe()
+            )))
+        }
+    };
+    Ok(Some(TaskStorage { endpoint }))
+}
+
+/// A presigner's reply `{ url, method?, headers?, fields? }`, checked. Failures are
+/// `ERR_PRESIGN_FAILED`.
+pub fn presigned(v: &Value) -> Result<Presigned> {
+    let fail = |m: String| Error::new(Code::PresignFailed, m);
+    if !matches!(v, Value::Object(_)) {
+        return Err(fail(format!(
+            "the presigner must answer {{ url, method?, headers?, fields? }}; got {}",
+            v.describe()
+        )));
+    }
+    let url = match v.get("url") {
+        Value::String(u) => u.clone(),
+        other => {
+            return Err(fail(format!(
+                "the presigned url must be a string; got {}",
+                other.describe()
+            )))
+        }
+    };
+    check_url(&url, "the presigned url").map_err(|e| fail(e.message))?;
+    let method = match v.get("method") {
+        m if m.is_absent() => Method::Put,
+        Value::String(m) if m.eq_ignore_ascii_case("PUT") => Method::Put,
+        Value::String(m) if m.eq_ignore_ascii_case("POST") => Method::Post,
+        other => {
+            return Err(fail(format!(
+                "method must be \"PUT\" or \"POST\"; got {}",
+                other.describe()
+            )))
+        }
+    };
+    let headers = string_map(v.get("headers"), "headers").map_err(fail)?;
+    let fields = string_map(v.get("fields"), "fields").map_err(fail)?;
+    if method == Method::Post && fields.is_empty() {
+        return Err(fail("a POST upload needs the policy's form fields".into()));
+    }
+    Ok(Presigned {
+        url,
+        method,
+        headers,
+        fields,
+    })
+}
+
+fn string_map(v: &Value, name: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    match v {
+        m if m.is_absent() => Ok(Vec::new()),
+        Value::Object(props) => props
+            .iter()
+            .map(|(k, val)| match val {
+                Value::String(s) if !k.is_empty() && !has_line_break(k) && !has_line_break(s) => {
+                    Ok((k.clone(), s.clone()))
+                }
+                other => Err(format!(
+                    "{name}.{k} must be a one-line string; got {}",
+                    other.describe()
+                )),
+            })
+            .collect(),
+        other => Err(format!(
+            "{name} must be an object of strings; got {}",
+            other.describe()
+        )),
+    }
+}
+
+fn has_line_break(s: &str) -> bool {
+    s.contains(['\r', '\n'])
+}
+
+/// An object key: a checked path without leading slashes.
+pub fn object_key(path: &str) -> Result<String> {
+    let key = path.trim_start_matches(['/', '\\']);
+    check_path(key)?;
+    Ok(key.to_string())
+}
+
+/// The object's URL: the presigned URL without its query string (PUT), or the form's URL with
+/// the key appended (POST, path-style).
+pub fn object_url(p: &Presigned, key: &str) -> String {
+    let bare = p.url.split(['?', '#']).next().unwrap_or("");
+    match p.method {
+        Method::Put => bare.to_string(),
+        Method::Post => {
+            let encoded: Vec<String> = key.split('/').map(encode_segment).collect();
+            format!("{}/{}", bare.trim_end_matches('/'), encoded.join("/"))
+        }
+    }
+}
+
+/// Percent-encodes a path segment (RFC 3986 unreserved characters stay).
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

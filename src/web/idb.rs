@@ -1,0 +1,191 @@
+//! A small async layer over IndexedDB: one database per origin, two object stores, and
+//! requests as futures. Writes resolve when their transaction has committed, not before.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbDatabase, IdbFactory, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest,
+    IdbTransaction, IdbTransactionMode,
+};
+
+use super::js::{first_of, timer};
+
+/// The database every engine of an origin shares.
+pub const DB_NAME: &str = "tracksnap";
+const DB_VERSION: u32 = 1;
+/// Images waiting for upload: `{ id (auto), key, contentType, size, blob, meta, … }`.
+pub const OUTBOX: &str = "outbox";
+/// Periodic tasks that are running: `{ id: "AppId|RoomId|TaskId", running, recoveries }`.
+pub const TASKS: &str = "tasks";
+/// A database that does not open in this time is treated as unavailable.
+const OPEN_TIMEOUT_MS: u32 = 5000;
+
+#[derive(Default)]
+pub struct Db {
+    /// Shared with the `versionchange` handler, which closes and forgets the connection.
+    db: Rc<RefCell<Option<IdbDatabase>>>,
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db::default()
+    }
+
+    /// The open database (opened on first use; `Err` where IndexedDB is unavailable).
+    async fn handle(&self) -> Result<IdbDatabase, JsValue> {
+        if let Some(db) = self.db.borrow().as_ref() {
+            return Ok(db.clone());
+        }
+        let factory: IdbFactory = Reflect::get(&js_sys::global(), &"indexedDB".into())?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("IndexedDB is not available here"))?;
+        let open: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, DB_VERSION)?;
+        let upgrade = {
+            let open = open.clone();
+            Closure::once_into_js(move |_: JsValue| {
+                if let Ok(db) = open.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+                    let names = db.object_store_names();
+                    if !names.contains(OUTBOX) {
+                        let params = IdbObjectStoreParameters::new();
+                        params.set_key_path(&"id".into());
+                        params.set_auto_increment(true);
+                        let _ = db.create_object_store_with_optional_parameters(OUTBOX, &params);
+                    }
+                    if !names.contains(TASKS) {
+                        let params = IdbObjectStoreParameters::new();
+                        params.set_key_path(&"id".into());
+                        let _ = db.create_object_store_with_optional_parameters(TASKS, &params);
+                    }
+                }
+            })
+        };
+        open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
+        let opened = request(&open);
+        let (winner, outcome) = first_of(&[&opened, &timer(OPEN_TIMEOUT_MS)]).await;
+        if winner != 0 {
+            return Err(JsValue::from_str("IndexedDB did not open in time"));
+        }
+        let db: IdbDatabase = outcome?
+            .dyn_into()
+            .map_err(|_| JsValue::from_str("not a database"))?;
+        // Another page deleting or upgrading the database: let it; the next use reopens.
+        // Two uses may have opened two connections at once: each closes itself.
+        let closing = {
+            let slot = self.db.clone();
+            let this = db.clone();
+            Closure::once_into_js(move |_: JsValue| {
+                this.close();
+                let mut held = slot.borrow_mut();
+                if held.as_ref().is_some_and(|d| js_sys::Object::is(d, &this)) {
+                    *held = None;
+                }
+            })
+        };
+        db.set_onversionchange(Some(closing.unchecked_ref()));
+        let mut held = self.db.borrow_mut();
+        match held.as_ref() {
+            // Another use opened one meanwhile: keep that, close ours.
+            Some(existing) => {
+                db.close();
+                Ok(existing.clone())
+            }
+            None => {
+                *held = Some(db.clone());
+                Ok(db)
+            }
+        }
+    }
+
+    /// Adds or replaces `value`; resolves with its key once committed.
+    pub async fn put(&self, store: &str, value: &JsValue) -> Result<JsValue, JsValue> {
+        let db = self.handle().await?;
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
+        let req = tx.object_store(store)?.put(value)?;
+        let key = request(&req);
+        JsFuture::from(completion(&tx)).await?;
+        JsFuture::from(key).await
+    }
+
+    pub async fn get(&self, store: &str, key: &JsValue) -> Result<JsValue, JsValue> {
+        let db = self.handle().await?;
+        let tx = db.transaction_with_str(store)?;
+        JsFuture::from(request(&tx.object_store(store)?.get(key)?)).await
+    }
+
+    pub async fn get_all(&self, store: &str) -> Result<Array, JsValue> {
+        let db = self.handle().await?;
+        let tx = db.transaction_with_str(store)?;
+        let all = JsFuture::from(request(&tx.object_store(store)?.get_all()?)).await?;
+        Ok(all.dyn_into().unwrap_or_default())
+    }
+
+    /// Removes `key`; resolves once committed.
+    pub async fn delete(&self, store: &str, key: &JsValue) -> Result<(), JsValue> {
+        let db = self.handle().await?;
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
+        tx.object_store(store)?.delete(key)?;
+        JsFuture::from(completion(&tx)).await.map(|_| ())
+    }
+
+    /// Closes the connection (the data stays).
+    pub fn close(&self) {
+        if let Some(db) = self.db.borrow_mut().take() {
+            db.close();
+        }
+    }
+}
+
+/// A request's result as a promise.
+fn request(req: &IdbRequest) -> Promise {
+    let req = req.clone();
+    Promise::new(&mut |resolve: Function, reject: Function| {
+        let done = req.clone();
+        let ok = Closure::once_into_js(move |_: JsValue| {
+            let _ = resolve.call1(
+                &JsValue::UNDEFINED,
+                &done.result().unwrap_or(JsValue::UNDEFINED),
+            );
+        });
+        let failed = req.clone();
+        let err = Closure::once_into_js(move |_: JsValue| {
+            let e = failed
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
+            let _ = reject.call1(&JsValue::UNDEFINED, &e);
+        });
+        req.set_onsuccess(Some(ok.unchecked_ref()));
+        req.set_onerror(Some(err.unchecked_ref()));
+    })
+}
+
+/// A read-write transaction's commit as a promise.
+fn completion(tx: &IdbTransaction) -> Promise {
+    let tx = tx.clone();
+    Promise::new(&mut |resolve: Function, reject: Function| {
+        let ok = Closure::once_into_js(move |_: JsValue| {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        });
+        // An error or an abort (a full quota, say) both end the transaction uncommitted;
+        // whichever comes first rejects.
+        let failed = |tx: IdbTransaction, reject: Function| {
+            Closure::once_into_js(move |_: JsValue| {
+                let e = tx
+                    .error()
+                    .map(JsValue::from)
+                    .unwrap_or_else(|| "transaction aborted".into());
+                let _ = reject.call1(&JsValue::UNDEFINED, &e);
+            })
+        };
+        tx.set_oncomplete(Some(ok.unchecked_ref()));
+        tx.set_onerror(Some(failed(tx.clone(), reject.clone()).unchecked_ref()));
+        tx.set_onabort(Some(failed(tx.clone(), reject).unchecked_ref()));
+    })
+}

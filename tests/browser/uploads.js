@@ -1,0 +1,411 @@
+// Browser scenarios for uploads through presigned URLs, against the real S3-compatible store
+// (s3s-fs) behind the dev server that scripts/test.sh starts with --faults. Each scenario takes
+// the SnapshotEngine class and the dev server's origin, and throws on the first wrong observation.
+
+import {
+  RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, throws, record,
+} from './media.js';
+
+const OK = 0;
+const INVALID_PARAM = 30003;
+const UPLOAD_FAILED = 30201;
+const PRESIGN_FAILED = 30202;
+const OUTBOX_FULL = 30203;
+
+/** A fresh outbox: the database every engine of this origin shares is deleted. */
+function clearOutbox() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase('tracksnap');
+    const timer = setTimeout(() => reject(new Error('deleting the outbox database is blocked by an open connection')), 5000);
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.onerror = () => reject(req.error);
+  });
+}
+
+async function faults(dev, body) {
+  const r = await fetch(`${dev}/__faults`, { method: body ? 'POST' : 'GET', body: body && JSON.stringify(body) });
+  assert(r.ok, 'the dev server runs with --faults');
+  return r.json();
+}
+
+/** The object as the store holds it: content type and bytes. */
+async function stored(dev, key) {
+  const r = await fetch(`${dev}/__object/${key}`);
+  return { status: r.status, type: r.headers.get('content-type'), bytes: new Uint8Array(await r.arrayBuffer()) };
+}
+
+async function sameBytes(blob, object, what) {
+  const want = new Uint8Array(await blob.arrayBuffer());
+  eq(object.bytes.length, want.length, `${what}: size in the store`);
+  assert(object.bytes.every((b, i) => b === want[i]), `${what}: bytes in the store equal the Blob's`);
+}
+
+/** Where this scenario's objects go: unique per run and browser. */
+const folder = (name) => `${name}-${navigator.userAgent.includes('Firefox') ? 'ff' : 'cr'}-${Date.now().toString(36)}`;
+
+/** An engine with a preview of a solid colour; `close()` stops both. */
+async function engineWithPreview(Engine, options, colour = RED) {
+  const engine = new Engine(options);
+  const src = canvasSource(160, 120, solid(colour));
+  eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+  return { engine, close() { src.stop(); engine.destroy(); } };
+}
+
+function waitForEvent(engine, type, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${ms} ms`)), ms);
+    engine.addEventListener(type, (e) => {
+      clearTimeout(timer);
+      resolve(e.detail);
+    }, { once: true });
+  });
+}
+
+export const scenarios = {
+  async bytes_reach_the_store(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('bytes');
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    const rec = record(engine);
+    try {
+      const r = await engine.snapshot({ streamType: 'main', path: `${dir}/a.jpg` });
+      eq(r.code, OK, `code (${r.message})`);
+      eq(r.url, `${dev}/snapshots/${dir}/a.jpg`, 'url without the query string');
+      const a = await stored(dev, `${dir}/a.jpg`);
+      eq(`${a.status} ${a.type}`, '200 image/jpeg', 'stored with its content type');
+      await sameBytes(r.blob, a, 'JPEG');
+
+      // A PNG under a key with a space and non-ASCII characters, through takeLocalSnapshot.
+      const key = `${dir}/学生 板书.png`;
+      eq(engine.takeLocalSnapshot('main', key), OK, 'take');
+      const e = await rec.wait(2);
+      eq(e.code, OK, `event code (${e.message})`);
+      eq(e.url, `${dev}/snapshots/${dir}/${encodeURIComponent('学生 板书.png')}`, 'url of an encoded key');
+      const b = await stored(dev, encodeURIComponent(key).replace(/%2F/g, '/'));
+      eq(`${b.status} ${b.type}`, '200 image/jpeg', 'the engine format decides the type, not the name');
+      await sameBytes(e.blob, b, 'second image');
+      eq(engine.pendingUploads(), 0, 'nothing waits');
+    } finally {
+      close();
+    }
+  },
+
+  async presign_callback_and_post_policy(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('post');
+    const asked = [];
+    const presign = async (req) => {
+      asked.push(req);
+      const r = await fetch(`${dev}/presign?method=post`, { method: 'POST', body: JSON.stringify(req) });
+      return r.json();
+    };
+    const { engine, close } = await engineWithPreview(Engine, { format: 'png', storage: { presign } }, BLUE);
+    try {
+      const r = await engine.snapshot({ streamType: 'main', path: `${dir}/form.png` });
+      eq(r.code, OK, `code (${r.message})`);
+      eq(asked.length, 1, 'one presign');
+      eq(JSON.stringify(asked[0]), JSON.stringify({ key: `${dir}/form.png`, contentType: 'image/png', size: r.size }), 'the presign request');
+      eq(r.url, `${dev}/snapshots/${dir}/form.png`, 'object url');
+      const o = await stored(dev, `${dir}/form.png`);
+      eq(`${o.status} ${o.type}`, '200 image/png', 'stored through the POST form');
+      await sameBytes(r.blob, o, 'PNG through POST');
+      eq([...(await bytes(r.blob, 4))].join(), '137,80,78,71', 'PNG signature');
+    } finally {
+      close();
+    }
+  },
+
+  async fresh_url_after_a_refused_signature(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('fresh');
+    const notes = [];
+    for (const broken of ['tamper', 'expired']) {
+      const calls = [];
+      const presign = async (req) => {
+        calls.push(req.key);
+        const query = calls.length === 1 ? `?${broken}=1` : '';
+        return (await fetch(`${dev}/presign${query}`, { method: 'POST', body: JSON.stringify(req) })).json();
+      };
+      const { engine, close } = await engineWithPreview(Engine, { storage: { presign } });
+      try {
+        const t0 = performance.now();
+        const r = await engine.snapshot({ streamType: 'main', path: `${dir}/${broken}.jpg` });
+        eq(r.code, OK, `${broken}: code (${r.message})`);
+        eq(calls.length, 2, `${broken}: a fresh URL was asked for once`);
+        await sameBytes(r.blob, await stored(dev, `${dir}/${broken}.jpg`), broken);
+        notes.push(`${broken}: ${Math.round(performance.now() - t0)} ms`);
+      } finally {
+        close();
+      }
+    }
+    return notes.join(', ');
+  },
+
+  async retries_through_server_errors(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('retry');
+    const before = (await faults(dev, { reset: true, status500: 2 })).failed;
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    try {
+      const t0 = performance.now();
+      const r = await engine.snapshot({ streamType: 'main', path: `${dir}/x.jpg` });
+      eq(r.code, OK, `code (${r.message})`);
+      eq((await faults(dev)).failed - before, 2, 'two 500s were answered');
+      await sameBytes(r.blob, await stored(dev, `${dir}/x.jpg`), 'after two 500s');
+      return `uploaded after 2 × HTTP 500 in ${Math.round(performance.now() - t0)} ms`;
+    } finally {
+      close();
+    }
+  },
+
+  async outbox_then_flush(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('outbox');
+    await faults(dev, { reset: true, refuseMs: 8000 });
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    const rec = record(engine);
+    try {
+      const err = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/late.jpg` }), UPLOAD_FAILED, 'store unreachable');
+      const r = err.result;
+      assert(r.blob instanceof Blob && r.blob.size === r.size && r.size > 0, 'the image is still in the result');
+      eq(r.url, null, 'no url');
+      assert(r.message.includes('outbox'), r.message);
+      eq(rec.events.length, 1, 'its event fired');
+      eq(rec.events[0].code, UPLOAD_FAILED, 'event code');
+      eq(engine.pendingUploads(), 1, 'one image waits');
+      eq((await stored(dev, `${dir}/late.jpg`)).status, 404, 'not in the store yet');
+
+      await faults(dev, { reset: true });
+      const uploaded = waitForEvent(engine, 'outboxupload');
+      eq(await engine.flushUploads(), 0, 'flushUploads resolves with what remains');
+      const u = await uploaded;
+      eq(`${u.key} ${u.url}`, `${dir}/late.jpg ${dev}/snapshots/${dir}/late.jpg`, 'outboxupload');
+      eq(u.meta.path, `${dir}/late.jpg`, 'the outbox kept the metadata');
+      await sameBytes(r.blob, await stored(dev, `${dir}/late.jpg`), 'flushed');
+      eq(engine.pendingUploads(), 0, 'the outbox is empty');
+      eq(await engine.flushUploads(), 0, 'a second flush has nothing to do');
+    } finally {
+      await faults(dev, { reset: true });
+      close();
+    }
+  },
+
+  async next_engine_uploads_the_outbox(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('reload');
+    await faults(dev, { reset: true, refuseMs: 8000 });
+    const storage = { presignEndpoint: `${dev}/presign` };
+    const first = await engineWithPreview(Engine, { storage });
+    let blob;
+    try {
+      const err = await rejects(first.engine.snapshot({ streamType: 'main', path: `${dir}/kept.jpg` }), UPLOAD_FAILED, 'first engine');
+      blob = err.result.blob;
+    } finally {
+      first.close();
+    }
+    await faults(dev, { reset: true });
+    // As after a page reload: a new engine with storage on the same origin.
+    const second = new Engine({ storage });
+    try {
+      const u = await waitForEvent(second, 'outboxupload');
+      eq(u.key, `${dir}/kept.jpg`, 'the kept image');
+      await sameBytes(blob, await stored(dev, `${dir}/kept.jpg`), 'uploaded by the next engine');
+      eq(await second.flushUploads(), 0, 'nothing remains');
+    } finally {
+      second.destroy();
+    }
+  },
+
+  async a_full_outbox_says_so(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('full');
+    await faults(dev, { reset: true, refuseMs: 8000 });
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign`, outboxMaxBytes: 100 } });
+    try {
+      const full = waitForEvent(engine, 'outboxfull');
+      const err = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/big.jpg` }), OUTBOX_FULL, 'outbox full');
+      const f = await full;
+      eq(`${f.key} ${f.outboxMaxBytes}`, `${dir}/big.jpg 100`, 'outboxfull');
+      assert(err.result.blob instanceof Blob && err.result.blob.size > 100, 'the Blob is still delivered');
+      eq(engine.pendingUploads(), 0, 'nothing kept');
+    } finally {
+      await faults(dev, { reset: true });
+      close();
+    }
+  },
+
+  async secrets_and_bad_presigners_are_refused(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const endpoint = `${dev}/presign`;
+    for (const storage of [
+      { presignEndpoint: endpoint, accessKey: 'AKIA' },
+      { presignEndpoint: endpoint, secretAccessKey: 'x' },
+      { presign: () => ({}), credentials: { sessionToken: 't' } },
+      { presignEndpoint: 'http://example.com/presign' },
+      { presignEndpoint: 'ftp://127.0.0.1/x' },
+      { presign: 'https://example.com' },
+      { presign: () => ({}), presignEndpoint: endpoint },
+      {},
+      { presignEndpoint: endpoint, outboxMaxBytes: -1 },
+    ]) {
+      const e = throws(() => new Engine({ storage }), INVALID_PARAM, `storage ${JSON.stringify(storage)}`);
+      if (JSON.stringify(storage).match(/Key|Token/)) assert(e.message.includes('presign'), `explains presigned URLs: ${e.message}`);
+    }
+    // Bad presigners: each image ends with ERR_PRESIGN_FAILED and its Blob, kept in the outbox.
+    const bad = {
+      throws: () => { throw new Error('backend down'); },
+      garbage: () => 5,
+      'no url': () => ({ method: 'PUT' }),
+      'plain http': () => ({ url: 'http://example.com/bucket/x.jpg' }),
+      'bad method': () => ({ url: `${dev}/snapshots/x.jpg`, method: 'DELETE' }),
+      rejects: () => Promise.reject(new Error('no')),
+    };
+    const dir = folder('bad');
+    const outcomes = await Promise.all(Object.entries(bad).map(async ([name, presign]) => {
+      const { engine, close } = await engineWithPreview(Engine, { storage: { presign } });
+      try {
+        const err = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/${name.replace(/ /g, '-')}.jpg` }), PRESIGN_FAILED, name);
+        assert(err.result.blob instanceof Blob, `${name}: the Blob is delivered`);
+        return `${name}: ${err.message.split(';')[0]}`;
+      } finally {
+        close();
+      }
+    }));
+    return outcomes.join(' | ');
+  },
+
+  async unsafe_keys_are_refused(Engine, dev) {
+    await clearOutbox();
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    const rec = record(engine);
+    try {
+      for (const path of ['../escape.jpg', 'a/../../b.jpg', 'a/./b.jpg', 'x\u0000.jpg', 'dir/']) {
+        await rejects(engine.snapshot({ streamType: 'main', path }), INVALID_PARAM, `path ${JSON.stringify(path)}`);
+        eq(engine.takeLocalSnapshot('main', path), INVALID_PARAM, `take ${JSON.stringify(path)}`);
+      }
+      eq(engine.joinChannel('room-u', 'me'), OK, 'join');
+      const r = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', FileNameTemplate: '../{utc}.jpg', StorageConfig: { Type: 'presigned' } });
+      eq(r.ResponseMetadata.Error.Code, 'InvalidParameter', 'a template escaping the bucket');
+      const s = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', StorageConfig: { Type: 'presigned', SecretKey: 'x' } });
+      eq(s.ResponseMetadata.Error.Code, 'InvalidParameter', 'a StorageConfig with a secret');
+      assert(s.ResponseMetadata.Error.Message.includes('presign'), s.ResponseMetadata.Error.Message);
+      const t = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', StorageConfig: { Type: 2, CustomConfig: { Vendor: 0 } } });
+      eq(t.ResponseMetadata.Error.Code, 'InvalidParameter', 'a cloud storage type');
+      await sleep(200);
+      eq(rec.events.length, 0, 'nothing was captured or uploaded');
+    } finally {
+      close();
+    }
+  },
+
+  async a_task_uploads_every_image(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const engine = new Engine({ storage: { presignEndpoint: `${dev}/presign` } });
+    const cam = canvasSource(320, 240, solid(RED));
+    const screen = canvasSource(320, 180, solid(GREEN));
+    const images = [];
+    engine.addEventListener('periodicsnapshot', (e) => images.push(e.detail));
+    const room = folder('room');
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), OK, 'camera');
+      eq(engine.startScreenCapture(screen.track), OK, 'screen');
+      const task = { AppId: 'app', RoomId: room, TaskId: 'up' };
+      const r = await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, StorageConfig: { Type: 'presigned' } });
+      eq(r.Result, 'ok', 'start');
+      await sleep(2500);
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      const streams = new Set(images.map((e) => `${e.UserId}/${e.StreamType}`));
+      eq([...streams].sort().join(), 'teacher/0,teacher/1', 'two streams');
+      assert(images.length >= 4, `${images.length} images`);
+      for (const e of images) {
+        eq(e.code, OK, `code (${e.message})`);
+        eq(e.url, `${dev}/snapshots/${e.key}`, 'url');
+        eq(e.pic_full_url, e.url, 'pic_full_url');
+        await sameBytes(e.blob, await stored(dev, e.key), e.key);
+      }
+
+      // A task with its own PresignEndpoint (here: POST policies) on an engine without storage.
+      const bare = new Engine();
+      const own = [];
+      bare.addEventListener('periodicsnapshot', (e) => own.push(e.detail));
+      eq(bare.joinChannel(room, 'teacher'), OK, 'join 2');
+      eq(bare.enableLocalVideo('main', true, cam.track), OK, 'camera 2');
+      const t2 = { AppId: 'app', RoomId: room, TaskId: 'own' };
+      eq((await bare.startSnapshot({ ...t2, ImageConfig: { Interval: 1, Format: 1 }, StorageConfig: { Type: 'presigned', PresignEndpoint: `${dev}/presign?method=post` } })).Result, 'ok', 'start 2');
+      await sleep(1500);
+      eq((await bare.stopSnapshot(t2)).Result, 'ok', 'stop 2');
+      bare.destroy();
+      assert(own.length >= 1, 'images of the second task');
+      for (const e of own) {
+        eq(e.code, OK, `code (${e.message})`);
+        const o = await stored(dev, e.key);
+        eq(o.type, 'image/png', 'stored as PNG');
+        await sameBytes(e.blob, o, e.key);
+      }
+      return `${images.length} + ${own.length} images uploaded`;
+    } finally {
+      cam.stop();
+      screen.stop();
+      engine.destroy();
+    }
+  },
+
+  async recovered_tasks_name_their_files_bak(Engine) {
+    await clearOutbox();
+    const cam = canvasSource(160, 120, solid(BLUE));
+    const task = { AppId: 'app', RoomId: 'room-r', TaskId: `rec-${Date.now().toString(36)}` };
+    /** Starts the task on a new engine and returns its first image. */
+    async function run() {
+      const engine = new Engine();
+      const first = waitForEvent(engine, 'periodicsnapshot');
+      eq(engine.joinChannel('room-r', 'me'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), OK, 'camera');
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 } })).Result, 'ok', 'start');
+      const image = await first;
+      return { engine, image, info: engine.getSnapshotTask(task) };
+    }
+    try {
+      const a = await run();
+      eq(a.image.recovery, null, 'a first run');
+      assert(!a.image.key.startsWith('bak'), a.image.key);
+      await sleep(300);
+      // The page dies while the task runs: nothing stops it cleanly.
+      a.engine.free();
+      const b = await run();
+      eq(b.image.recovery, 0, 'the first recovery');
+      assert(b.image.key.startsWith(`bak0_${task.TaskId}_room-r__uid_s_me__uid_e_video_`), b.image.key);
+      eq(b.info.recovery, 0, 'getSnapshotTask says so');
+      await sleep(300);
+      b.engine.free();
+      const c = await run();
+      assert(c.image.key.startsWith('bak1_'), `a second recovery: ${c.image.key}`);
+      eq((await c.engine.stopSnapshot(task)).Result, 'ok', 'a clean stop');
+      c.engine.destroy();
+      await sleep(300);
+      const d = await run();
+      eq(d.image.recovery, null, 'after a clean stop, no recovery');
+      assert(!d.image.key.startsWith('bak'), d.image.key);
+      d.engine.destroy();
+      return `${a.image.key} → ${b.image.key.slice(0, 5)}… → ${c.image.key.slice(0, 5)}…`;
+    } finally {
+      cam.stop();
+    }
+  },
+};
+
+export async function run(name, Engine, devUrl) {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  assert(devUrl, 'the dev server URL is missing: run the tests with scripts/test.sh (it starts www/serve.mjs --faults)');
+  const note = await scenario(Engine, devUrl);
+  return note === undefined ? '' : String(note);
+}

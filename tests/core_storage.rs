@@ -1,0 +1,287 @@
+//! Storage options, StorageConfig, presigner replies, object keys and URLs, and the retry
+//! policy of uploads and callbacks.
+#![cfg(not(target_arch = "wasm32"))]
+
+use tracksnap::core::error::Code;
+use tracksnap::core::retry::{RetryPolicy, Verdict, MAX_REFRESHES};
+use tracksnap::core::storage::{
+    find_secret, object_key, object_url, presigned, storage_options, task_storage, Method,
+    PresignSource, DEFAULT_OUTBOX_MAX_BYTES,
+};
+use tracksnap::core::value::Value::{self, *};
+
+fn s(v: &str) -> Value {
+    String(v.into())
+}
+
+fn obj(props: &[(&str, Value)]) -> Value {
+    Object(
+        props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn func() -> Value {
+    Other("function".into())
+}
+
+#[test]
+fn storage_options_take_a_presigner() {
+    assert_eq!(storage_options(&Undefined).unwrap(), None);
+    let o = storage_options(&obj(&[("presign", func())]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (o.source, o.outbox_max_bytes),
+        (PresignSource::Callback, DEFAULT_OUTBOX_MAX_BYTES)
+    );
+    let o = storage_options(&obj(&[
+        ("presignEndpoint", s("https://api.example.com/presign")),
+        ("outboxMaxBytes", Number(0.0)),
+    ]))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        o.source,
+        PresignSource::Endpoint("https://api.example.com/presign".into())
+    );
+    assert_eq!(o.outbox_max_bytes, 0);
+    assert!(storage_options(&obj(&[(
+        "presignEndpoint",
+        s("http://127.0.0.1:8080/presign")
+    )]))
+    .is_ok());
+
+    for bad in [
+        s("https://x"),
+        obj(&[]),
+        obj(&[("presign", s("https://x"))]),
+        obj(&[("presign", func()), ("presignEndpoint", s("https://x"))]),
+        obj(&[("presignEndpoint", s("http://example.com/presign"))]),
+        obj(&[("presignEndpoint", Number(1.0))]),
+        obj(&[("presign", func()), ("outboxMaxBytes", Number(-1.0))]),
+        obj(&[("presign", func()), ("outboxMaxBytes", Number(1.5))]),
+        obj(&[("presign", func()), ("outboxMaxBytes", Number(f64::NAN))]),
+    ] {
+        assert_eq!(
+            storage_options(&bad).unwrap_err().code,
+            Code::InvalidParam,
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn secrets_are_refused_wherever_they_hide() {
+    for (name, v) in [
+        (
+            "accessKey",
+            obj(&[("presign", func()), ("accessKey", s("AKIA"))]),
+        ),
+        (
+            "SecretKey",
+            obj(&[("presign", func()), ("SecretKey", s("x"))]),
+        ),
+        (
+            "secret_access_key",
+            obj(&[("presign", func()), ("secret_access_key", s("x"))]),
+        ),
+        (
+            "s3.credentials",
+            obj(&[
+                ("presign", func()),
+                ("s3", obj(&[("credentials", obj(&[]))])),
+            ]),
+        ),
+        (
+            "list[1].sessionToken",
+            obj(&[
+                ("presign", func()),
+                ("list", Array(vec![Null, obj(&[("sessionToken", s("t"))])])),
+            ]),
+        ),
+        (
+            "Password",
+            obj(&[("presign", func()), ("Password", s("p"))]),
+        ),
+    ] {
+        let e = storage_options(&v).unwrap_err();
+        assert_eq!(e.code, Code::InvalidParam);
+        assert!(e.message.contains(name), "{name}: {}", e.message);
+        assert!(
+            e.message.contains("presign"),
+            "the message explains presigned URLs: {}",
+            e.message
+        );
+    }
+    assert_eq!(
+        find_secret(&obj(&[("bucket", s("b")), ("keyPrefix", s("p"))]), ""),
+        None,
+        "harmless names pass"
+    );
+}
+
+#[test]
+fn task_storage_configs() {
+    assert_eq!(task_storage(&Undefined).unwrap(), None);
+    assert_eq!(
+        task_storage(&obj(&[("Type", s("presigned"))]))
+            .unwrap()
+            .unwrap()
+            .endpoint,
+        None
+    );
+    let t = task_storage(&obj(&[
+        ("Type", s("presigned")),
+        ("PresignEndpoint", s("https://b.example/p")),
+    ]))
+    .unwrap();
+    assert_eq!(t.unwrap().endpoint.as_deref(), Some("https://b.example/p"));
+    for (bad, says) in [
+        (obj(&[]), "StorageConfig.Type"),
+        (
+            obj(&[
+                ("Type", Number(2.0)),
+                ("CustomConfig", obj(&[("Vendor", Number(0.0))])),
+            ]),
+            "StorageConfig.Type",
+        ),
+        (
+            obj(&[
+                ("Type", s("presigned")),
+                ("CustomConfig", obj(&[("AccessKey", s("a"))])),
+            ]),
+            "StorageConfig.CustomConfig.AccessKey",
+        ),
+        (
+            obj(&[
+                ("Type", s("presigned")),
+                ("PresignEndpoint", s("http://10.0.0.2/p")),
+            ]),
+            "StorageConfig.PresignEndpoint",
+        ),
+        (s("presigned"), "StorageConfig"),
+    ] {
+        let e = task_storage(&bad).unwrap_err();
+        assert!(e.message.starts_with(says), "{bad:?}: {}", e.message);
+    }
+}
+
+#[test]
+fn presigner_replies() {
+    let p = presigned(&obj(&[(
+        "url",
+        s("https://s3.example/b/k.jpg?X-Amz-Signature=1"),
+    )]))
+    .unwrap();
+    assert_eq!(
+        (p.method, p.headers.len(), p.fields.len()),
+        (Method::Put, 0, 0)
+    );
+    let p = presigned(&obj(&[
+        ("url", s("http://localhost:9000/b")),
+        ("method", s("post")),
+        ("fields", obj(&[("key", s("k")), ("policy", s("e30="))])),
+    ]))
+    .unwrap();
+    assert_eq!(p.method, Method::Post);
+    assert_eq!(
+        p.fields,
+        vec![("key".into(), "k".into()), ("policy".into(), "e30=".into())],
+        "order kept"
+    );
+    for bad in [
+        Number(5.0),
+        Null,
+        obj(&[]),
+        obj(&[("url", Number(1.0))]),
+        obj(&[("url", s("http://example.com/b/k"))]),
+        obj(&[("url", s("https://e.x/k")), ("method", s("DELETE"))]),
+        obj(&[
+            ("url", s("https://e.x/k")),
+            ("headers", obj(&[("x", Number(1.0))])),
+        ]),
+        obj(&[
+            ("url", s("https://e.x/k")),
+            ("headers", obj(&[("x", s("a\r\nInjected: 1"))])),
+        ]),
+        obj(&[("url", s("https://e.x/b")), ("method", s("POST"))]),
+    ] {
+        assert_eq!(
+            presigned(&bad).unwrap_err().code,
+            Code::PresignFailed,
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn keys_and_urls() {
+    assert_eq!(object_key("/a/b.jpg").unwrap(), "a/b.jpg");
+    for bad in ["../a.jpg", "a/../b", "", "/", "a\u{0}b"] {
+        assert!(object_key(bad).is_err(), "{bad:?}");
+    }
+    let put = presigned(&obj(&[(
+        "url",
+        s("https://s3.example/b/a%20b.jpg?X-Amz-Signature=f#x"),
+    )]))
+    .unwrap();
+    assert_eq!(
+        object_url(&put, "a b.jpg"),
+        "https://s3.example/b/a%20b.jpg"
+    );
+    let post = presigned(&obj(&[
+        ("url", s("https://s3.example/b/")),
+        ("method", s("POST")),
+        ("fields", obj(&[("k", s("v"))])),
+    ]))
+    .unwrap();
+    assert_eq!(
+        object_url(&post, "d/学 1.png"),
+        "https://s3.example/b/d/%E5%AD%A6%201.png"
+    );
+}
+
+#[test]
+fn retry_policy() {
+    let p = RetryPolicy::UPLOAD;
+    assert_eq!(p.verdict(1, Some(200)), Verdict::Done);
+    assert_eq!(p.verdict(1, Some(204)), Verdict::Done);
+    for retryable in [None, Some(500), Some(503), Some(408), Some(429)] {
+        assert_eq!(p.verdict(1, retryable), Verdict::Retry, "{retryable:?}");
+        assert_eq!(
+            p.verdict(p.attempts, retryable),
+            Verdict::GiveUp,
+            "bounded: {retryable:?}"
+        );
+    }
+    for permanent in [Some(404), Some(409), Some(413)] {
+        assert_eq!(p.verdict(1, permanent), Verdict::GiveUp, "{permanent:?}");
+    }
+    // A refused signature asks for a fresh URL, a bounded number of times.
+    assert_eq!(p.upload_verdict(1, 0, Some(403)), Verdict::Refresh);
+    assert_eq!(p.upload_verdict(2, 1, Some(400)), Verdict::Refresh);
+    assert_eq!(
+        p.upload_verdict(3, MAX_REFRESHES, Some(403)),
+        Verdict::GiveUp
+    );
+    // Refreshes do not use up the retries.
+    assert_eq!(p.upload_verdict(4, 2, Some(500)), Verdict::Retry);
+
+    // Backoff: doubles, capped, half of it jittered.
+    let d = |n, j| p.delay_ms(n, j);
+    assert_eq!((d(1, 0.0), d(1, 0.999)), (250, 499));
+    assert_eq!(
+        (d(2, 0.0), d(3, 0.0), d(4, 0.0), d(30, 0.0)),
+        (500, 1000, 2000, 2000)
+    );
+    assert_eq!(d(30, 1.0), 4000);
+    assert_eq!(d(1, f64::NAN), 250, "bad jitter is no jitter");
+    let total: u32 = (1..p.attempts).map(|n| d(n, 1.0)).sum();
+    assert!(
+        total <= 4000,
+        "an upload gives up within {total} ms of waiting"
+    );
+}
