@@ -181,14 +181,25 @@ export const scenarios = {
       eq(engine.pendingUploads(), 1, 'one image waits');
       eq((await stored(dev, `${dir}/late.jpg`)).status, 404, 'not in the store yet');
 
+      // The browser comes back online: the outbox goes by itself.
       await faults(dev, { reset: true });
       const uploaded = waitForEvent(engine, 'outboxupload');
-      eq(await engine.flushUploads(), 0, 'flushUploads resolves with what remains');
+      window.dispatchEvent(new Event('online'));
       const u = await uploaded;
       eq(`${u.key} ${u.url}`, `${dir}/late.jpg ${dev}/snapshots/${dir}/late.jpg`, 'outboxupload');
       eq(u.meta.path, `${dir}/late.jpg`, 'the outbox kept the metadata');
-      await sameBytes(r.blob, await stored(dev, `${dir}/late.jpg`), 'flushed');
+      await sameBytes(r.blob, await stored(dev, `${dir}/late.jpg`), 'uploaded when online');
       eq(engine.pendingUploads(), 0, 'the outbox is empty');
+
+      // Another image kept, then flushUploads().
+      await faults(dev, { reset: true, refuseMs: 8000 });
+      const again = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/later.jpg` }), UPLOAD_FAILED, 'unreachable again');
+      eq(engine.pendingUploads(), 1, 'one waits again');
+      await faults(dev, { reset: true });
+      const second = waitForEvent(engine, 'outboxupload');
+      eq(await engine.flushUploads(), 0, 'flushUploads resolves with what remains');
+      eq((await second).key, `${dir}/later.jpg`, 'the flushed image');
+      await sameBytes(again.result.blob, await stored(dev, `${dir}/later.jpg`), 'flushed');
       eq(await engine.flushUploads(), 0, 'a second flush has nothing to do');
     } finally {
       await faults(dev, { reset: true });
