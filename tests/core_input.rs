@@ -1,6 +1,9 @@
 //! Every argument validator, fed the values a page can really send.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{obj, s};
 use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::error::Code;
 use tracksnap::core::input::{self, EngineOptions};
@@ -8,19 +11,6 @@ use tracksnap::core::naming::{check_path, default_snapshot_name, UtcTime};
 use tracksnap::core::size::Fit;
 use tracksnap::core::stream::StreamType;
 use tracksnap::core::value::Value::{self, *};
-
-fn s(v: &str) -> Value {
-    String(v.into())
-}
-
-fn obj(props: &[(&str, Value)]) -> Value {
-    Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 /// Values that are never acceptable where a specific type is expected.
 fn junk() -> Vec<Value> {

@@ -2,6 +2,9 @@
 //! policy of uploads and callbacks.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{obj, s};
 use tracksnap::core::error::Code;
 use tracksnap::core::retry::{RetryPolicy, Verdict, MAX_REFRESHES};
 use tracksnap::core::storage::{
@@ -9,19 +12,6 @@ use tracksnap::core::storage::{
     PresignSource, DEFAULT_OUTBOX_MAX_BYTES,
 };
 use tracksnap::core::value::Value::{self, *};
-
-fn s(v: &str) -> Value {
-    String(v.into())
-}
-
-fn obj(props: &[(&str, Value)]) -> Value {
-    Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
 
 fn func() -> Value {
     Other("function".into())

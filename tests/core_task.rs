@@ -1,27 +1,17 @@
 //! StartSnapshot / UpdateSnapshot validation: every field, each edge value; and URLs.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::{obj, s};
 use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::stream::StreamType;
 use tracksnap::core::task::{self, DEFAULT_INTERVAL_S, DEFAULT_MAX_IDLE_S};
 use tracksnap::core::url::check_url;
 use tracksnap::core::value::Value::{self, *};
 
-fn s(v: &str) -> Value {
-    String(v.into())
-}
-
 fn n(v: f64) -> Value {
     Number(v)
-}
-
-fn obj(props: &[(&str, Value)]) -> Value {
-    Object(
-        props
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
 }
 
 fn base() -> Vec<(&'static str, Value)> {

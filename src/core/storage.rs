@@ -7,7 +7,7 @@
 
 use super::error::{Code, Error, Result};
 use super::naming::check_path;
-use super::url::check_url;
+use super::url::{check_url, optional_url};
 use super::value::Value;
 
 /// The outbox keeps at most this many bytes of images by default.
@@ -187,19 +187,7 @@ pub fn task_storage(v: &Value) -> Result<Option<TaskStorage>> {
             )))
         }
     }
-    let endpoint = match v.get("PresignEndpoint") {
-        e if e.is_absent() => None,
-        Value::String(url) => {
-            check_url(url, "StorageConfig.PresignEndpoint")?;
-            Some(url.clone())
-        }
-        other => {
-            return Err(Error::invalid_param(format!(
-                "StorageConfig.PresignEndpoint must be a URL string; got {}",
-                other.describe()
-            )))
-        }
-    };
+    let endpoint = optional_url(v.get("PresignEndpoint"), "StorageConfig.PresignEndpoint")?;
     Ok(Some(TaskStorage { endpoint }))
 }
 

@@ -7,7 +7,7 @@ use super::input;
 use super::naming::Template;
 use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
-use super::url::check_url;
+use super::url::optional_url;
 use super::value::Value;
 
 /// At most this many streams in `TargetStreams.StreamList`.
@@ -147,19 +147,7 @@ pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
             )))
         }
     };
-    let callback_url = match v.get("CallbackUrl") {
-        c if c.is_absent() => None,
-        Value::String(s) => {
-            check_url(s, "CallbackUrl")?;
-            Some(s.clone())
-        }
-        other => {
-            return Err(ApiError::invalid(format!(
-                "CallbackUrl must be a string; got {}",
-                other.describe()
-            )))
-        }
-    };
+    let callback_url = optional_url(v.get("CallbackUrl"), "CallbackUrl")?;
     Ok(TaskConfig {
         key,
         business_id,

@@ -47,6 +47,18 @@ pub fn check_url(url: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
+/// An optional URL field: absent → `None`; a string → checked with [`check_url`].
+pub fn optional_url(v: &Value, field: &str) -> Result<Option<String>> {
+    match v {
+        u if u.is_absent() => Ok(None),
+        Value::String(url) => check_url(url, field).map(|()| Some(url.clone())),
+        other => Err(Error::invalid_param(format!(
+            "{field} must be a URL string; got {}",
+            other.describe()
+        ))),
+    }
+}
+
 /// The host of `host[:port]` (IPv6 hosts keep their brackets).
 fn host_of(authority: &str) -> &str {
     if authority.starts_with('[') {

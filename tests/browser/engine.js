@@ -2,17 +2,11 @@
 // page uses it. Each takes the SnapshotEngine class and throws on the first wrong observation.
 
 import {
+  OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
   RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
   audioTrack, fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
   record,
 } from './media.js';
-
-const OK = 0;
-const INVALID_PARAM = 30003;
-const INVALID_OPERATION = 30005;
-const TRACK_ENDED = 30101;
-const FRAME_TIMEOUT = 30102;
-const DESTROYED = 30105;
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
 async function decodeOk(r, what) {

@@ -2,6 +2,17 @@
 // screen capture, WebRTC loopback for remote tracks, and an independent decoder (the browser's).
 // Shared by the scenario files through `tests/browser/*.js` modules of the Rust test crates.
 
+// The engine's result codes (README, "Codes").
+export const OK = 0;
+export const INVALID_PARAM = 30003;
+export const INVALID_OPERATION = 30005;
+export const TRACK_ENDED = 30101;
+export const FRAME_TIMEOUT = 30102;
+export const DESTROYED = 30105;
+export const UPLOAD_FAILED = 30201;
+export const PRESIGN_FAILED = 30202;
+export const OUTBOX_FULL = 30203;
+
 export const RED = [230, 40, 40];
 export const GREEN = [40, 200, 70];
 export const BLUE = [40, 60, 220];

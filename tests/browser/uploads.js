@@ -3,14 +3,10 @@
 // the SnapshotEngine class and the dev server's origin, and throws on the first wrong observation.
 
 import {
+  OK, INVALID_PARAM, UPLOAD_FAILED, PRESIGN_FAILED, OUTBOX_FULL,
   RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, throws, record,
 } from './media.js';
 
-const OK = 0;
-const INVALID_PARAM = 30003;
-const UPLOAD_FAILED = 30201;
-const PRESIGN_FAILED = 30202;
-const OUTBOX_FULL = 30203;
 
 /** A fresh outbox: the database every engine of this origin shares is deleted. */
 function clearOutbox() {

@@ -175,20 +175,20 @@ test('an image kept in the outbox is uploaded after a page reload', async () => 
   problems.length = 0;
 });
 
+/** Joins, turns the camera on and starts the task "evidence"; waits for its first image. */
+async function startEvidenceTask() {
+  await clickAndWait('#join', 'joinChannel');
+  await clickAndWait('#enable-camera', 'enableLocalVideo');
+  await page.fill('#task-interval', '1');
+  await page.fill('#task-id', 'evidence');
+  await clickAndWait('#task-start', 'startSnapshot(evidence) → Result "ok"');
+  await page.waitForSelector('#gallery figure.periodic img');
+}
+
 test('a task started again after its page died names its files bak0_', async () => {
-  await clickAndWait('#join', 'joinChannel');
-  await clickAndWait('#enable-camera', 'enableLocalVideo');
-  await page.fill('#task-interval', '1');
-  await page.fill('#task-id', 'evidence');
-  await clickAndWait('#task-start', 'startSnapshot(evidence) → Result "ok"');
-  await page.waitForSelector('#gallery figure.periodic img');
+  await startEvidenceTask();
   await page.reload(); // the page dies while the task runs
-  await clickAndWait('#join', 'joinChannel');
-  await clickAndWait('#enable-camera', 'enableLocalVideo');
-  await page.fill('#task-interval', '1');
-  await page.fill('#task-id', 'evidence');
-  await clickAndWait('#task-start', 'startSnapshot(evidence) → Result "ok"');
-  await page.waitForSelector('#gallery figure.periodic img');
+  await startEvidenceTask();
   await clickAndWait('#task-stop', 'stopSnapshot → Result "ok"');
   const keys = await page.locator('#gallery figure.periodic').evaluateAll((els) => els.map((e) => e.dataset.path));
   assert.ok(keys.length >= 1 && keys.every((k) => k.startsWith('bak0_evidence_class-7b__uid_s_1001__uid_e_video_')), keys.join());
