@@ -232,6 +232,7 @@ fn every_reachable_state_times_every_call_matches_the_table() {
     }
     // Idle and joined states with every local state, remembered track and remote stream:
     // if the machine lost a state, this count drops.
+    println!("{} reachable states × {} calls", seen.len(), calls().len());
     assert!(seen.len() > 100, "only {} states reached", seen.len());
     assert_eq!(pairs, seen.len() * calls().len());
 }
@@ -332,6 +333,7 @@ fn every_sequence_up_to_five_calls_agrees_with_the_history_reading() {
         }
     }
     walk(&Session::new(), &mut seq, &alphabet, &targets, &mut checked);
+    println!("{checked} snapshot checks over every sequence of up to 5 calls");
     assert!(checked > 600_000);
 }
 
