@@ -54,7 +54,8 @@ if ! command -v s3s-fs >/dev/null; then
   cargo install s3s-fs@0.14.1 --features binary
 fi
 
-if [ ! -d "$root/node_modules/playwright-core" ]; then
-  say "installing the end-to-end test tools from npm"
+# npm ci writes node_modules/.package-lock.json: reinstall when the lock file is newer.
+if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+  say "installing the dev tools from npm (playwright-core, vite, typescript)"
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
 fi

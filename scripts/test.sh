@@ -39,10 +39,16 @@ wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
 step "browser tests: headless Firefox"
 wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
 
-step "build pkg/ (wasm-pack --target web)"
-wasm-pack build --target web --release
+step "build pkg/: the npm package, the module script, the classic script"
+scripts/build.sh
+
+step "size budget"
+node scripts/size.mjs
+
+step "public TypeScript types (tsc --noEmit, strict)"
+npx --no-install tsc -p tests/types
 
 step "demo page end to end (headless Chromium)"
-node --test www/e2e/
+node --test --test-concurrency=1 www/e2e/
 
 step "all tests passed"

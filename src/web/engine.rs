@@ -411,7 +411,8 @@ impl SnapshotEngine {
     }
 
     /// Adds a DOM event listener (`"takesnapshotresult"`: `CustomEvent<SnapshotResult>`).
-    #[wasm_bindgen(js_name = addEventListener)]
+    // Typed in `types.rs` (one overload per event): the signature here would shadow them.
+    #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
     pub fn add_event_listener(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
@@ -430,7 +431,7 @@ impl SnapshotEngine {
     }
 
     /// Removes a listener added with `addEventListener`.
-    #[wasm_bindgen(js_name = removeEventListener)]
+    #[wasm_bindgen(js_name = removeEventListener, skip_typescript)]
     pub fn remove_event_listener(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,

@@ -258,6 +258,24 @@ export interface StreamStateDetail {
   state: "stopped" | "resumed";
 }
 
+/** The engine's DOM events, typed per event (merged into the class below). */
+export interface SnapshotEngine {
+  /** Adds a listener; `event.detail` is typed by the event's name. Throws (code 30003) for a bad type or listener. */
+  addEventListener<K extends keyof SnapshotEngineEventMap>(
+    type: K,
+    listener: (event: SnapshotEngineEventMap[K]) => void,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  /** Removes a listener added with addEventListener. */
+  removeEventListener<K extends keyof SnapshotEngineEventMap>(
+    type: K,
+    listener: (event: SnapshotEngineEventMap[K]) => void,
+    options?: boolean | EventListenerOptions,
+  ): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
 export interface SnapshotEngineEventMap {
   takesnapshotresult: CustomEvent<SnapshotResult>;
   periodicsnapshot: CustomEvent<PeriodicSnapshotDetail>;

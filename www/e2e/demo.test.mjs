@@ -8,14 +8,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { start } from '../serve.mjs';
+import { CHROMIUM_ARGS } from './browser.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--auto-accept-this-tab-capture', '--auto-select-desktop-capture-source=Entire screen',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-];
 
 let server;
 let browser;

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the three ways tracksnap is used, into pkg/:
+#   pkg/tracksnap.js (+ .d.ts, _bg.wasm)   the npm package and the <script type="module"> build
+#   pkg/classic/tracksnap.js               a classic <script src> build: a global `tracksnap`
+# then finishes pkg/package.json (exports, files) and the public types. Expects the tools of
+# scripts/setup.sh.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+wasm-pack build --target web --release --out-name tracksnap
+wasm-bindgen --target no-modules --no-modules-global tracksnap --no-typescript \
+  --out-dir pkg/classic --out-name tracksnap \
+  target/wasm32-unknown-unknown/release/tracksnap.wasm
+node scripts/package.mjs
+# `import … from "tracksnap"` in the type check and the bundler test resolves to pkg/ through
+# its package.json, as it would after `npm install tracksnap`.
+mkdir -p node_modules
+ln -sfn ../pkg node_modules/tracksnap

@@ -1,0 +1,43 @@
+// Finishes the npm package wasm-pack wrote in pkg/: `exports` for bundlers and Node's resolver,
+// the classic build in `files`, and public types without `any` (the raw wasm exports in
+// InitOutput are internal: only `memory` is kept).
+import { readFile, writeFile, copyFile } from 'node:fs/promises';
+
+const pkg = new URL('../pkg/', import.meta.url);
+const manifest = JSON.parse(await readFile(new URL('package.json', pkg), 'utf8'));
+manifest.exports = {
+  '.': { types: './tracksnap.d.ts', import: './tracksnap.js', default: './tracksnap.js' },
+  './tracksnap_bg.wasm': './tracksnap_bg.wasm',
+  './classic': './classic/tracksnap.js',
+  './classic/tracksnap_bg.wasm': './classic/tracksnap_bg.wasm',
+  './package.json': './package.json',
+};
+manifest.files = [
+  'tracksnap.js', 'tracksnap.d.ts', 'tracksnap_bg.wasm',
+  'classic/tracksnap.js', 'classic/tracksnap_bg.wasm', 'README.md', 'LICENSE',
+];
+// Importing the module runs nothing until init(): bundlers may drop it when unused.
+manifest.sideEffects = false;
+manifest.homepage = 'https://example.invalid/tracksnap';
+await writeFile(new URL('package.json', pkg), `${JSON.stringify(manifest, null, 2)}\n`);
+
+const dts = new URL('tracksnap.d.ts', pkg);
+const types = (await readFile(dts, 'utf8')).replace(
+  /export interface InitOutput \{[^}]*\}/,
+  'export interface InitOutput {\n  readonly memory: WebAssembly.Memory;\n}',
+);
+if (/\bany\b/.test(types.replace(/\/\*[\s\S]*?\*\//g, ''))) {
+  throw new Error('pkg/tracksnap.d.ts has an `any` outside comments');
+}
+await writeFile(dts, types);
+// wasm-bindgen's classic build declares `let tracksnap` at the top of the script: a global
+// binding other scripts see, but not a property of window. Make it one too.
+const classic = new URL('classic/tracksnap.js', pkg);
+const classicJs = await readFile(classic, 'utf8');
+if (!classicJs.includes('globalThis.tracksnap = tracksnap;')) {
+  await writeFile(classic, `${classicJs}\nglobalThis.tracksnap = tracksnap;\n`);
+}
+
+await copyFile(new URL('../README.md', pkg), new URL('README.md', pkg));
+await copyFile(new URL('../LICENSE', pkg), new URL('LICENSE', pkg));
+console.log('pkg/: package.json exports, classic build, types without any');

@@ -1,0 +1,97 @@
+// Type-checked by scripts/test.sh (tsc --noEmit, strict): the package's public types as an app
+// uses them. Each @ts-expect-error line must fail to compile, or tsc reports it unused.
+import init, {
+  SnapshotEngine,
+  type PeriodicSnapshotDetail,
+  type SnapshotResponse,
+  type SnapshotResult,
+  type StartSnapshotRequest,
+  type TaskInfo,
+  type TrackSnapError,
+} from 'tracksnap';
+
+export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTrack, remote: MediaStreamTrack): Promise<void> {
+  await init();
+  const engine = new SnapshotEngine({
+    format: 'jpeg',
+    quality: 85,
+    frameTimeout: 2000,
+    storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000 },
+  });
+  const codes: number[] = [
+    engine.startVideoPreview('main', camera),
+    engine.joinChannel('class-7b', 1001),
+    engine.enableLocalVideo(0, true),
+    engine.startScreenCapture(screen),
+    engine.onUserVideoStart('2002', remote),
+    engine.takeLocalSnapshot('sub'),
+    engine.takeRemoteSnapshot(2002, 'main', 'notes/board.jpg'),
+  ];
+  // @ts-expect-error: "side" is no stream type
+  engine.takeLocalSnapshot('side');
+  // @ts-expect-error: a track is needed
+  engine.onUserVideoStart('2002');
+
+  engine.setEventHandler({
+    onTakeSnapshotResult(code: number, path: string, result: SnapshotResult) {
+      const blob: Blob | null = result.blob;
+      const url: string | null = result.url;
+      console.log(code, path, blob?.size, url, result.streamType satisfies 'main' | 'sub');
+    },
+  });
+  engine.addEventListener('takesnapshotresult', (e) => {
+    const r: SnapshotResult = e.detail;
+    console.log(r.width, r.height, r.mimeType satisfies 'image/jpeg' | 'image/png');
+  });
+  engine.addEventListener('periodicsnapshot', (e) => {
+    const d: PeriodicSnapshotDetail = e.detail;
+    console.log(d.key, d.event_type satisfies 200, d.pic_full_url, d.recovery);
+  });
+  engine.addEventListener('snapshottaskstop', (e) => console.log(e.detail.reason satisfies 'stopped' | 'idle' | 'left' | 'destroyed'));
+  engine.addEventListener('outboxupload', (e) => console.log(e.detail.url));
+  engine.addEventListener('outboxfull', (e) => console.log(e.detail.outboxMaxBytes));
+  // @ts-expect-error: a snapshot result has no TaskId
+  engine.addEventListener('takesnapshotresult', (e) => console.log(e.detail.TaskId));
+
+  try {
+    const r: SnapshotResult = await engine.snapshot({ streamType: 'main', width: 640, fit: 'cover', mirror: true, format: 'png' });
+    console.log(r.size);
+  } catch (e) {
+    const err = e as TrackSnapError;
+    console.log(err.code, err.codeName, err.result?.blob);
+  }
+  // @ts-expect-error: fit must be fill, contain or cover
+  await engine.snapshot({ streamType: 'main', fit: 'stretch' });
+
+  const task: StartSnapshotRequest = {
+    AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation',
+    TargetStreams: { StreamList: [{ UserId: '1001', StreamType: 0, Index: 0 }] },
+    ImageConfig: { Format: 0, Width: 640, Interval: 2 },
+    MaxIdleTime: 60,
+    FileNameTemplate: 'tencent',
+    CallbackUrl: 'https://example.com/hook',
+    StorageConfig: { Type: 'presigned' },
+  };
+  const started: SnapshotResponse = await engine.startSnapshot(task);
+  console.log(started.Result, started.ResponseMetadata.Error?.Code);
+  await engine.updateSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation', ImageConfig: { Interval: 5 } });
+  const info: TaskInfo | null = engine.getSnapshotTask({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
+  console.log(info?.images, info?.state satisfies 'running' | 'stopped' | undefined);
+  // @ts-expect-error: Format is 0 or 1
+  await engine.startSnapshot({ ...task, ImageConfig: { Format: 2 } });
+  await engine.stopSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
+
+  const left: number = await engine.flushUploads();
+  console.log(left, engine.pendingUploads(), engine.lastError?.message, engine.capturePath, codes);
+  engine.destroy();
+}
+
+// The presign callback form.
+export const withCallback = new SnapshotEngine({
+  storage: {
+    presign: async ({ key, contentType, size }) => {
+      const r = await fetch('/presign', { method: 'POST', body: JSON.stringify({ key, contentType, size }) });
+      return (await r.json()) as { url: string };
+    },
+  },
+});
