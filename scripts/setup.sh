@@ -54,8 +54,11 @@ if ! command -v s3s-fs >/dev/null; then
   cargo install s3s-fs@0.14.1 --features binary
 fi
 
-# npm ci writes node_modules/.package-lock.json: reinstall when the lock file is newer.
+# npm writes node_modules/.package-lock.json: reinstall when the lock file is newer. Not `npm ci`:
+# the registry here serves no metadata for other platforms' optional packages (rollup's and
+# esbuild's binaries), so the lock file cannot list them and `npm ci` refuses it; `npm install`
+# installs exactly the locked versions and leaves the lock file as it is.
 if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
   say "installing the dev tools from npm (playwright-core, vite, typescript)"
-  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
 fi
