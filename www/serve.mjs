@@ -1,5 +1,6 @@
 // The demo's dev server, on loopback:
 //   /www/, /pkg/          the demo page and the built module
+//   /node_modules/@jsquash/jpeg/   that package only, for the benchmark page (www/bench/)
 //   POST /presign         a presigned upload for { key, contentType, size } (SigV4, real)
 //   /snapshots/…          passed on to the S3 store (s3s-fs) with the Host header unchanged,
 //                         plus the CORS headers s3s-fs does not send
@@ -20,6 +21,9 @@ import { BUCKET, presign, presignPost, startStore } from './store.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const served = ['www', 'pkg'];
+// The benchmark page (www/bench/) imports @jsquash/jpeg from node_modules: that package's
+// directory is served, nothing else under node_modules.
+const servedPackages = ['node_modules/@jsquash/jpeg/'];
 
 const types = {
   '.html': 'text/html; charset=utf-8',
@@ -176,7 +180,8 @@ async function staticFile(req, res, url) {
   if (path.endsWith('/')) path += 'index.html';
   const file = normalize(join(root, path));
   const top = file.slice(root.length + 1).split(sep)[0];
-  if (!file.startsWith(root + sep) || !served.includes(top)) {
+  const rel = file.slice(root.length + 1).split(sep).join('/');
+  if (!file.startsWith(root + sep) || !(served.includes(top) || servedPackages.some((p) => rel.startsWith(p)))) {
     res.writeHead(404).end('not found');
     return;
   }

@@ -1,0 +1,549 @@
+// The benchmark page. Part 1: one snapshot of the same live tracks by tracksnap, by a playing
+// <video> + canvas.toBlob (what the RTC SDKs do) and by @jsquash/jpeg; time, main-thread time,
+// bytes, and quality against the source picture. Part 2: one periodic task at Interval 1 over
+// K streams for S seconds. Every figure comes from a measurement made in this run.
+//
+// window.runBench({ parts, iterations, seconds, streams }) runs it and resolves with the
+// results (the runner, www/bench/run.mjs, calls it); the Run button does the same by hand.
+// When the runner is there it provides window.benchMark(name): it records the CPU time of
+// every Chromium process at that moment ("cpu:…"), or forces a garbage collection ("gc").
+
+import init, { SnapshotEngine } from '/pkg/tracksnap.js';
+import encodeJpeg, { init as initJpeg } from '/node_modules/@jsquash/jpeg/encode.js';
+import { drawPicture } from './picture.js';
+import { decode, median, medianWithInfinity, percentile, psnr, ssim, SSIM_PARAMS } from './metrics.js';
+import { BusyProbe } from './probe.js';
+import { derive, formatReport } from './report.js';
+
+const out = document.getElementById('out');
+const sourcesBox = document.getElementById('sources');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (v, d = 2) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : v);
+
+function log(text) {
+  out.textContent += `${text}\n`;
+  console.log(`[bench] ${text}`);
+}
+
+/** Tells the runner (if any) about a moment of the run; resolves with its answer or null. */
+async function mark(name) {
+  return typeof window.benchMark === 'function' ? window.benchMark(name) : null;
+}
+
+/** CPU time (ns) of the page's main thread, read by the runner; null without it. */
+async function threadNs() {
+  const r = await mark('thread');
+  return typeof r?.ns === 'number' ? r.ns : null;
+}
+
+/**
+ * Lets the runner find this page's main thread: it compares every Chromium thread's CPU time
+ * before and after 300 ms of busy work here.
+ */
+async function findThread() {
+  if (!(await mark('thread:find-start'))) return null;
+  const t = performance.now();
+  while (performance.now() - t < 300);
+  return mark('thread:find-end');
+}
+
+/** The cost of two readings around nothing, and the thread's CPU share while idle. */
+async function threadBaseline() {
+  if ((await threadNs()) === null) return null;
+  const overhead = [];
+  for (let i = 0; i < 5; i++) {
+    const c0 = await threadNs();
+    await Promise.resolve();
+    const c1 = await threadNs();
+    overhead.push((c1 - c0) / 1e6);
+  }
+  const c0 = await threadNs();
+  const t = performance.now();
+  await sleep(500);
+  const c1 = await threadNs();
+  return { overheadMs: median(overhead), idleRate: (c1 - c0) / 1e6 / (performance.now() - t) };
+}
+
+let wasm;
+const ready = (async () => {
+  wasm = await init();
+  initJpeg();
+  // encode() awaits the MozJPEG module: this finishes its initialisation before any timing.
+  await encodeJpeg(new ImageData(16, 16), { quality: 85 });
+})();
+
+// ----- sources ------------------------------------------------------------------------------
+
+async function cameraSource(width, height) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: width }, height: { ideal: height } } });
+  const track = stream.getVideoTracks()[0];
+  return { id: `camera-${height}p`, kind: 'camera', label: `fake camera ${width}×${height}`, width, height, track, reference: null, stop: () => track.stop() };
+}
+
+/** A canvas showing the photo-like picture: copied from the reference at every animation frame. */
+function canvasSource(width, height) {
+  const ref = document.createElement('canvas');
+  ref.width = width;
+  ref.height = height;
+  const reference = drawPicture(ref);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.title = `photo canvas ${width}×${height}`;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(ref, 0, 0);
+  sourcesBox.append(canvas);
+  const track = canvas.captureStream(30).getVideoTracks()[0];
+  let raf = 0;
+  const loop = () => {
+    ctx.drawImage(ref, 0, 0);
+    raf = requestAnimationFrame(loop);
+  };
+  raf = requestAnimationFrame(loop);
+  return {
+    id: `canvas-${height}p`, kind: 'canvas', label: `photo canvas ${width}×${height}`, width, height, track, reference,
+    stop: () => {
+      cancelAnimationFrame(raf);
+      track.stop();
+      canvas.remove();
+    },
+  };
+}
+
+async function playingVideo(track) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = new MediaStream([track]);
+  sourcesBox.append(video);
+  await video.play();
+  await new Promise((r) => video.requestVideoFrameCallback(() => r()));
+  return video;
+}
+
+// ----- the methods --------------------------------------------------------------------------
+
+function videoCanvas(video, willReadFrequently) {
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d', { willReadFrequently });
+  ctx.drawImage(video, 0, 0);
+  return { canvas, ctx };
+}
+
+function videoToBlob(video, type, quality) {
+  const { canvas } = videoCanvas(video, false);
+  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob gave null'))), type, quality));
+}
+
+async function jsquash(video) {
+  const { canvas, ctx } = videoCanvas(video, true);
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const bytes = await encodeJpeg(data, { quality: 85 });
+  return new Blob([bytes], { type: 'image/jpeg' });
+}
+
+function methods(engine) {
+  const ts = (request) => async () => (await engine.snapshot({ streamType: 'main', ...request })).blob;
+  return [
+    { id: 'tracksnap-jpeg', label: 'tracksnap JPEG q85', run: ts({ format: 'jpeg', quality: 85 }) },
+    { id: 'tracksnap-png', label: 'tracksnap PNG', run: ts({ format: 'png' }) },
+    { id: 'tracksnap-jpeg-sizefirst', label: 'tracksnap JPEG q85 sizeFirst', sizeFirst: true, run: ts({ format: 'jpeg', quality: 85, sizeFirst: true }) },
+    { id: 'video-tojpeg', label: '<video>+toBlob JPEG 0.85', run: (v) => videoToBlob(v, 'image/jpeg', 0.85) },
+    { id: 'video-topng', label: '<video>+toBlob PNG', run: (v) => videoToBlob(v, 'image/png') },
+    { id: 'jsquash-jpeg', label: '@jsquash/jpeg q85', run: (v) => jsquash(v) },
+  ];
+}
+
+const sameBytes = async (a, b) => {
+  if (a.size !== b.size) return false;
+  const [x, y] = await Promise.all([a.arrayBuffer(), b.arrayBuffer()]).then((r) => r.map((v) => new Uint8Array(v)));
+  return x.every((v, i) => v === y[i]);
+};
+
+/**
+ * Does this build honour `sizeFirst`? (a) A bad value is refused with a message naming it, or
+ * (b) on a still canvas, where two plain JPEGs are byte-identical, the sizeFirst JPEG differs.
+ */
+async function sizeFirstSupport(engine) {
+  const probe = { invalidValue: null, stillCanvas: null };
+  try {
+    await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85, sizeFirst: 'not-a-boolean' });
+    probe.invalidValue = 'accepted sizeFirst: "not-a-boolean"';
+  } catch (e) {
+    probe.invalidValue = `refused: ${e?.code} ${e?.message}`;
+    if (/sizeFirst/i.test(String(e?.message))) return { supported: true, probe };
+  }
+  try {
+    const plain = async () => (await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85 })).blob;
+    const a = await plain();
+    const b = await plain();
+    const s = (await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85, sizeFirst: true })).blob;
+    if (!(await sameBytes(a, b))) {
+      probe.stillCanvas = 'inconclusive: two plain JPEGs of the still canvas differ';
+      return { supported: false, probe, reason: 'this build does not validate sizeFirst, and the output comparison was inconclusive' };
+    }
+    const same = await sameBytes(a, s);
+    probe.stillCanvas = same ? `sizeFirst output byte-identical to plain JPEG (${s.size} B)` : `sizeFirst ${s.size} B vs plain ${a.size} B`;
+    if (!same) return { supported: true, probe };
+    return { supported: false, probe, reason: 'the engine ignores the option: a bad value is accepted and the output equals plain JPEG' };
+  } catch (e) {
+    probe.stillCanvas = `rejected: ${e?.code} ${e?.message}`;
+    return { supported: false, probe, reason: `the engine rejects it: ${e?.code} ${e?.message}` };
+  }
+}
+
+// ----- Part 1 -------------------------------------------------------------------------------
+
+const KEEP_FOR_QUALITY = 3;
+
+async function measureMethod(method, source, video, iterations, probe) {
+  const row = { id: method.id, label: method.label, status: 'ok' };
+  const run = () => method.run(video);
+  let first;
+  try {
+    first = await run(); // warm-up, not timed
+  } catch (e) {
+    return { ...row, status: method.sizeFirst ? 'n/a' : 'failed', reason: `${e?.code ?? ''} ${e?.message ?? e}`.trim() };
+  }
+  const bitmap = await createImageBitmap(first);
+  row.output = { width: bitmap.width, height: bitmap.height, type: first.type };
+  bitmap.close();
+
+  // Time: call → Blob. With the runner, also the CPU time of the page's main thread between
+  // two readings around each call, less the readings' own cost and the thread's idle CPU rate.
+  const thread = await threadBaseline();
+  const times = [];
+  const cpu = [];
+  const bytes = [];
+  const kept = [];
+  for (let i = 0; i < iterations; i++) {
+    await sleep(20);
+    const c0 = await threadNs();
+    const t = performance.now();
+    const blob = await run();
+    const dt = performance.now() - t;
+    const c1 = await threadNs();
+    times.push(dt);
+    if (thread) cpu.push((c1 - c0) / 1e6 - thread.overheadMs - thread.idleRate * dt);
+    bytes.push(blob.size);
+    if (kept.length < KEEP_FOR_QUALITY) kept.push(blob);
+  }
+  row.timeMs = { median: round(median(times)), p95: round(percentile(times, 95)), samples: times.map((v) => round(v)) };
+  row.bytes = { median: median(bytes), samples: bytes };
+  row.mainThreadCpuMs = thread
+    ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(thread.idleRate, 4), readingOverheadMs: round(thread.overheadMs, 3) }
+    : null;
+
+  // Main-thread time by the page's own probe: the same calls again with the probe running.
+  // After each call, the probe watches the idle page for as long as the call took; the busy
+  // share seen then (other page work, and the OS running other processes) is subtracted.
+  probe.start();
+  await sleep(100);
+  const busy = [];
+  const idleShares = [];
+  for (let i = 0; i < iterations; i++) {
+    await sleep(20);
+    probe.reset();
+    const a = performance.now();
+    await run();
+    const b = performance.now();
+    const during = probe.busy(a, b);
+    probe.reset();
+    const ia = performance.now();
+    await sleep(Math.min(1000, Math.max(20, b - a)));
+    const ib = performance.now();
+    const idleShare = probe.busy(ia, ib) / (ib - ia);
+    idleShares.push(idleShare);
+    busy.push(during - idleShare * (b - a));
+  }
+  probe.stop();
+  row.mainThreadMs = { median: round(median(busy)), samples: busy.map((v) => round(v)), idleBusyShare: round(median(idleShares), 4) };
+
+  // Quality against the reference picture (still canvases only). PSNR null = identical (∞).
+  if (source.reference) {
+    const p = [];
+    const s = [];
+    const mse = [];
+    for (const blob of kept) {
+      const img = await decode(blob);
+      if (img.width !== source.reference.width || img.height !== source.reference.height) {
+        row.quality = { error: `output ${img.width}×${img.height}, reference ${source.reference.width}×${source.reference.height}` };
+        break;
+      }
+      const q = psnr(img, source.reference);
+      p.push(q);
+      mse.push(round(255 * 255 / 10 ** (q / 10), 4));
+      s.push(ssim(img, source.reference));
+    }
+    if (!row.quality) {
+      const m = medianWithInfinity(p);
+      row.quality = {
+        psnrDb: { median: m === Infinity ? null : round(m, 3), identical: p.filter((v) => v === Infinity).length, samples: p.map((v) => (v === Infinity ? null : round(v, 3))) },
+        mse,
+        ssim: { median: round(median(s), 5), samples: s.map((v) => round(v, 5)) },
+      };
+    }
+  }
+  return row;
+}
+
+async function part1({ iterations }) {
+  log(`Part 1: one snapshot, ${iterations} iterations per method`);
+  const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
+  log('drawing the photo-like pictures …');
+  const sources = [canvasSource(1920, 1080), canvasSource(1280, 720), await cameraSource(1920, 1080), await cameraSource(1280, 720)];
+  const results = { iterations, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, sources: [] };
+  const videos = [];
+  try {
+    for (const s of sources) videos.push(await playingVideo(s.track));
+    const probe = new BusyProbe(1);
+    results.mainThread = await findThread();
+    for (const [i, source] of sources.entries()) {
+      const video = videos[i];
+      const settings = source.track.getSettings();
+      const code = engine.startVideoPreview('main', source.track);
+      if (code !== 0) throw new Error(`startVideoPreview: ${code} ${engine.lastError?.message}`);
+      if (!results.sizeFirst) {
+        results.sizeFirst = await sizeFirstSupport(engine);
+        log(`sizeFirst: ${results.sizeFirst.supported ? 'supported' : `n/a (${results.sizeFirst.reason})`}`);
+      }
+      const entry = {
+        id: source.id, kind: source.kind, label: source.label,
+        track: { width: settings.width, height: settings.height, frameRate: round(settings.frameRate, 1) },
+        video: { width: video.videoWidth, height: video.videoHeight },
+        methods: [],
+      };
+      log(`${source.label} (track ${settings.width}×${settings.height} @ ${round(settings.frameRate, 1)} fps)`);
+      for (const method of methods(engine)) {
+        let row;
+        if (method.sizeFirst && !results.sizeFirst.supported) {
+          row = { id: method.id, label: method.label, status: 'n/a', reason: results.sizeFirst.reason };
+        } else {
+          row = await measureMethod(method, source, video, iterations, probe);
+        }
+        entry.methods.push(row);
+        log(`  ${method.label.padEnd(30)} ${row.status === 'ok'
+          ? `${row.timeMs.median} ms (p95 ${row.timeMs.p95}), main thread ${row.mainThreadMs.median} ms (probe)${row.mainThreadCpuMs ? ` ${row.mainThreadCpuMs.median} ms (CPU)` : ''}, ${row.bytes.median} B${row.quality?.psnrDb ? `, ${row.quality.psnrDb.median ?? '∞'} dB, SSIM ${row.quality.ssim.median}` : ''}`
+          : `${row.status}: ${row.reason}`}`);
+      }
+      results.sources.push(entry);
+    }
+  } finally {
+    engine.destroy();
+    for (const v of videos) {
+      v.srcObject = null;
+      v.remove();
+    }
+    for (const s of sources) s.stop();
+  }
+  results.derived = derive(results);
+  return results;
+}
+
+// ----- Part 2 -------------------------------------------------------------------------------
+
+function animatedCanvas(label, width, height, hue) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  canvas.title = label;
+  sourcesBox.append(canvas);
+  const ctx = canvas.getContext('2d');
+  let n = 0;
+  const draw = () => {
+    n += 1;
+    ctx.fillStyle = `hsl(${(hue + n) % 360} 45% 35%)`;
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc((n * 7) % width, height / 2 + Math.sin(n / 10) * height / 3, height / 8, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.font = '28px sans-serif';
+    ctx.fillText(`${label} · frame ${n}`, 16, 40);
+  };
+  draw();
+  return { canvas, draw, track: canvas.captureStream(30).getVideoTracks()[0] };
+}
+
+function memory(gc) {
+  return {
+    jsHeapUsed: performance.memory?.usedJSHeapSize ?? null,
+    jsHeapTotal: performance.memory?.totalJSHeapSize ?? null,
+    wasmMemory: wasm.memory.buffer.byteLength,
+    gcForced: Boolean(gc?.gc),
+  };
+}
+
+async function part2({ seconds, streams }) {
+  log(`Part 2: one periodic task, Interval 1, ${streams} streams, ${seconds} s`);
+  const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
+  const room = 'bench';
+  const me = 'host';
+  const camera = (await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } } })).getVideoTracks()[0];
+  const remotes = [];
+  let raf = 0;
+  const result = { seconds, streams, interval: 1 };
+  try {
+    const check = (call, code) => {
+      if (code !== 0) throw new Error(`${call}: ${code} ${engine.lastError?.message}`);
+    };
+    check('joinChannel', engine.joinChannel(room, me));
+    check('enableLocalVideo', engine.enableLocalVideo('main', true, camera));
+    for (let i = 1; i < streams; i++) {
+      const r = animatedCanvas(`user${i}`, 640, 360, i * 37);
+      remotes.push(r);
+      check('onUserVideoStart', engine.onUserVideoStart(`user${i}`, r.track));
+    }
+    let last = 0;
+    const loop = (t) => {
+      if (t - last >= 30) {
+        last = t;
+        for (const r of remotes) r.draw();
+      }
+      raf = requestAnimationFrame(loop);
+    };
+    raf = requestAnimationFrame(loop);
+    const cs = camera.getSettings();
+    result.sources = { camera: `${cs.width}×${cs.height} @ ${round(cs.frameRate, 1)} fps`, remotes: remotes.length ? `${remotes.length} animated canvases 640×360` : 'none' };
+
+    log('warm-up 5 s …');
+    await sleep(5000);
+    result.memoryStart = memory(await mark('gc'));
+
+    const longtasks = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) longtasks.push({ start: e.startTime, duration: e.duration });
+    });
+    observer.observe({ type: 'longtask' });
+
+    const baselineS = seconds / 4;
+    log(`baseline: the same streams, no task, ${baselineS} s …`);
+    await mark('cpu:baseline-start');
+    const b0 = performance.now();
+    await sleep(baselineS * 1000);
+    const b1 = performance.now();
+    await mark('cpu:baseline-end');
+
+    const key = { AppId: 'bench', RoomId: room, TaskId: `bench-${Date.now()}` };
+    const events = [];
+    const onImage = (e) => events.push({ code: e.detail.code, UserId: e.detail.UserId, timestamp: e.detail.timestamp, size: e.detail.size, at: Date.now() });
+    engine.addEventListener('periodicsnapshot', onImage);
+    const StreamList = [{ UserId: me, StreamType: 0 }, ...remotes.map((_, i) => ({ UserId: `user${i + 1}`, StreamType: 0 }))];
+    const request = { ...key, ImageConfig: { Format: 0, Interval: 1 }, ...(streams <= 17 ? { TargetStreams: { StreamList } } : {}) };
+    log(`task: ${seconds} s …`);
+    await mark('cpu:task-start');
+    const p0 = performance.now();
+    const tCall = Date.now();
+    const started = await engine.startSnapshot(request);
+    const t0 = Date.now();
+    if (started.Result !== 'ok') throw new Error(`startSnapshot: ${JSON.stringify(started)}`);
+    await sleep(Math.max(0, t0 + seconds * 1000 - 500 - Date.now()));
+    const tStop = Date.now();
+    const stopped = await engine.stopSnapshot(key);
+    const tStopped = Date.now();
+    const p1 = performance.now();
+    await mark('cpu:task-end');
+    observer.disconnect();
+    engine.removeEventListener('periodicsnapshot', onImage);
+    const info = engine.getSnapshotTask(key);
+
+    // Ticks on the grid t0 + k·1000 before the stop call; each image belongs to the latest grid
+    // point at or before its frame's timestamp (50 ms of slack for t0 being read just after the
+    // engine's start).
+    const ticks = Math.ceil((tStop - t0) / 1000);
+    const ok = events.filter((e) => e.code === 0);
+    const late = ok.map((e) => e.timestamp - (t0 + Math.floor((e.timestamp - t0 + 50) / 1000) * 1000));
+    const perStream = new Map(StreamList.map((s) => [s.UserId, 0]));
+    for (const e of ok) perStream.set(e.UserId, (perStream.get(e.UserId) ?? 0) + 1);
+    const counts = [...perStream.values()];
+    const inWindow = (a, b) => longtasks.filter((t) => t.start >= a && t.start < b);
+    const lt = (list) => ({ count: list.length, longestMs: list.length ? round(Math.max(...list.map((t) => t.duration)), 1) : 0, totalMs: round(list.reduce((s, t) => s + t.duration, 0), 1) });
+    Object.assign(result, {
+      taskId: key.TaskId,
+      startResponse: started.Result,
+      stopResponse: stopped.Result,
+      startCallMs: t0 - tCall,
+      stopCallMs: tStopped - tStop,
+      windowMs: tStop - t0,
+      ticks,
+      expected: streams * ticks,
+      images: ok.length,
+      failedEvents: events.length - ok.length,
+      bytesMedian: median(ok.map((e) => e.size)),
+      perStream: { min: Math.min(...counts), max: Math.max(...counts) },
+      task: info && { state: info.state, stopReason: info.stopReason, images: info.images, skipped: info.skipped, failed: info.failed },
+      lateness: { medianMs: round(median(late), 1), p95Ms: round(percentile(late, 95), 1), maxMs: round(Math.max(...late), 1), minMs: round(Math.min(...late), 1) },
+      longTasks: {
+        observed: PerformanceObserver.supportedEntryTypes.includes('longtask'),
+        task: lt(inWindow(p0, p1)),
+        baseline: lt(inWindow(b0, b1)),
+        baselineSeconds: round((b1 - b0) / 1000, 2),
+      },
+    });
+    await sleep(200);
+    result.memoryEnd = memory(await mark('gc'));
+    log(`task: ${result.images} images of ${result.expected} expected, skipped ${info?.skipped}, failed ${info?.failed}`);
+  } finally {
+    cancelAnimationFrame(raf);
+    engine.destroy();
+    camera.stop();
+    for (const r of remotes) {
+      r.track.stop();
+      r.canvas.remove();
+    }
+  }
+  return result;
+}
+
+// ----- entry points -------------------------------------------------------------------------
+
+/** Runs the parts asked for and resolves with the results. */
+window.runBench = async function runBench(options = {}) {
+  const o = {
+    parts: options.parts ?? ['part1', 'part2'],
+    iterations: options.iterations ?? 15,
+    seconds: options.seconds ?? 60,
+    streams: options.streams ?? 17,
+  };
+  await ready;
+  const results = {
+    userAgent: navigator.userAgent,
+    url: location.href,
+    started: new Date().toISOString(),
+    options: o,
+  };
+  if (o.parts.includes('part1')) results.part1 = await part1(o);
+  if (o.parts.includes('part2')) results.part2 = await part2(o);
+  results.finished = new Date().toISOString();
+  return results;
+};
+
+const button = document.getElementById('run');
+button.addEventListener('click', async () => {
+  button.disabled = true;
+  out.textContent = '';
+  const quick = document.getElementById('quick').checked;
+  const num = (id) => Number(document.getElementById(id).value);
+  try {
+    const results = await window.runBench(quick
+      ? { iterations: 3, seconds: 10, streams: num('streams') }
+      : { iterations: num('iterations'), seconds: num('seconds'), streams: num('streams') });
+    window.benchResults = results;
+    log('');
+    log(formatReport(results));
+  } catch (e) {
+    log(`failed: ${e?.stack ?? e}`);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+ready.then(() => {
+  out.textContent = 'ready: press Run (CPU figures and unclosed-VideoFrame counts need the runner: scripts/bench.sh)\n';
+  button.disabled = false;
+  window.benchReady = true;
+}, (e) => {
+  out.textContent = `could not load: ${e?.stack ?? e}\n`;
+});

@@ -1,0 +1,168 @@
+// Derived figures and the printed report; no DOM, so the page and the Node runner share it.
+
+const find = (part1, sourceId, methodId) => {
+  const m = part1.sources.find((s) => s.id === sourceId)?.methods.find((x) => x.id === methodId);
+  return m?.status === 'ok' ? m : null;
+};
+// Ratios only of positive figures (a main-thread figure can come out ≤ 0 after subtracting the idle share).
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && a > 0 && b > 0 ? Math.round((a / b) * 1000) / 1000 : null);
+const diff = (a, b, d) => (Number.isFinite(a) && Number.isFinite(b) ? Math.round((a - b) * 10 ** d) / 10 ** d : null);
+
+/** Ratios and differences between the methods, per source. */
+export function derive(part1) {
+  const perSource = {};
+  for (const s of part1.sources) {
+    const ts = find(part1, s.id, 'tracksnap-jpeg');
+    const native = find(part1, s.id, 'video-tojpeg');
+    const sf = find(part1, s.id, 'tracksnap-jpeg-sizefirst');
+    const jq = find(part1, s.id, 'jsquash-jpeg');
+    perSource[s.id] = {
+      tracksnapJpegOverToBlobJpeg: {
+        time: ratio(ts?.timeMs.median, native?.timeMs.median),
+        mainThreadCpu: ratio(ts?.mainThreadCpuMs?.median, native?.mainThreadCpuMs?.median),
+        mainThreadProbe: ratio(ts?.mainThreadMs.median, native?.mainThreadMs.median),
+        bytes: ratio(ts?.bytes.median, native?.bytes.median),
+        psnrDbDiff: diff(ts?.quality?.psnrDb?.median, native?.quality?.psnrDb?.median, 3),
+        ssimDiff: diff(ts?.quality?.ssim?.median, native?.quality?.ssim?.median, 5),
+      },
+      sizeFirstOverJsquash: sf
+        ? {
+          bytes: ratio(sf.bytes.median, jq?.bytes.median),
+          time: ratio(sf.timeMs.median, jq?.timeMs.median),
+          psnrDbDiff: diff(sf.quality?.psnrDb?.median, jq?.quality?.psnrDb?.median, 3),
+          ssimDiff: diff(sf.quality?.ssim?.median, jq?.quality?.ssim?.median, 5),
+        }
+        : null,
+    };
+  }
+  return perSource;
+}
+
+/** A text table; the first column is left-aligned, the others right-aligned unless `left`. */
+function table(headers, rows, left = 1) {
+  const cells = [headers, ...rows].map((r) => r.map((c) => (c === null || c === undefined ? '–' : String(c))));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r, n) => {
+    const line = r.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    return n === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : v === Infinity ? '∞' : null);
+const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : null);
+const mib = (v) => (Number.isFinite(v) ? `${(v / 1048576).toFixed(1)} MiB` : 'n/a');
+const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
+const x = (v) => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');
+const signed = (v, d, unit = '') => {
+  if (!Number.isFinite(v)) return 'n/a';
+  if (Math.abs(v) < 0.5 / 10 ** d) return `±${(0).toFixed(d)}${unit}`;
+  return `${v > 0 ? '+' : ''}${v.toFixed(d)}${unit}`;
+};
+
+const psnrText = (q) => (q.median === null ? `∞ (${q.identical}/${q.samples.length} identical)` : fmt(q.median, 2));
+
+function part1Report(p) {
+  const lines = [];
+  const mt = p.mainThread;
+  lines.push(`PART 1 — one snapshot of the same live track; ${p.iterations} timed calls per method (after 1 warm-up call)`);
+  lines.push('  time        call → Blob; median, and p95 by nearest rank (the maximum below 20 calls)');
+  lines.push(`  main CPU    CPU time of the page's main thread during the call, less the readings' cost and the idle CPU share`);
+  lines.push(`              (runner: ${mt ? `/proc/${mt.pid}/task/${mt.tid}/schedstat, the thread that ran the page's 300 ms busy loop` : 'not available'})`);
+  lines.push(`  main probe  time the page's MessageChannel probe found the thread unavailable (gaps > 1 ms), in a second pass, less`);
+  lines.push('              the share seen in an idle window as long as the call right after it; the OS running other processes');
+  lines.push('              also shows as unavailable time, so on a busy machine this is noisy');
+  lines.push(`  quality     median of the first ${p.keptForQuality} outputs against the reference picture (canvases only): PSNR over RGB;`);
+  lines.push(`              SSIM over luma, ${p.ssim.window}×${p.ssim.window} windows, stride ${p.ssim.stride}, K1 ${p.ssim.K1}, K2 ${p.ssim.K2}`);
+  lines.push(`  tracksnap   capture path ${p.capturePath}; it waits for the track's next frame (up to one frame interval),`);
+  lines.push('              while the <video> methods read the frame already on screen');
+  lines.push(`  sizeFirst   ${p.sizeFirst?.supported ? 'supported by this build' : `n/a: ${p.sizeFirst?.reason}`}`);
+  lines.push(`              probes: bad value ${p.sizeFirst?.probe?.invalidValue ?? '–'}; still canvas: ${p.sizeFirst?.probe?.stillCanvas ?? '–'}`);
+  for (const s of p.sources) {
+    lines.push('');
+    lines.push(`${s.label} — track ${s.track.width}×${s.track.height} @ ${s.track.frameRate} fps, <video> ${s.video.width}×${s.video.height}`);
+    const rows = s.methods.map((m) => (m.status === 'ok'
+      ? [m.label, fmt(m.timeMs.median), fmt(m.timeMs.p95), fmt(m.mainThreadCpuMs?.median), fmt(m.mainThreadMs.median), int(m.bytes.median),
+        m.output ? `${m.output.width}×${m.output.height}` : null,
+        m.quality?.psnrDb ? psnrText(m.quality.psnrDb) : m.quality?.error ? 'size≠' : null,
+        m.quality?.ssim ? fmt(m.quality.ssim.median, 4) : null]
+      : [m.label, m.status, '', '', '', '', '', '', '']));
+    lines.push(table(['method', 'median ms', 'p95 ms', 'main CPU ms', 'main probe ms', 'bytes', 'output', 'PSNR dB', 'SSIM'], rows));
+    // (a sizeFirst row that is n/a for the reason given above is not repeated)
+    for (const m of s.methods.filter((r) => r.status !== 'ok' && r.reason !== p.sizeFirst?.reason)) lines.push(`  ${m.label}: ${m.status} — ${m.reason}`);
+    for (const m of s.methods.filter((r) => r.quality?.error)) lines.push(`  ${m.label}: no quality figure — ${m.quality.error}`);
+  }
+  lines.push('');
+  lines.push('DERIVED (ratios of medians; differences of medians)');
+  const rows = [];
+  // The main-thread ratio: of the CPU figures when the runner measured them, else of the probe's.
+  const cpuKnown = p.sources.some((s) => s.methods.some((m) => m.mainThreadCpuMs));
+  for (const s of p.sources) {
+    const d = p.derived?.[s.id];
+    if (!d) continue;
+    const a = d.tracksnapJpegOverToBlobJpeg;
+    const b = d.sizeFirstOverJsquash;
+    rows.push([s.label, x(a.time), x(cpuKnown ? a.mainThreadCpu : a.mainThreadProbe), x(a.bytes), signed(a.psnrDbDiff, 3, ' dB'), signed(a.ssimDiff, 5),
+      b ? x(b.bytes) : 'n/a', b ? x(b.time) : 'n/a']);
+  }
+  lines.push(table(['source', 'ts/toBlob time', cpuKnown ? 'main CPU' : 'main probe', 'bytes', 'ΔPSNR', 'ΔSSIM', 'sizeFirst/jsquash bytes', 'time'], rows));
+  lines.push('  ts/toBlob: tracksnap JPEG q85 over <video>+toBlob JPEG 0.85; ΔPSNR, ΔSSIM: tracksnap minus toBlob.');
+  return lines.join('\n');
+}
+
+function part2Report(p) {
+  const lines = [];
+  lines.push(`PART 2 — one periodic task, Interval ${p.interval} s, JPEG, ${p.streams} streams (camera ${p.sources?.camera}; ${p.sources?.remotes}), ${(p.windowMs / 1000).toFixed(1)} s`);
+  if (p.error) {
+    lines.push(`  failed: ${p.error}`);
+    return lines.join('\n');
+  }
+  const t = p.task ?? {};
+  lines.push(table(['figure', 'value'], [
+    ['images (events, code 0)', `${p.images} of ${p.expected} expected (${p.streams} streams × ${p.ticks} ticks); per stream ${p.perStream.min}–${p.perStream.max}`],
+    ['task counters', `images ${t.images}, skipped ${t.skipped}, failed ${t.failed}; failed events ${p.failedEvents}; stop reason ${t.stopReason}`],
+    ['image size (median)', `${int(p.bytesMedian)} B`],
+    ['lateness vs 1 s grid', `median ${fmt(p.lateness.medianMs)} ms, p95 ${fmt(p.lateness.p95Ms)} ms, max ${fmt(p.lateness.maxMs)} ms (min ${fmt(p.lateness.minMs)})`],
+    ['startSnapshot / stopSnapshot', `${p.startCallMs} ms / ${p.stopCallMs} ms`],
+    ['long tasks, task window', p.longTasks.observed
+      ? `${p.longTasks.task.count}, longest ${fmt(p.longTasks.task.longestMs)} ms, total ${fmt(p.longTasks.task.totalMs)} ms (PerformanceObserver 'longtask', > 50 ms)`
+      : 'n/a: this browser has no longtask entries'],
+    [`long tasks, baseline ${p.longTasks.baselineSeconds} s`, `${p.longTasks.baseline.count}, longest ${fmt(p.longTasks.baseline.longestMs)} ms`],
+    ['CPU, Chromium, task', p.cpu ? `${pct(p.cpu.task.share)} of ${p.cpu.cores} cores (${fmt(p.cpu.task.cpuSeconds, 2)} CPU-s in ${fmt(p.cpu.task.wallSeconds, 2)} s, ${p.cpu.task.processes} processes)` : 'n/a (runner only)'],
+    ['CPU, Chromium, no task', p.cpu ? `${pct(p.cpu.baseline.share)} (${fmt(p.cpu.baseline.cpuSeconds, 2)} CPU-s in ${fmt(p.cpu.baseline.wallSeconds, 2)} s); task adds ${signed((p.cpu.task.share - p.cpu.baseline.share) * 100, 1, ' points')}` : 'n/a (runner only)'],
+    ['CPU, whole machine', p.cpu ? `task ${pct(p.cpu.task.machineShare)}, no task ${pct(p.cpu.baseline.machineShare)} (every process, /proc/stat)` : 'n/a (runner only)'],
+    ['JS heap used', `start ${mib(p.memoryStart.jsHeapUsed)}, end ${mib(p.memoryEnd.jsHeapUsed)}${p.memoryStart.gcForced ? ' (after a forced GC)' : ''}`],
+    ['wasm memory', `start ${mib(p.memoryStart.wasmMemory)}, end ${mib(p.memoryEnd.wasmMemory)}`],
+    ['unclosed VideoFrames', p.videoFrameWarnings
+      ? `${p.videoFrameWarnings.count} console warning(s) "VideoFrame … garbage collected" (${p.videoFrameWarnings.waitedS} s after a forced GC)`
+      : 'n/a (runner only: Chromium console)'],
+  ], 2));
+  return lines.join('\n');
+}
+
+/** The whole report as text. */
+export function formatReport(r) {
+  const lines = [];
+  lines.push(`tracksnap benchmark — ${r.date ?? r.started}`);
+  if (r.machine) {
+    const m = r.machine;
+    lines.push(`machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.chromium}`);
+    lines.push(`load average (1, 5, 15 min): ${m.loadStart} at start, ${m.loadEnd} at end`);
+  } else {
+    lines.push(`browser: ${r.userAgent}`);
+  }
+  const o = r.options;
+  lines.push(`options: ${o.iterations} iterations, periodic run ${o.seconds} s, ${o.streams} streams`);
+  if (r.part1) lines.push('', part1Report(r.part1));
+  if (r.part1error) lines.push('', `PART 1 failed: ${r.part1error}`);
+  if (r.sizes) {
+    lines.push('', 'MODULE SIZES (bytes; gzip level 9)');
+    lines.push(table(['file', 'raw', 'gzip -9'], r.sizes.map((s) => [s.label, int(s.raw), int(s.gzip)])));
+  }
+  if (r.part2) lines.push('', part2Report(r.part2));
+  if (r.part2error) lines.push('', `PART 2 failed: ${r.part2error}`);
+  if (r.consoleErrors?.length) {
+    lines.push('', `console errors (${r.consoleErrors.length}, first 5):`);
+    for (const e of r.consoleErrors.slice(0, 5)) lines.push(`  ${e}`);
+  }
+  return lines.join('\n');
+}
