@@ -1,12 +1,14 @@
-//! JPEG and PNG encoding of RGBA pixels, into reused buffers.
+//! JPEG and PNG encoding of RGBA pixels (and JPEG of any `jpeg_encoder::ImageBuffer`, see
+//! [`super::yuv`]), into reused buffers.
 //!
-//! JPEG uses `jpeg-encoder` (baseline, 4:2:0 below quality 90 with box-averaged chroma);
+//! JPEG uses `jpeg-encoder` (baseline, 4:2:0 below quality 90 with box-averaged chroma;
+//! progressive with optimised Huffman tables when size comes first);
 //! PNG uses the `image` crate's encoder with fast compression and adaptive filters. The same
 //! pixels give the same bytes in every browser.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
-use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder};
+use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, ImageBuffer};
 
 use super::error::{Code, Error, Result};
 
@@ -43,6 +45,16 @@ impl ImageFormat {
     }
 }
 
+/// How a JPEG is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JpegSettings {
+    /// 1..=100 (clamped).
+    pub quality: u8,
+    /// Smallest file over fastest encode: progressive (two scans) with Huffman tables optimised
+    /// for the image; the same pixels, 5–30 % fewer bytes, 15–50 % more time.
+    pub size_first: bool,
+}
+
 /// Encodes `width × height` RGBA pixels (alpha ignored) into `out`, replacing its contents.
 /// `scratch` is reused between calls for the RGB copy PNG needs.
 pub fn encode_rgba(
@@ -51,6 +63,23 @@ pub fn encode_rgba(
     height: u32,
     format: ImageFormat,
     quality: u8,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> Result<()> {
+    let jpeg = JpegSettings {
+        quality,
+        size_first: false,
+    };
+    encode_rgba_with(rgba, width, height, format, jpeg, out, scratch)
+}
+
+/// [`encode_rgba`] with every JPEG setting.
+pub fn encode_rgba_with(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    format: ImageFormat,
+    jpeg: JpegSettings,
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) -> Result<()> {
@@ -68,27 +97,65 @@ pub fn encode_rgba(
     }
     out.clear();
     match format {
-        ImageFormat::Jpeg => encode_jpeg(rgba, width, height, quality, out),
+        ImageFormat::Jpeg => encode_jpeg(rgba, width, height, jpeg, out),
         ImageFormat::Png => encode_png(rgba, width, height, out, scratch),
     }
 }
 
-fn encode_jpeg(rgba: &[u8], width: u32, height: u32, quality: u8, out: &mut Vec<u8>) -> Result<()> {
-    let (w, h) = match (u16::try_from(width), u16::try_from(height)) {
-        (Ok(w), Ok(h)) => (w, h),
-        _ => {
-            return Err(Error::new(
-                Code::EncodeFailed,
-                format!("JPEG cannot hold {width}×{height}"),
-            ))
-        }
-    };
-    let mut encoder = Encoder::new(&mut *out, quality.clamp(1, 100));
+fn encode_jpeg(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    settings: JpegSettings,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    let (w, h) = jpeg_sides(width, height)?;
+    jpeg_encoder(out, settings)
+        .encode(rgba, w, h, ColorType::Rgba)
+        .map_err(jpeg_failed)
+}
+
+/// Encodes any [`ImageBuffer`] as JPEG into `out`, replacing its contents.
+pub fn encode_jpeg_image(
+    image: impl ImageBuffer,
+    settings: JpegSettings,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    out.clear();
+    jpeg_encoder(out, settings)
+        .encode_image(image)
+        .map_err(jpeg_failed)
+}
+
+/// The sides as JPEG stores them (16 bits each).
+pub fn jpeg_sides(width: u32, height: u32) -> Result<(u16, u16)> {
+    match (u16::try_from(width), u16::try_from(height)) {
+        (Ok(w), Ok(h)) => Ok((w, h)),
+        _ => Err(Error::new(
+            Code::EncodeFailed,
+            format!("JPEG cannot hold {width}×{height}"),
+        )),
+    }
+}
+
+fn jpeg_encoder(out: &mut Vec<u8>, settings: JpegSettings) -> Encoder<&mut Vec<u8>> {
+    let mut encoder = Encoder::new(out, settings.quality.clamp(1, 100));
     // Averaging each 2×2 chroma block costs little and keeps coloured edges clean.
     encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
+    if settings.size_first {
+        encoder.set_optimized_huffman_tables(true);
+        // Progressive with two scans per component, DC then all of AC: as small as the
+        // sequential file (±0.2 %), 2–15 % smaller than jpeg-encoder's default four scans
+        // (spectral selection without EOB runs costs bytes), and read correctly by zune-jpeg
+        // 0.5.15 (the `image` crate's decoder), which garbles the non-interleaved sequential
+        // scans jpeg-encoder writes for optimised tables.
+        encoder.set_progressive_scans(2);
+    }
     encoder
-        .encode(rgba, w, h, ColorType::Rgba)
-        .map_err(|e| Error::new(Code::EncodeFailed, format!("JPEG encoding failed: {e}")))
+}
+
+fn jpeg_failed(e: jpeg_encoder::EncodingError) -> Error {
+    Error::new(Code::EncodeFailed, format!("JPEG encoding failed: {e}"))
 }
 
 fn encode_png(

@@ -94,6 +94,7 @@ pub fn snapshot_request(v: &Value, options: &EngineOptions) -> Result<SnapshotRe
         height: optional(v.get("height"), "request.height", side)?.unwrap_or(0),
         fit: optional(v.get("fit"), "request.fit", fit)?.unwrap_or_default(),
         mirror: optional(v.get("mirror"), "request.mirror", boolean)?.unwrap_or(false),
+        size_first: false,
     };
     Ok(SnapshotRequest {
         uid,

@@ -8,6 +8,7 @@
 //! - [`size`]: output size rules and fit
 //! - [`scale`]: resampling, letterboxing, mirroring
 //! - [`encode`]: JPEG and PNG
+//! - [`yuv`]: camera YUV 4:2:0 planes (I420, NV12) → JPEG without RGB, and → RGBA
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
 //! - [`naming`]: default names, UTC stamps, path checks
 
@@ -26,3 +27,4 @@ pub mod task;
 pub mod timing;
 pub mod url;
 pub mod value;
+pub mod yuv;

@@ -1,4 +1,5 @@
-//! Scaling, cropping, letterboxing and mirroring RGBA pixels.
+//! Scaling, cropping, letterboxing and mirroring 4-byte pixels (RGBA, or a camera frame's
+//! Y, Cb, Cr and a spare byte).
 
 use fast_image_resize::images::{CroppedImageMut, Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
@@ -6,8 +7,8 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use super::error::{Code, Error, Result};
 use super::size::Placement;
 
-/// Opaque black, the colour of letterbox bars.
-const BAR: [u8; 4] = [0, 0, 0, 255];
+/// Opaque black in RGBA, the colour of letterbox bars.
+pub const RGBA_BLACK: [u8; 4] = [0, 0, 0, 255];
 
 /// Resamples frames; keeps its working buffers between calls.
 #[derive(Default)]
@@ -31,13 +32,40 @@ impl Scaler {
         dst_size: (u32, u32),
         mirror: bool,
     ) -> Result<()> {
+        let target = Target {
+            pixels: dst,
+            size: dst_size,
+            bar: RGBA_BLACK,
+            mirror,
+        };
+        self.render_into(src, src_size, placement, target)
+    }
+
+    /// [`Scaler::render`] for any 4-byte pixels, with bars of `target.bar`.
+    pub fn render_into(
+        &mut self,
+        src: &[u8],
+        src_size: (u32, u32),
+        placement: &Placement,
+        target: Target<'_>,
+    ) -> Result<()> {
+        let Target {
+            pixels: dst,
+            size: dst_size,
+            bar,
+            mirror,
+        } = target;
         let (dw, dh) = dst_size;
+        let len = (dw as usize)
+            .checked_mul(dh as usize)
+            .and_then(|n| n.checked_mul(4))
+            .ok_or_else(|| failed(format!("output {dst_size:?} is too large")))?;
         dst.clear();
-        dst.resize(dw as usize * dh as usize * 4, 0);
+        dst.resize(len, 0);
         let (x, y, w, h) = placement.dst;
         if (x, y, w, h) != (0, 0, dw, dh) {
             for px in dst.chunks_exact_mut(4) {
-                px.copy_from_slice(&BAR);
+                px.copy_from_slice(&bar);
             }
         }
         let src_image = ImageRef::new(src_size.0, src_size.1, src, PixelType::U8x4)
@@ -62,7 +90,18 @@ impl Scaler {
     }
 }
 
-/// Flips each row of an RGBA image left to right, in place.
+/// Where [`Scaler::render_into`] draws.
+pub struct Target<'a> {
+    /// Resized to `size`, 4 bytes a pixel.
+    pub pixels: &'a mut Vec<u8>,
+    pub size: (u32, u32),
+    /// The pixel outside the placed picture (letterbox bars).
+    pub bar: [u8; 4],
+    /// Flip the result left to right.
+    pub mirror: bool,
+}
+
+/// Flips each row of a 4-byte-pixel image left to right, in place.
 pub fn mirror_rows(rgba: &mut [u8], width: u32) {
     let row_bytes = width as usize * 4;
     if row_bytes == 0 {

@@ -418,6 +418,7 @@ impl Shared {
                 height: config.image.height,
                 fit: Fit::Fill,
                 mirror: false,
+                size_first: false,
             }
         };
         let shared = self.clone();
