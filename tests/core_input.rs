@@ -112,6 +112,28 @@ fn engine_options_defaults_and_errors() {
     // Explicit undefined/null mean "default".
     let o = input::engine_options(&obj(&[("quality", Undefined), ("format", Null)])).unwrap();
     assert_eq!(o, EngineOptions::default());
+    assert!(
+        d.worker && !d.size_first,
+        "a worker by default, speed first"
+    );
+    let o =
+        input::engine_options(&obj(&[("worker", Bool(false)), ("sizeFirst", Bool(true))])).unwrap();
+    assert!(!o.worker && o.size_first);
+    assert!(o.default_spec().size_first, "taken by plain snapshots");
+    let r = input::snapshot_request(&obj(&[("streamType", s("main"))]), &o).unwrap();
+    assert!(r.spec.size_first, "the engine's default");
+    let r = input::snapshot_request(
+        &obj(&[("streamType", s("main")), ("sizeFirst", Bool(false))]),
+        &o,
+    )
+    .unwrap();
+    assert!(!r.spec.size_first, "the request's own");
+    let e = input::snapshot_request(
+        &obj(&[("streamType", s("main")), ("sizeFirst", Number(1.0))]),
+        &o,
+    )
+    .unwrap_err();
+    assert!(e.message.starts_with("request.sizeFirst"), "{}", e.message);
 
     let bad: Vec<(Value, &str)> = vec![
         (s("jpeg"), "options"),
@@ -131,6 +153,9 @@ fn engine_options_defaults_and_errors() {
             obj(&[("frameTimeout", Number(60_001.0))]),
             "options.frameTimeout",
         ),
+        (obj(&[("worker", s("yes"))]), "options.worker"),
+        (obj(&[("worker", Number(1.0))]), "options.worker"),
+        (obj(&[("sizeFirst", s("true"))]), "options.sizeFirst"),
     ];
     for (v, field) in bad {
         let e = input::engine_options(&v).unwrap_err();

@@ -34,4 +34,6 @@ scenarios!(run:
     one_event_per_accepted_call,
     default_names,
     every_video_frame_is_closed,
+    worker_and_page_give_the_same_pictures,
+    yuv_frames_keep_their_colours,
 );

@@ -61,6 +61,13 @@ impl Code {
         self as i32
     }
 
+    /// The code whose number is `value`, if any.
+    pub fn from_value(value: f64) -> Option<Code> {
+        Code::ALL
+            .into_iter()
+            .find(|c| f64::from(c.value()) == value)
+    }
+
     /// The symbolic name, as written in the README's code table.
     pub fn name(self) -> &'static str {
         match self {
@@ -119,3 +126,18 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    #[test]
+    fn every_code_comes_back_from_its_number() {
+        for code in Code::ALL {
+            assert_eq!(Code::from_value(f64::from(code.value())), Some(code));
+        }
+        for other in [1.0, -30003.0, 30003.5, f64::NAN, 30106.0] {
+            assert_eq!(Code::from_value(other), None, "{other}");
+        }
+    }
+}

@@ -28,6 +28,10 @@ pub struct EngineOptions {
     pub frame_timeout_ms: u32,
     /// Where images are uploaded; `None`: they stay Blobs in the events.
     pub storage: Option<StorageOptions>,
+    /// Encode in a dedicated Worker where the browser allows it (`false`: on the page).
+    pub worker: bool,
+    /// JPEG with optimised Huffman tables, progressive: smaller files, more time.
+    pub size_first: bool,
 }
 
 impl Default for EngineOptions {
@@ -37,6 +41,8 @@ impl Default for EngineOptions {
             quality: DEFAULT_QUALITY,
             frame_timeout_ms: DEFAULT_FRAME_TIMEOUT_MS,
             storage: None,
+            worker: true,
+            size_first: false,
         }
     }
 }
@@ -47,6 +53,7 @@ impl EngineOptions {
         SnapshotSpec {
             format: self.format,
             quality: self.quality,
+            size_first: self.size_first,
             ..SnapshotSpec::default()
         }
     }
@@ -78,6 +85,9 @@ pub fn engine_options(v: &Value) -> Result<EngineOptions> {
         })?
         .unwrap_or(defaults.frame_timeout_ms),
         storage: storage_options(v.get("storage"))?,
+        worker: optional(v.get("worker"), "options.worker", boolean)?.unwrap_or(defaults.worker),
+        size_first: optional(v.get("sizeFirst"), "options.sizeFirst", boolean)?
+            .unwrap_or(defaults.size_first),
     })
 }
 
@@ -94,7 +104,8 @@ pub fn snapshot_request(v: &Value, options: &EngineOptions) -> Result<SnapshotRe
         height: optional(v.get("height"), "request.height", side)?.unwrap_or(0),
         fit: optional(v.get("fit"), "request.fit", fit)?.unwrap_or_default(),
         mirror: optional(v.get("mirror"), "request.mirror", boolean)?.unwrap_or(false),
-        size_first: false,
+        size_first: optional(v.get("sizeFirst"), "request.sizeFirst", boolean)?
+            .unwrap_or(options.size_first),
     };
     Ok(SnapshotRequest {
         uid,

@@ -93,6 +93,17 @@ impl Path {
 /// A `VideoFrame` that is closed when dropped.
 pub struct Frame(VideoFrame);
 
+impl Frame {
+    pub fn video_frame(&self) -> &VideoFrame {
+        &self.0
+    }
+
+    /// For a frame transferred to a worker: the worker closes it now.
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
 impl Drop for Frame {
     fn drop(&mut self) {
         self.0.close();
@@ -145,6 +156,11 @@ impl Capture {
 
     pub fn path(&self) -> Path {
         self.path
+    }
+
+    /// Resolved when the engine is destroyed.
+    pub fn cancelled(&self) -> &Promise {
+        &self.cancelled
     }
 
     /// Ends every wait in progress with `ERR_DESTROYED`.
@@ -441,7 +457,7 @@ fn ended() -> Error {
     )
 }
 
-fn destroyed() -> Error {
+pub(crate) fn destroyed() -> Error {
     Error::new(
         Code::Destroyed,
         "the engine was destroyed before the snapshot finished",

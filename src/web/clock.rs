@@ -9,10 +9,10 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Array, Function};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
+use web_sys::{MessageEvent, Url, Worker};
 
 #[wasm_bindgen]
 extern "C" {
@@ -56,7 +56,7 @@ impl Clock {
             Closure::<dyn FnMut()>::new(move || on_fire())
         };
         let worker_broken = Rc::new(Cell::new(false));
-        let (worker, on_message, on_error) = match start_worker() {
+        let (worker, on_message, on_error) = match super::js::blob_worker(WORKER_SOURCE) {
             Some(worker) => {
                 let fire_on_message = on_fire.clone();
                 let on_message =
@@ -142,21 +142,6 @@ impl Drop for Clock {
             worker.set_onerror(None);
             worker.terminate();
             let _ = Url::revoke_object_url(url);
-        }
-    }
-}
-
-fn start_worker() -> Option<(Worker, String)> {
-    let options = BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let parts = Array::of1(&JsValue::from_str(WORKER_SOURCE));
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
-    let url = Url::create_object_url_with_blob(&blob).ok()?;
-    match Worker::new(&url) {
-        Ok(worker) => Some((worker, url)),
-        Err(_) => {
-            let _ = Url::revoke_object_url(&url);
-            None
         }
     }
 }

@@ -15,6 +15,7 @@ use web_sys::{EventTarget, MediaStreamTrack};
 
 use super::capture::Capture;
 use super::clock::Clock;
+use super::encoder::Encoder;
 use super::events::Emitter;
 use super::idb::Db;
 use super::js::{error_value, get, set, to_value};
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) session: RefCell<Session<MediaStreamTrack>>,
     pub(crate) emitter: Rc<Emitter>,
     pub(crate) capture: Capture,
+    pub(crate) encoder: Encoder,
+    /// The page-side pipeline, for frames the worker cannot take.
     pub(crate) pipeline: RefCell<Pipeline>,
     /// The last default name and how many times it was handed out (same millisecond).
     pub(crate) last_name: RefCell<(String, u32)>,
@@ -81,6 +84,7 @@ impl SnapshotEngine {
             let weak = weak.clone();
             Shared {
                 capture: Capture::new(options.frame_timeout_ms),
+                encoder: Encoder::new(options.worker),
                 options,
                 session: RefCell::new(Session::new()),
                 emitter,
@@ -473,6 +477,13 @@ impl SnapshotEngine {
         self.shared.capture.path().as_str().to_string()
     }
 
+    /// Where frames are encoded: `"worker"` (a dedicated Worker) or `"page"` (the page's
+    /// thread: `worker: false`, or no Worker could be used here).
+    #[wasm_bindgen(getter = encodePath, unchecked_return_type = "EncodePath")]
+    pub fn encode_path(&self) -> String {
+        self.shared.encoder.kind().to_string()
+    }
+
     /// Stops the engine: snapshots in flight end with code 30105 (their events still fire),
     /// and every later call answers 30005. The page's tracks are not stopped.
     pub fn destroy(&self) {
@@ -481,6 +492,7 @@ impl SnapshotEngine {
         }
         self.shared.stop_all_tasks(StopReason::Destroyed);
         self.shared.capture.cancel_all();
+        self.shared.encoder.stop();
         self.shared.uploader.cancel_all();
         if let Some(listener) = self.shared.online.borrow_mut().take() {
             let global: EventTarget = js_sys::global().unchecked_into();

@@ -12,6 +12,7 @@ use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, BlobPropertyBag, Url, Worker};
 
 use crate::core::error::{Code, Error};
 use crate::core::value::Value;
@@ -180,4 +181,21 @@ pub fn warn(message: &str, e: &JsValue) {
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// A dedicated Worker running `source`, made from a Blob (no file to serve), with the Blob's
+/// URL to revoke when it ends; `None` where the page may not make one (a CSP, say).
+pub fn blob_worker(source: &str) -> Option<(Worker, String)> {
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let parts = Array::of1(&JsValue::from_str(source));
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = Url::create_object_url_with_blob(&blob).ok()?;
+    match Worker::new(&url) {
+        Ok(worker) => Some((worker, url)),
+        Err(_) => {
+            let _ = Url::revoke_object_url(&url);
+            None
+        }
+    }
 }

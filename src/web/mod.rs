@@ -6,6 +6,7 @@
 //! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
 //! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
+//! - [`encoder`]: the Worker that turns frames into images ([`encoder_abi`]: its wasm side)
 //! - [`track`]: checking that a caller's track is a live video track
 //! - [`events`]: the result handler and DOM events
 //! - [`js`]: safe reads of caller values, errors with codes, timers
@@ -14,6 +15,8 @@
 pub mod callback;
 pub mod capture;
 pub mod clock;
+pub mod encoder;
+pub mod encoder_abi;
 pub mod engine;
 pub mod events;
 pub mod idb;

@@ -418,7 +418,7 @@ impl Shared {
                 height: config.image.height,
                 fit: Fit::Fill,
                 mirror: false,
-                size_first: false,
+                size_first: self.options.size_first,
             }
         };
         let shared = self.clone();

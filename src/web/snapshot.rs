@@ -6,6 +6,8 @@ use js_sys::{Array, Object, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 
+use super::capture::Frame;
+use super::encoder::Image;
 use super::engine::Shared;
 use super::js::{self, error_value, set};
 use super::upload::Upload;
@@ -89,7 +91,7 @@ impl Shared {
         }
     }
 
-    /// One frame of `track`, encoded as `spec` says.
+    /// One frame of `track`, encoded as `spec` says: in the worker, or on the page.
     pub(crate) async fn capture_and_encode(
         &self,
         track: &MediaStreamTrack,
@@ -97,6 +99,25 @@ impl Shared {
     ) -> Result<Captured> {
         let frame = self.capture.grab(track).await?;
         let timestamp = js::now_ms();
+        let image = match self
+            .encoder
+            .encode(frame, spec, self.capture.cancelled())
+            .await
+        {
+            Ok(image) => image?,
+            Err(frame) => self.encode_on_page(frame, spec).await?,
+        };
+        Ok(Captured {
+            width: image.width,
+            height: image.height,
+            size: image.size,
+            blob: image.blob,
+            timestamp,
+        })
+    }
+
+    /// The page path: RGBA pixels from the browser, one copy into wasm, encoded here.
+    async fn encode_on_page(&self, frame: Frame, spec: &SnapshotSpec) -> Result<Image> {
         let pixels = self.capture.read(&frame).await?;
         drop(frame);
         // From here on nothing awaits: the pipeline's buffers are ours alone.
@@ -106,12 +127,11 @@ impl Shared {
         self.capture.copy_into(pixels, pipeline.input_mut(len))?;
         let encoded = pipeline.process(info, spec)?;
         let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
-        Ok(Captured {
+        Ok(Image {
             width: encoded.width,
             height: encoded.height,
             size: encoded.bytes.len(),
             blob,
-            timestamp,
         })
     }
 }

@@ -19,6 +19,9 @@ export type Fit = "fill" | "contain" | "cover";
 /** How this browser takes frames from tracks. */
 export type CapturePath = "MediaStreamTrackProcessor" | "video element" | "unsupported";
 
+/** Where frames are encoded: a dedicated Worker, or the page's thread. */
+export type EncodePath = "worker" | "page";
+
 export interface SnapshotEngineOptions {
   /** Default "jpeg". */
   format?: ImageFormatName;
@@ -28,6 +31,14 @@ export interface SnapshotEngineOptions {
   frameTimeout?: number;
   /** Upload every image through presigned URLs (never give the page storage secrets). */
   storage?: StorageOptions;
+  /**
+   * Encode in a dedicated Worker (default true): the page's thread only hands frames over.
+   * false encodes on the page's thread. Without Worker support (or with a CSP that forbids
+   * `worker-src blob:`) the engine encodes on the page either way; see `encodePath`.
+   */
+  worker?: boolean;
+  /** JPEG with optimised Huffman tables and progressive scans: smaller files, more time. Default false. */
+  sizeFirst?: boolean;
 }
 
 /** What the engine asks a presigner for. */
@@ -69,6 +80,8 @@ export interface SnapshotRequest {
   fit?: Fit;
   /** Flip left and right. Default false. */
   mirror?: boolean;
+  /** JPEG only: optimised Huffman tables and progressive scans; smaller files, more time. Default: the engine's option. */
+  sizeFirst?: boolean;
 }
 
 export interface SnapshotResult {

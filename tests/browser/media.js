@@ -79,6 +79,67 @@ export function canvasSource(width, height, painter) {
   };
 }
 
+/** Whether this browser can make a track from VideoFrames we build (Chromium). */
+export const canGenerateFrames = () => typeof globalThis.MediaStreamTrackGenerator === 'function';
+
+/** (Y, Cb, Cr) of an sRGB colour in `matrix` ("bt709" or "smpte170m"), limited or full range. */
+export function toYuv([r, g, b], matrix, fullRange) {
+  const [kr, kb] = matrix === 'bt709' ? [0.2126, 0.0722] : [0.299, 0.114];
+  const [R, G, B] = [r / 255, g / 255, b / 255];
+  const y = kr * R + (1 - kr - kb) * G + kb * B;
+  const cb = (B - y) / (2 * (1 - kb));
+  const cr = (R - y) / (2 * (1 - kr));
+  return fullRange
+    ? [y * 255, 128 + cb * 255, 128 + cr * 255].map(Math.round)
+    : [16 + y * 219, 128 + cb * 224, 128 + cr * 224].map(Math.round);
+}
+
+/**
+ * A live track of VideoFrames built from YUV planes (MediaStreamTrackGenerator, Chromium):
+ * `format` "I420" or "NV12", the left half `left` and the right half `right` (sRGB), in the
+ * colour space { matrix, fullRange }. A frame every 40 ms.
+ */
+export function yuvSource(width, height, format, left, right, { matrix, fullRange }) {
+  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+  const writer = generator.writable.getWriter();
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const data = new Uint8Array(width * height + 2 * cw * ch);
+  const [yl, ul, vl] = toYuv(left, matrix, fullRange);
+  const [yr, ur, vr] = toYuv(right, matrix, fullRange);
+  for (let y = 0; y < height; y++) {
+    data.fill(yl, y * width, y * width + width / 2);
+    data.fill(yr, y * width + width / 2, (y + 1) * width);
+  }
+  const chroma = width * height;
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      const [u, v] = x < cw / 2 ? [ul, vl] : [ur, vr];
+      if (format === 'NV12') {
+        data[chroma + y * width + 2 * x] = u;
+        data[chroma + y * width + 2 * x + 1] = v;
+      } else {
+        data[chroma + y * cw + x] = u;
+        data[chroma + cw * ch + y * cw + x] = v;
+      }
+    }
+  }
+  const colorSpace = { matrix, fullRange, primaries: matrix === 'bt709' ? 'bt709' : 'smpte170m', transfer: 'bt709' };
+  let timestamp = 0;
+  const timer = setInterval(() => {
+    const frame = new VideoFrame(data, { format, codedWidth: width, codedHeight: height, timestamp, colorSpace });
+    timestamp += 40000;
+    writer.write(frame).catch(() => frame.close());
+  }, 40);
+  return {
+    track: generator,
+    stop() {
+      clearInterval(timer);
+      generator.stop();
+    },
+  };
+}
+
 /** A live video track that never delivers a frame: a canvas nobody draws on. */
 export function silentTrack() {
   const canvas = document.createElement('canvas');

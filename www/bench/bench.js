@@ -145,53 +145,26 @@ async function jsquash(video) {
 }
 
 function methods(engine) {
-  const ts = (request) => async () => (await engine.snapshot({ streamType: 'main', ...request })).blob;
+  // tracksnap also reports when its frame arrived (`timestamp`): the wait for the track's
+  // next frame is part of its time, which the <video> methods do not have.
+  const ts = (request) => {
+    const run = async () => {
+      const t0 = Date.now();
+      const r = await engine.snapshot({ streamType: 'main', ...request });
+      run.frameWaits.push(r.timestamp - t0);
+      return r.blob;
+    };
+    run.frameWaits = [];
+    return run;
+  };
   return [
     { id: 'tracksnap-jpeg', label: 'tracksnap JPEG q85', run: ts({ format: 'jpeg', quality: 85 }) },
     { id: 'tracksnap-png', label: 'tracksnap PNG', run: ts({ format: 'png' }) },
-    { id: 'tracksnap-jpeg-sizefirst', label: 'tracksnap JPEG q85 sizeFirst', sizeFirst: true, run: ts({ format: 'jpeg', quality: 85, sizeFirst: true }) },
+    { id: 'tracksnap-jpeg-sizefirst', label: 'tracksnap JPEG q85 sizeFirst', run: ts({ format: 'jpeg', quality: 85, sizeFirst: true }) },
     { id: 'video-tojpeg', label: '<video>+toBlob JPEG 0.85', run: (v) => videoToBlob(v, 'image/jpeg', 0.85) },
     { id: 'video-topng', label: '<video>+toBlob PNG', run: (v) => videoToBlob(v, 'image/png') },
     { id: 'jsquash-jpeg', label: '@jsquash/jpeg q85', run: (v) => jsquash(v) },
   ];
-}
-
-const sameBytes = async (a, b) => {
-  if (a.size !== b.size) return false;
-  const [x, y] = await Promise.all([a.arrayBuffer(), b.arrayBuffer()]).then((r) => r.map((v) => new Uint8Array(v)));
-  return x.every((v, i) => v === y[i]);
-};
-
-/**
- * Does this build honour `sizeFirst`? (a) A bad value is refused with a message naming it, or
- * (b) on a still canvas, where two plain JPEGs are byte-identical, the sizeFirst JPEG differs.
- */
-async function sizeFirstSupport(engine) {
-  const probe = { invalidValue: null, stillCanvas: null };
-  try {
-    await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85, sizeFirst: 'not-a-boolean' });
-    probe.invalidValue = 'accepted sizeFirst: "not-a-boolean"';
-  } catch (e) {
-    probe.invalidValue = `refused: ${e?.code} ${e?.message}`;
-    if (/sizeFirst/i.test(String(e?.message))) return { supported: true, probe };
-  }
-  try {
-    const plain = async () => (await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85 })).blob;
-    const a = await plain();
-    const b = await plain();
-    const s = (await engine.snapshot({ streamType: 'main', format: 'jpeg', quality: 85, sizeFirst: true })).blob;
-    if (!(await sameBytes(a, b))) {
-      probe.stillCanvas = 'inconclusive: two plain JPEGs of the still canvas differ';
-      return { supported: false, probe, reason: 'this build does not validate sizeFirst, and the output comparison was inconclusive' };
-    }
-    const same = await sameBytes(a, s);
-    probe.stillCanvas = same ? `sizeFirst output byte-identical to plain JPEG (${s.size} B)` : `sizeFirst ${s.size} B vs plain ${a.size} B`;
-    if (!same) return { supported: true, probe };
-    return { supported: false, probe, reason: 'the engine ignores the option: a bad value is accepted and the output equals plain JPEG' };
-  } catch (e) {
-    probe.stillCanvas = `rejected: ${e?.code} ${e?.message}`;
-    return { supported: false, probe, reason: `the engine rejects it: ${e?.code} ${e?.message}` };
-  }
 }
 
 // ----- Part 1 -------------------------------------------------------------------------------
@@ -205,7 +178,7 @@ async function measureMethod(method, source, video, iterations, probe) {
   try {
     first = await run(); // warm-up, not timed
   } catch (e) {
-    return { ...row, status: method.sizeFirst ? 'n/a' : 'failed', reason: `${e?.code ?? ''} ${e?.message ?? e}`.trim() };
+    return { ...row, status: 'failed', reason: `${e?.code ?? ''} ${e?.message ?? e}`.trim() };
   }
   const bitmap = await createImageBitmap(first);
   row.output = { width: bitmap.width, height: bitmap.height, type: first.type };
@@ -218,6 +191,7 @@ async function measureMethod(method, source, video, iterations, probe) {
   const cpu = [];
   const bytes = [];
   const kept = [];
+  if (method.run.frameWaits) method.run.frameWaits.length = 0;
   for (let i = 0; i < iterations; i++) {
     await sleep(20);
     const c0 = await threadNs();
@@ -232,6 +206,10 @@ async function measureMethod(method, source, video, iterations, probe) {
   }
   row.timeMs = { median: round(median(times)), p95: round(percentile(times, 95)), samples: times.map((v) => round(v)) };
   row.bytes = { median: median(bytes), samples: bytes };
+  if (method.run.frameWaits) {
+    const waits = method.run.frameWaits.slice(0, iterations);
+    row.frameWaitMs = { median: round(median(waits)), samples: waits };
+  }
   row.mainThreadCpuMs = thread
     ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(thread.idleRate, 4), readingOverheadMs: round(thread.overheadMs, 3) }
     : null;
@@ -294,7 +272,7 @@ async function part1({ iterations }) {
   const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
   log('drawing the photo-like pictures …');
   const sources = [canvasSource(1920, 1080), canvasSource(1280, 720), await cameraSource(1920, 1080), await cameraSource(1280, 720)];
-  const results = { iterations, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, sources: [] };
+  const results = { iterations, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath, sources: [] };
   const videos = [];
   try {
     for (const s of sources) videos.push(await playingVideo(s.track));
@@ -305,10 +283,6 @@ async function part1({ iterations }) {
       const settings = source.track.getSettings();
       const code = engine.startVideoPreview('main', source.track);
       if (code !== 0) throw new Error(`startVideoPreview: ${code} ${engine.lastError?.message}`);
-      if (!results.sizeFirst) {
-        results.sizeFirst = await sizeFirstSupport(engine);
-        log(`sizeFirst: ${results.sizeFirst.supported ? 'supported' : `n/a (${results.sizeFirst.reason})`}`);
-      }
       const entry = {
         id: source.id, kind: source.kind, label: source.label,
         track: { width: settings.width, height: settings.height, frameRate: round(settings.frameRate, 1) },
@@ -317,12 +291,7 @@ async function part1({ iterations }) {
       };
       log(`${source.label} (track ${settings.width}×${settings.height} @ ${round(settings.frameRate, 1)} fps)`);
       for (const method of methods(engine)) {
-        let row;
-        if (method.sizeFirst && !results.sizeFirst.supported) {
-          row = { id: method.id, label: method.label, status: 'n/a', reason: results.sizeFirst.reason };
-        } else {
-          row = await measureMethod(method, source, video, iterations, probe);
-        }
+        const row = await measureMethod(method, source, video, iterations, probe);
         entry.methods.push(row);
         log(`  ${method.label.padEnd(30)} ${row.status === 'ok'
           ? `${row.timeMs.median} ms (p95 ${row.timeMs.p95}), main thread ${row.mainThreadMs.median} ms (probe)${row.mainThreadCpuMs ? ` ${row.mainThreadCpuMs.median} ms (CPU)` : ''}, ${row.bytes.median} B${row.quality?.psnrDb ? `, ${row.quality.psnrDb.median ?? '∞'} dB, SSIM ${row.quality.ssim.median}` : ''}`

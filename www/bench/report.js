@@ -73,22 +73,20 @@ function part1Report(p) {
   lines.push('              also shows as unavailable time, so on a busy machine this is noisy');
   lines.push(`  quality     median of the first ${p.keptForQuality} outputs against the reference picture (canvases only): PSNR over RGB;`);
   lines.push(`              SSIM over luma, ${p.ssim.window}×${p.ssim.window} windows, stride ${p.ssim.stride}, K1 ${p.ssim.K1}, K2 ${p.ssim.K2}`);
-  lines.push(`  tracksnap   capture path ${p.capturePath}; it waits for the track's next frame (up to one frame interval),`);
-  lines.push('              while the <video> methods read the frame already on screen');
-  lines.push(`  sizeFirst   ${p.sizeFirst?.supported ? 'supported by this build' : `n/a: ${p.sizeFirst?.reason}`}`);
-  lines.push(`              probes: bad value ${p.sizeFirst?.probe?.invalidValue ?? '–'}; still canvas: ${p.sizeFirst?.probe?.stillCanvas ?? '–'}`);
+  lines.push(`  tracksnap   capture path ${p.capturePath}, encoded in ${p.encodePath === 'worker' ? 'a Worker' : "the page's thread"}; it waits for the`);
+  lines.push("              track's next frame (up to one frame interval: 'frame wait', part of its time, from the result's");
+  lines.push('              timestamp), while the <video> methods read the frame already on screen');
   for (const s of p.sources) {
     lines.push('');
     lines.push(`${s.label} — track ${s.track.width}×${s.track.height} @ ${s.track.frameRate} fps, <video> ${s.video.width}×${s.video.height}`);
     const rows = s.methods.map((m) => (m.status === 'ok'
-      ? [m.label, fmt(m.timeMs.median), fmt(m.timeMs.p95), fmt(m.mainThreadCpuMs?.median), fmt(m.mainThreadMs.median), int(m.bytes.median),
+      ? [m.label, fmt(m.timeMs.median), fmt(m.timeMs.p95), fmt(m.frameWaitMs?.median), fmt(m.mainThreadCpuMs?.median), fmt(m.mainThreadMs.median), int(m.bytes.median),
         m.output ? `${m.output.width}×${m.output.height}` : null,
         m.quality?.psnrDb ? psnrText(m.quality.psnrDb) : m.quality?.error ? 'size≠' : null,
         m.quality?.ssim ? fmt(m.quality.ssim.median, 4) : null]
-      : [m.label, m.status, '', '', '', '', '', '', '']));
-    lines.push(table(['method', 'median ms', 'p95 ms', 'main CPU ms', 'main probe ms', 'bytes', 'output', 'PSNR dB', 'SSIM'], rows));
-    // (a sizeFirst row that is n/a for the reason given above is not repeated)
-    for (const m of s.methods.filter((r) => r.status !== 'ok' && r.reason !== p.sizeFirst?.reason)) lines.push(`  ${m.label}: ${m.status} — ${m.reason}`);
+      : [m.label, m.status, '', '', '', '', '', '', '', '']));
+    lines.push(table(['method', 'median ms', 'p95 ms', 'frame wait', 'main CPU ms', 'main probe ms', 'bytes', 'output', 'PSNR dB', 'SSIM'], rows));
+    for (const m of s.methods.filter((r) => r.status !== 'ok')) lines.push(`  ${m.label}: ${m.status} — ${m.reason}`);
     for (const m of s.methods.filter((r) => r.quality?.error)) lines.push(`  ${m.label}: no quality figure — ${m.quality.error}`);
   }
   lines.push('');
