@@ -119,6 +119,15 @@ impl<T: Clone> Session<T> {
             .map(|s| [s[0].is_some(), s[1].is_some()])
     }
 
+    /// Every track a snapshot may be taken of now (local and remote).
+    pub fn live_tracks(&self) -> Vec<&T> {
+        let local = [StreamType::Main, StreamType::Sub]
+            .into_iter()
+            .filter_map(|st| self.local_track(st).ok());
+        let remote = self.remote.values().flatten().flatten();
+        local.chain(remote).collect()
+    }
+
     /// The track of a local stream, if a snapshot of it is allowed now.
     pub fn local_track(&self, stream_type: StreamType) -> Result<&T> {
         let slot = &self.local[stream_type.slot()];

@@ -1,8 +1,11 @@
 //! Getting one fresh frame out of a `MediaStreamTrack`, and its pixels out of the frame.
 //!
 //! Two paths, chosen by feature detection:
-//! - **processor** (Chromium): a `MediaStreamTrackProcessor` on a clone of the track; the first
-//!   frame it yields arrived after the call.
+//! - **processor** (Chromium): a `MediaStreamTrackProcessor` on a clone of the track, kept for
+//!   as long as the stream is started, with a one-frame buffer: the browser keeps only the
+//!   newest frame (no JavaScript runs per frame), so a snapshot takes the picture the track
+//!   shows now without waiting for the next frame. A muted track (a remote stream whose
+//!   packets stopped) gets a processor of its own and must deliver a frame after the call.
 //! - **element** (Firefox and others without the processor): an off-document `<video>` playing a
 //!   clone of the track; once it has a frame, `new VideoFrame(video)`.
 //!
@@ -14,6 +17,7 @@
 //! frame is drawn on an `OffscreenCanvas` and read back. Either way they cross into wasm once.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -41,6 +45,12 @@ extern "C" {
     #[wasm_bindgen(method, getter, catch)]
     fn readable(this: &TrackProcessor) -> std::result::Result<ReadableStream, JsValue>;
 
+    #[wasm_bindgen(js_name = setInterval, catch)]
+    fn set_interval(handler: &Function, ms: i32) -> std::result::Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = clearInterval)]
+    fn clear_interval(id: &JsValue);
+
     /// A `VideoFrame` seen through bindings that catch: web-sys's `copyTo` does not, and it
     /// throws synchronously on a closed frame or an option the browser rejects.
     #[wasm_bindgen(js_name = VideoFrame)]
@@ -56,6 +66,10 @@ extern "C" {
 
 /// How often a wait for a frame checks whether the track ended, in milliseconds.
 const POLL_MS: u32 = 20;
+
+/// How often kept processors check whether the page stopped its track (`stop()` fires no
+/// event): our clone would otherwise keep the camera on.
+const SWEEP_MS: i32 = 250;
 
 /// How frames are taken from tracks in this browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +144,15 @@ pub struct Capture {
     /// Whether `copyTo({format: "RGBA"})` works here; cleared after the first refusal.
     rgba_copy: Cell<bool>,
     scratch: RefCell<Option<Uint8Array>>,
+    /// The processors kept for started streams (processor path).
+    held: Rc<RefCell<Vec<Held>>>,
+    /// While processors are kept: the interval that ends those whose page track ended.
+    sweeper: RefCell<Option<Sweeper>>,
     /// Resolved by [`Capture::cancel_all`]: every wait races against it.
     cancelled: Promise,
+    /// Set by [`Capture::cancel_all`] (which also ends the readers: their `done` then means
+    /// "destroyed", not "ended").
+    is_cancelled: Cell<bool>,
     cancel: Function,
     /// Swallows the outcome of promises we abandon (a `play()` interrupted by cleanup).
     ignore: Function,
@@ -147,7 +168,10 @@ impl Capture {
             timeout_ms,
             rgba_copy: Cell::new(true),
             scratch: RefCell::new(None),
+            held: Rc::new(RefCell::new(Vec::new())),
+            sweeper: RefCell::new(None),
             cancelled,
+            is_cancelled: Cell::new(false),
             // `Promise::new` runs its executor synchronously, so `cancel` is set.
             cancel: cancel.unwrap_or_else(|| Function::from(JsValue::UNDEFINED)),
             ignore: ignore.into_js_value().unchecked_into(),
@@ -163,9 +187,73 @@ impl Capture {
         &self.cancelled
     }
 
-    /// Ends every wait in progress with `ERR_DESTROYED`.
+    /// Ends every wait in progress with `ERR_DESTROYED`, and every kept processor.
     pub fn cancel_all(&self) {
+        self.is_cancelled.set(true);
         let _ = self.cancel.call0(&JsValue::UNDEFINED);
+        let all = std::mem::take(&mut *self.held.borrow_mut());
+        drop(all);
+        self.stop_sweeper();
+    }
+
+    /// Ends the kept processors of tracks that are not in `live` (streams that stopped); one
+    /// that a snapshot is reading from ends when that read is over.
+    pub fn keep_only(&self, live: &[&MediaStreamTrack]) {
+        for h in self.held.borrow().iter() {
+            if !live.iter().any(|t| **t == h.track) {
+                h.retired.set(true);
+            }
+        }
+        self.drop_retired();
+    }
+
+    /// Drops the retired processors nobody is reading from.
+    fn drop_retired(&self) {
+        let dropped: Vec<Held> = {
+            let mut held = self.held.borrow_mut();
+            let (drop, keep): (Vec<Held>, Vec<Held>) = std::mem::take(&mut *held)
+                .into_iter()
+                .partition(|h| h.retired.get() && h.reads.get() == 0);
+            *held = keep;
+            drop
+        };
+        // Dropped outside the borrow: cancelling a reader runs no code of ours, but be safe.
+        drop(dropped);
+        if self.held.borrow().is_empty() {
+            self.stop_sweeper();
+        }
+    }
+
+    fn start_sweeper(&self) {
+        if self.sweeper.borrow().is_some() {
+            return;
+        }
+        let held = Rc::downgrade(&self.held);
+        let sweep = Closure::<dyn FnMut()>::new(move || {
+            if let Some(held) = held.upgrade() {
+                let ended: Vec<Held> = {
+                    let mut held = held.borrow_mut();
+                    let (keep, ended) =
+                        std::mem::take(&mut *held)
+                            .into_iter()
+                            .partition(|h: &Held| {
+                                h.track.ready_state() != MediaStreamTrackState::Ended
+                            });
+                    *held = keep;
+                    ended
+                };
+                drop(ended);
+            }
+        });
+        if let Ok(id) = set_interval(sweep.as_ref().unchecked_ref(), SWEEP_MS) {
+            *self.sweeper.borrow_mut() = Some((id, sweep));
+        }
+    }
+
+    fn stop_sweeper(&self) {
+        if let Some((id, _)) = self.sweeper.borrow_mut().take() {
+            clear_interval(&id);
+        }
     }
 
     /// One frame of `track` that arrived after this call.
@@ -189,16 +277,90 @@ impl Capture {
     }
 
     async fn grab_with_processor(&self, track: &MediaStreamTrack) -> Result<Frame> {
+        if track.muted() {
+            // Its newest frame may be old: wait for one that arrives after the call.
+            let (clone, reader) = self.processor(track, None)?;
+            return self.read_frame(track, &clone.0, &reader.0).await;
+        }
+        let (clone, reader, reads) = self.held_processor(track)?;
+        let reading = Reading::start(reads);
+        let frame = self.read_frame(track, &clone, &reader).await;
+        drop(reading);
+        if matches!(&frame, Err(e) if e.code == Code::TrackEnded) {
+            for h in self.held.borrow().iter().filter(|h| h.track == *track) {
+                h.retired.set(true);
+            }
+        }
+        self.drop_retired();
+        frame
+    }
+
+    /// A processor on a clone of `track` (`max_buffer`: how many frames it keeps unread).
+    fn processor(
+        &self,
+        track: &MediaStreamTrack,
+        max_buffer: Option<u32>,
+    ) -> Result<(TrackClone, Cancelled)> {
         let clone = TrackClone::of(track);
         let init = Object::new();
         js::set(&init, "track", &clone.0);
+        if let Some(n) = max_buffer {
+            js::set(&init, "maxBufferSize", &n.into());
+        }
         let processor = TrackProcessor::new(&init)
             .map_err(|e| browser_error(Code::NotSupported, "MediaStreamTrackProcessor", &e))?;
         let readable = processor
             .readable()
             .map_err(|e| browser_error(Code::CaptureFailed, "MediaStreamTrackProcessor", &e))?;
         let reader = Cancelled(readable.get_reader().unchecked_into(), self.ignore.clone());
-        let read = reader.0.read();
+        Ok((clone, reader))
+    }
+
+    /// The kept processor of `track` (made on first use): its clone, its reader, and the
+    /// count of reads in progress.
+    fn held_processor(
+        &self,
+        track: &MediaStreamTrack,
+    ) -> Result<(MediaStreamTrack, ReadableStreamDefaultReader, Rc<Cell<u32>>)> {
+        let mut held = self.held.borrow_mut();
+        if let Some(h) = held.iter().find(|h| {
+            h.track == *track
+                && !h.retired.get()
+                && h.clone.0.ready_state() != MediaStreamTrackState::Ended
+        }) {
+            return Ok((
+                Clone::clone(&h.clone.0),
+                Clone::clone(&h.reader.0),
+                h.reads.clone(),
+            ));
+        }
+        let (clone, reader) = self.processor(track, Some(1))?;
+        let reads = Rc::new(Cell::new(0));
+        let handles = (
+            Clone::clone(&clone.0),
+            Clone::clone(&reader.0),
+            reads.clone(),
+        );
+        held.push(Held {
+            track: Clone::clone(track),
+            clone,
+            reader,
+            reads,
+            retired: Cell::new(false),
+        });
+        drop(held);
+        self.start_sweeper();
+        Ok(handles)
+    }
+
+    /// The next frame `reader` yields, within the frame timeout.
+    async fn read_frame(
+        &self,
+        track: &MediaStreamTrack,
+        clone: &MediaStreamTrack,
+        reader: &ReadableStreamDefaultReader,
+    ) -> Result<Frame> {
+        let read = reader.read();
         let deadline = js::now_ms() + f64::from(self.timeout_ms);
         loop {
             let (winner, outcome) = first_of(&[&read, &timer(POLL_MS), &self.cancelled]).await;
@@ -206,6 +368,7 @@ impl Capture {
                 (0, Ok(result)) => {
                     return match get(&result, "value").dyn_into::<VideoFrame>() {
                         Ok(frame) => Ok(Frame(frame)),
+                        Err(_) if self.is_cancelled.get() => Err(destroyed()),
                         // `done`: the stream closed because the source ended.
                         Err(_) => Err(ended()),
                     };
@@ -213,7 +376,7 @@ impl Capture {
                 (0, Err(e)) => {
                     return Err(browser_error(Code::CaptureFailed, "reading a frame", &e))
                 }
-                (1, _) => self.still_waiting(track, &clone.0, deadline),
+                (1, _) => self.still_waiting(track, clone, deadline),
                 _ => Err(destroyed()),
             };
             if let Err(e) = still_waiting {
@@ -392,6 +555,12 @@ impl Capture {
     }
 }
 
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.stop_sweeper();
+    }
+}
+
 impl Pixels {
     /// Bytes of RGBA the pixels take.
     pub fn byte_len(&self) -> usize {
@@ -413,6 +582,37 @@ impl TrackClone {
 impl Drop for TrackClone {
     fn drop(&mut self) {
         self.0.stop();
+    }
+}
+
+/// A running `setInterval`: its id and the closure it calls.
+type Sweeper = (JsValue, Closure<dyn FnMut()>);
+
+/// A processor kept for a started stream: the page's track, our clone, the clone's reader.
+struct Held {
+    track: MediaStreamTrack,
+    clone: TrackClone,
+    reader: Cancelled,
+    /// Snapshots reading from it now.
+    reads: Rc<Cell<u32>>,
+    /// Its stream stopped: dropped once `reads` is 0.
+    retired: Cell<bool>,
+}
+
+/// One read of a kept processor in progress, counted until dropped (also when the snapshot's
+/// future is dropped midway).
+struct Reading(Rc<Cell<u32>>);
+
+impl Reading {
+    fn start(reads: Rc<Cell<u32>>) -> Reading {
+        reads.set(reads.get().saturating_add(1));
+        Reading(reads)
+    }
+}
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
     }
 }
 

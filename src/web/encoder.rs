@@ -33,6 +33,9 @@ const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
 /// under a second; this only guards against a worker that stopped answering).
 const JOB_TIMEOUT_MS: u32 = 20_000;
 
+/// How long the worker may take to instantiate the module (a few milliseconds normally).
+const START_TIMEOUT_MS: u32 = 5_000;
+
 /// An encoded image.
 pub struct Image {
     pub blob: Blob,
@@ -101,11 +104,15 @@ impl Encoder {
         let Some(link) = self.link.borrow().clone() else {
             return Err(frame);
         };
-        let (winner, outcome) = first_of(&[&link.ready, cancelled]).await;
+        let (winner, outcome) = first_of(&[&link.ready, cancelled, &timer(START_TIMEOUT_MS)]).await;
         if winner == 1 {
             return Ok(Err(destroyed()));
         }
-        if link.jobs.broken.get() || outcome.ok().and_then(|v| v.as_bool()) != Some(true) {
+        // Not ready in time (winner 2), failed to start, or died: the page encodes from now on.
+        if winner == 2
+            || link.jobs.broken.get()
+            || outcome.ok().and_then(|v| v.as_bool()) != Some(true)
+        {
             self.stop();
             return Err(frame);
         }

@@ -574,6 +574,8 @@ impl Shared {
         call: impl FnOnce(&mut Session<MediaStreamTrack>) -> Result<Vec<StreamChange>>,
     ) -> Result<()> {
         let changes = call(&mut self.session.borrow_mut())?;
+        // A processor kept for a stream that stopped (or changed its track) ends now.
+        self.capture.keep_only(&self.session.borrow().live_tracks());
         self.streams_changed(changes);
         Ok(())
     }

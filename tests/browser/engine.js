@@ -560,6 +560,45 @@ export const scenarios = {
     }
   },
 
+  async kept_clones_end_with_their_streams(Engine) {
+    // The engine works on clones of the page's tracks; a clone that outlived its stream would
+    // keep the camera on. Record every clone it makes.
+    const clones = [];
+    const clone = MediaStreamTrack.prototype.clone;
+    MediaStreamTrack.prototype.clone = function recordedClone() {
+      const c = clone.call(this);
+      clones.push({ of: this, clone: c });
+      return c;
+    };
+    const engine = new Engine();
+    const camera = await fakeCamera(640, 480);
+    const canvas = canvasSource(160, 120, solid(GREEN));
+    try {
+      eq(engine.startVideoPreview('main', camera), OK, 'preview camera');
+      eq(engine.startVideoPreview('sub', canvas.track), OK, 'preview canvas');
+      for (let i = 0; i < 3; i++) {
+        await decodeOk(await engine.snapshot({ streamType: 'main' }), `camera ${i}`);
+        await decodeOk(await engine.snapshot({ streamType: 'sub' }), `canvas ${i}`);
+      }
+      const live = (of) => clones.filter((c) => c.of === of && c.clone.readyState === 'live').length;
+      assert(clones.length >= 2, `clones made: ${clones.length}`);
+      assert(live(camera) <= 1 && live(canvas.track) <= 1, 'at most one kept clone per stream');
+      // The page stops its camera without telling the engine: the clone follows within 0.5 s.
+      camera.stop();
+      await sleep(600);
+      eq(live(camera), 0, 'live clones of the stopped camera');
+      // A stream the engine is told about ends its clone at once.
+      eq(engine.stopVideoPreview('sub'), OK, 'stop canvas preview');
+      eq(live(canvas.track), 0, 'live clones of the stopped stream');
+      return `${clones.length} clones, all ended with their streams`;
+    } finally {
+      MediaStreamTrack.prototype.clone = clone;
+      camera.stop();
+      canvas.stop();
+      engine.destroy();
+    }
+  },
+
   async worker_and_page_give_the_same_pictures(Engine) {
     const inWorker = new Engine();
     const onPage = new Engine({ worker: false });
