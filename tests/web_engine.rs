@@ -37,4 +37,5 @@ scenarios!(run:
     worker_and_page_give_the_same_pictures,
     kept_clones_end_with_their_streams,
     yuv_frames_keep_their_colours,
+    without_workers_the_page_encodes,
 );

@@ -28,6 +28,7 @@ const engine = new SnapshotEngine({
   storage: { presignEndpoint: new URL('/presign', location.href).href },
 });
 $('capture-path').textContent = engine.capturePath;
+$('encode-path').textContent = engine.encodePath === 'worker' ? 'a Worker' : "the page's thread";
 
 function showOutbox() {
   $('outbox').textContent = `${engine.pendingUploads()} waiting in the outbox`;

@@ -63,6 +63,8 @@ struct Link {
 struct Jobs {
     waiting: RefCell<BTreeMap<u32, Function>>,
     next: Cell<u32>,
+    /// The worker said it is ready.
+    started: Cell<bool>,
     broken: Cell<bool>,
 }
 
@@ -104,15 +106,19 @@ impl Encoder {
         let Some(link) = self.link.borrow().clone() else {
             return Err(frame);
         };
-        let (winner, outcome) = first_of(&[&link.ready, cancelled, &timer(START_TIMEOUT_MS)]).await;
-        if winner == 1 {
-            return Ok(Err(destroyed()));
+        if !link.jobs.started.get() {
+            let (winner, outcome) =
+                first_of(&[&link.ready, cancelled, &timer(START_TIMEOUT_MS)]).await;
+            if winner == 1 {
+                return Ok(Err(destroyed()));
+            }
+            // Not ready in time (winner 2) or failed to start: the page encodes from now on.
+            if winner == 2 || outcome.ok().and_then(|v| v.as_bool()) != Some(true) {
+                self.stop();
+                return Err(frame);
+            }
         }
-        // Not ready in time (winner 2), failed to start, or died: the page encodes from now on.
-        if winner == 2
-            || link.jobs.broken.get()
-            || outcome.ok().and_then(|v| v.as_bool()) != Some(true)
-        {
+        if link.jobs.broken.get() {
             self.stop();
             return Err(frame);
         }
@@ -171,6 +177,7 @@ impl Link {
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let data = event.data();
                 if get(&data, "ready").is_truthy() {
+                    jobs.started.set(true);
                     let _ = ready_resolve.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
                 } else if let Some(why) = get(&data, "fatal").as_string() {
                     js::warn(

@@ -12,6 +12,17 @@
 //! - [`js`]: safe reads of caller values, errors with codes, timers
 //! - [`types`]: the TypeScript declarations of options, results and events
 
+// Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
 pub mod callback;
 pub mod capture;
 pub mod clock;

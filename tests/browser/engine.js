@@ -648,6 +648,32 @@ export const scenarios = {
     }
   },
 
+  async without_workers_the_page_encodes(Engine) {
+    // As under a Content-Security-Policy without worker-src blob: `new Worker` throws.
+    const RealWorker = globalThis.Worker;
+    globalThis.Worker = function NoWorker() {
+      throw new DOMException('blocked by the page policy', 'SecurityError');
+    };
+    let engine;
+    try {
+      engine = new Engine();
+    } finally {
+      globalThis.Worker = RealWorker;
+    }
+    const src = canvasSource(320, 240, halves(GREEN, BLUE));
+    try {
+      eq(engine.encodePath, 'page', 'no Worker: the page encodes');
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      const img = await decodeOk(await engine.snapshot({ streamType: 'main', width: 160 }), 'page path');
+      eq(`${img.width}x${img.height}`, '160x120', 'scaled');
+      near(img.at(30, 60), GREEN, 14, 'left');
+      near(img.at(130, 60), BLUE, 14, 'right');
+    } finally {
+      src.stop();
+      engine.destroy();
+    }
+  },
+
   async yuv_frames_keep_their_colours(Engine) {
     if (!canGenerateFrames()) {
       return 'no MediaStreamTrackGenerator here: this browser\'s own frames are checked by worker_and_page_give_the_same_pictures';

@@ -77,6 +77,7 @@ async function clickAndWait(selector, call) {
 test('the page loads the wasm module from a plain module script', async () => {
   const path = await page.textContent('#capture-path');
   assert.equal(path, 'MediaStreamTrackProcessor');
+  assert.equal(await page.textContent('#encode-path'), 'a Worker', 'frames are encoded off the page thread');
 });
 
 test('every kind of snapshot appears in the gallery', async () => {

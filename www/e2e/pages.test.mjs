@@ -34,6 +34,7 @@ test('the live-streaming page works from a classic script tag', async () => {
     await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('ready'));
     assert.equal(await page.locator('script[type="module"]').count(), 0, 'no module script on the page');
     assert.equal(await page.evaluate(() => typeof window.tracksnap), 'function', 'the global of the classic build');
+    assert.match(await page.textContent('#status'), /encoding in worker\)$/, 'the classic build encodes in a Worker too');
 
     await page.click('#go-live');
     await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('live'));
