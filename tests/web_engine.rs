@@ -12,11 +12,17 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen(module = "/tests/browser/engine.js")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = run)]
-    async fn run_js(name: &str, engine_class: JsValue) -> Result<JsValue, JsValue>;
+    async fn run_js(name: &str, engine_class: JsValue, fail: JsValue) -> Result<JsValue, JsValue>;
 }
 
 async fn run(name: &str) -> Result<JsValue, JsValue> {
-    run_js(name, support::engine_class()).await
+    // What the panic hook installed by the module's start function does with a panic.
+    let fail = Closure::<dyn FnMut(String)>::new(|message: String| {
+        tracksnap::web::events::report_panic(&message)
+    });
+    let outcome = run_js(name, support::engine_class(), fail.as_ref().clone()).await;
+    drop(fail);
+    outcome
 }
 
 scenarios!(run:
@@ -38,4 +44,5 @@ scenarios!(run:
     kept_clones_end_with_their_streams,
     yuv_frames_keep_their_colours,
     without_workers_the_page_encodes,
+    a_bug_inside_becomes_an_error_event,
 );

@@ -13,6 +13,9 @@ use std::fmt;
 pub enum Code {
     /// Accepted (for a call) or succeeded (for a result).
     Ok = 0,
+    /// A bug inside tracksnap (a Rust panic): only in the `error` event. The module's state
+    /// cannot be trusted afterwards: load it again (reload the page) and make a new engine.
+    Fatal = 30001,
     /// A bad argument: unknown stream type, not a video track, NaN or out-of-range size, …
     InvalidParam = 30003,
     /// The browser lacks every capture path this module knows (no `VideoFrame`).
@@ -41,8 +44,9 @@ pub enum Code {
 
 impl Code {
     /// Every code, for documentation tables and exhaustive tests.
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Code::Ok,
+        Code::Fatal,
         Code::InvalidParam,
         Code::NotSupported,
         Code::InvalidOperation,
@@ -72,6 +76,7 @@ impl Code {
     pub fn name(self) -> &'static str {
         match self {
             Code::Ok => "OK",
+            Code::Fatal => "ERR_FATAL",
             Code::InvalidParam => "ERR_INVALID_PARAM",
             Code::NotSupported => "ERR_NOT_SUPPORTED",
             Code::InvalidOperation => "ERR_INVALID_OPERATION",

@@ -6,16 +6,24 @@
 
 use std::cell::RefCell;
 
-use js_sys::Function;
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 
 use super::js::{self, get};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 
 /// The event fired for every on-demand snapshot.
 pub const TAKE_SNAPSHOT_RESULT: &str = "takesnapshotresult";
+
+/// The event fired on every engine when tracksnap itself fails (a panic).
+pub const ERROR: &str = "error";
+
+thread_local! {
+    /// The event targets of the engines alive now, for [`report_panic`].
+    static TARGETS: RefCell<Vec<EventTarget>> = const { RefCell::new(Vec::new()) };
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -54,6 +62,11 @@ impl Emitter {
                 js::describe_exception(&e),
             )
         })?;
+        TARGETS.with(|targets| {
+            if let Ok(mut targets) = targets.try_borrow_mut() {
+                targets.push(Clone::clone(&target));
+            }
+        });
         Ok(Emitter {
             target,
             handler: RefCell::new(JsValue::UNDEFINED),
@@ -123,6 +136,46 @@ impl Emitter {
                 let _ = self.target.dispatch_event(&event);
             }
             Err(e) => js::warn("tracksnap: could not create an event", &e),
+        }
+    }
+}
+
+impl Drop for Emitter {
+    fn drop(&mut self) {
+        TARGETS.with(|targets| {
+            if let Ok(mut targets) = targets.try_borrow_mut() {
+                targets.retain(|t| *t != self.target);
+            }
+        });
+    }
+}
+
+/// Tells every engine that tracksnap failed (called by the panic hook): an `error` event with
+/// `{ code: 30001, codeName: "ERR_FATAL", message }`, dispatched from a timer once the failing
+/// call has unwound, by the browser alone (`dispatchEvent` bound to the target), so no code of
+/// the broken module runs on the way.
+pub fn report_panic(message: &str) {
+    let targets = TARGETS.with(|t| t.try_borrow().map(|t| t.clone()).unwrap_or_default());
+    for target in targets {
+        let detail: JsValue = Object::new().into();
+        js::set(&detail, "code", &Code::Fatal.value().into());
+        js::set(&detail, "codeName", &Code::Fatal.name().into());
+        js::set(
+            &detail,
+            "message",
+            &format!("tracksnap failed (a bug; reload the page to use it again): {message}").into(),
+        );
+        let init = CustomEventInit::new();
+        init.set_detail(&detail);
+        let Ok(event) = CustomEvent::new_with_event_init_dict(ERROR, &init) else {
+            continue;
+        };
+        let dispatch = Reflect::get(&target, &"dispatchEvent".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok());
+        if let Some(dispatch) = dispatch {
+            let bound: JsValue = dispatch.bind1(&target, &event).into();
+            js::later(bound.unchecked_ref());
         }
     }
 }

@@ -122,6 +122,11 @@ pub fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// Calls `f` from a timer, with nothing of ours on the stack.
+pub fn later(f: &Function) {
+    let _ = set_timeout(f, 0);
+}
+
 /// A promise that resolves after `ms` milliseconds.
 pub fn timer(ms: u32) -> Promise {
     Promise::new(&mut |resolve, _reject| {

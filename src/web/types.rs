@@ -296,5 +296,13 @@ export interface SnapshotEngineEventMap {
   snapshotstreamstate: CustomEvent<StreamStateDetail>;
   outboxupload: CustomEvent<OutboxUploadDetail>;
   outboxfull: CustomEvent<OutboxFullDetail>;
+  /** tracksnap itself failed (a bug): reload the page to use it again. */
+  error: CustomEvent<EngineErrorDetail>;
+}
+
+export interface EngineErrorDetail {
+  code: 30001;
+  codeName: "ERR_FATAL";
+  message: string;
 }
 "#;

@@ -674,6 +674,32 @@ export const scenarios = {
     }
   },
 
+  async a_bug_inside_becomes_an_error_event(Engine, fail) {
+    const a = new Engine();
+    const b = new Engine();
+    const seen = [];
+    a.addEventListener('error', (e) => seen.push(['a', e.detail]));
+    b.addEventListener('error', (e) => {
+      seen.push(['b', e.detail]);
+      throw new Error('a listener that throws does not stop the others');
+    });
+    a.setEventHandler({ onTakeSnapshotResult() {} });
+    try {
+      fail('index out of bounds: the len is 2 but the index is 7');
+      eq(seen.length, 0, 'nothing runs inside the failing call');
+      await sleep(50);
+      eq(seen.map(([who]) => who).sort().join(), 'a,b', 'every engine is told once');
+      for (const [who, detail] of seen) {
+        eq(`${detail.code} ${detail.codeName}`, `30001 ERR_FATAL`, `${who}: code`);
+        assert(detail.message.includes('index out of bounds') && detail.message.includes('reload'), detail.message);
+      }
+      return seen[0][1].message;
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  },
+
   async yuv_frames_keep_their_colours(Engine) {
     if (!canGenerateFrames()) {
       return 'no MediaStreamTrackGenerator here: this browser\'s own frames are checked by worker_and_page_give_the_same_pictures';
@@ -781,9 +807,10 @@ scenarios.every_video_frame_is_closed = async (Engine) => {
   }
 };
 
-export async function run(name, Engine) {
+/** `fail(message)`: what the module's panic hook does with a panic's message (from Rust). */
+export async function run(name, Engine, fail) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`no scenario ${name}`);
-  const note = await scenario(Engine);
+  const note = await scenario(Engine, fail);
   return note === undefined ? '' : String(note);
 }

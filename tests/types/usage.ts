@@ -50,6 +50,9 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   engine.addEventListener('snapshottaskstop', (e) => console.log(e.detail.reason satisfies 'stopped' | 'idle' | 'left' | 'destroyed'));
   engine.addEventListener('outboxupload', (e) => console.log(e.detail.url));
   engine.addEventListener('outboxfull', (e) => console.log(e.detail.outboxMaxBytes));
+  engine.addEventListener('error', (e) => console.log(e.detail.code satisfies 30001, e.detail.message));
+  const path: 'worker' | 'page' = engine.encodePath;
+  console.log(path);
   // @ts-expect-error: a snapshot result has no TaskId
   engine.addEventListener('takesnapshotresult', (e) => console.log(e.detail.TaskId));
 
