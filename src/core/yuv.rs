@@ -456,15 +456,7 @@ impl ImageBuffer for JfifImage<'_> {
         let luma = self.planes.luma_row(row);
         let chroma = self.planes.chroma_row(row);
         let width = usize::from(self.width);
-        // One row more in each channel, written in place: the encoder pads and cuts blocks
-        // assuming each channel grew by exactly one row.
-        let [ys, cbs, crs, _] = buffers;
-        let (y0, b0, r0) = (grow(ys, width), grow(cbs, width), grow(crs, width));
-        let out = Row {
-            y: ys.get_mut(y0..).unwrap_or_default(),
-            cb: cbs.get_mut(b0..).unwrap_or_default(),
-            cr: crs.get_mut(r0..).unwrap_or_default(),
-        };
+        let out = next_row(buffers, width);
         match &self.map {
             ToJfif::Identity => fill_row(&Identity, luma, chroma, self.mirror, out),
             ToJfif::Range(t) => fill_row(&**t, luma, chroma, self.mirror, out),
@@ -705,13 +697,7 @@ impl ImageBuffer for YuvxImage<'_> {
             .checked_mul(row_bytes)
             .and_then(|start| self.pixels.get(start..start.checked_add(row_bytes)?))
             .unwrap_or(&[]);
-        let [ys, cbs, crs, _] = buffers;
-        let (y0, b0, r0) = (grow(ys, width), grow(cbs, width), grow(crs, width));
-        let out = Row {
-            y: ys.get_mut(y0..).unwrap_or_default(),
-            cb: cbs.get_mut(b0..).unwrap_or_default(),
-            cr: crs.get_mut(r0..).unwrap_or_default(),
-        };
+        let out = next_row(buffers, width);
         match &self.map {
             ToJfif::Identity => unpack_row(&Identity, row, out),
             ToJfif::Range(t) => unpack_row(&**t, row, out),
@@ -736,6 +722,18 @@ fn grow(buffer: &mut Vec<u8>, width: usize) -> usize {
     let start = buffer.len();
     buffer.resize(start + width, 0);
     start
+}
+
+/// One row more in each of the encoder's Y, Cb and Cr channels, to be written in place: the
+/// encoder pads and cuts blocks assuming each channel grew by exactly one row.
+fn next_row(buffers: &mut [Vec<u8>; 4], width: usize) -> Row<'_> {
+    let [ys, cbs, crs, _] = buffers;
+    let (y0, b0, r0) = (grow(ys, width), grow(cbs, width), grow(crs, width));
+    Row {
+        y: ys.get_mut(y0..).unwrap_or_default(),
+        cb: cbs.get_mut(b0..).unwrap_or_default(),
+        cr: crs.get_mut(r0..).unwrap_or_default(),
+    }
 }
 
 /// Encodes packed YUV pixels in `color` (see [`yuv420_to_yuvx`]) as JPEG into `out`.
