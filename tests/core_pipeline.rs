@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use image::RgbaImage;
-use tracksnap::core::encode::{encode_rgba, ImageFormat};
+use tracksnap::core::encode::{encode_rgba, ImageFormat, JpegSettings};
 use tracksnap::core::error::Code;
 use tracksnap::core::size::Fit;
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
@@ -239,18 +239,22 @@ fn malformed_input_is_an_error_not_a_panic() {
 
     let mut out = Vec::new();
     let mut scratch = Vec::new();
+    let jpeg85 = JpegSettings {
+        quality: 85,
+        size_first: false,
+    };
     let e = encode_rgba(
         &[0; 12],
         2,
         2,
         ImageFormat::Jpeg,
-        85,
+        jpeg85,
         &mut out,
         &mut scratch,
     )
     .unwrap_err();
     assert_eq!(e.code, Code::EncodeFailed);
-    let e = encode_rgba(&[], 0, 0, ImageFormat::Png, 85, &mut out, &mut scratch).unwrap_err();
+    let e = encode_rgba(&[], 0, 0, ImageFormat::Png, jpeg85, &mut out, &mut scratch).unwrap_err();
     assert_eq!(e.code, Code::EncodeFailed);
 
     // A frame asked to grow past 7680 is a parameter error.

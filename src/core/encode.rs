@@ -55,26 +55,10 @@ pub struct JpegSettings {
     pub size_first: bool,
 }
 
-/// Encodes `width × height` RGBA pixels (alpha ignored) into `out`, replacing its contents.
-/// `scratch` is reused between calls for the RGB copy PNG needs.
+/// Encodes `width × height` RGBA pixels (alpha ignored) into `out`, replacing its contents,
+/// with `jpeg`'s settings for JPEG. `scratch` is reused between calls for the RGB copy PNG
+/// needs.
 pub fn encode_rgba(
-    rgba: &[u8],
-    width: u32,
-    height: u32,
-    format: ImageFormat,
-    quality: u8,
-    out: &mut Vec<u8>,
-    scratch: &mut Vec<u8>,
-) -> Result<()> {
-    let jpeg = JpegSettings {
-        quality,
-        size_first: false,
-    };
-    encode_rgba_with(rgba, width, height, format, jpeg, out, scratch)
-}
-
-/// [`encode_rgba`] with every JPEG setting.
-pub fn encode_rgba_with(
     rgba: &[u8],
     width: u32,
     height: u32,

@@ -3,7 +3,7 @@
 //! Pure and synchronous over reused buffers, so it runs the same on the host, on the page's
 //! thread, or in a Worker.
 
-use super::encode::{encode_rgba_with, ImageFormat, JpegSettings};
+use super::encode::{encode_rgba, ImageFormat, JpegSettings};
 use super::error::{Code, Error, Result};
 use super::input::DEFAULT_QUALITY;
 use super::scale::{Scaler, Target, RGBA_BLACK};
@@ -247,7 +247,7 @@ impl Work {
         };
         let settings = spec.jpeg_settings();
         match kind {
-            Pixels::Rgba => encode_rgba_with(
+            Pixels::Rgba => encode_rgba(
                 pixels,
                 size.0,
                 size.1,
