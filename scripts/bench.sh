@@ -13,16 +13,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-build=1
-args=()
-for a in "$@"; do
-  if [ "$a" = "--no-build" ]; then build=0; else args+=("$a"); fi
-done
-source scripts/setup.sh
-if [ "$build" = 1 ]; then
-  scripts/build.sh
-elif [ ! -f pkg/tracksnap.js ]; then
-  echo "pkg/ is not built: run without --no-build" >&2
-  exit 1
-fi
+source scripts/pkg.sh "$@"
 exec node www/bench/run.mjs "${args[@]}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: host tests of src/core, browser tests in headless Chromium and Firefox, the
-# --target web build, and the demo page end to end. Installs what it needs first.
+# Every test: host tests of src/core, fuzzing of the core, browser tests in headless Chromium and
+# Firefox, the --target web build, the demo page end to end, and a 5-minute soak. Installs what
+# it needs first.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -15,6 +16,9 @@ cargo clippy --lib --tests --target wasm32-unknown-unknown -- -D warnings
 
 step "host tests (src/core)"
 cargo test
+
+step "fuzzing src/core (scripts/fuzz.sh: each target 20 s from the committed corpus)"
+scripts/fuzz.sh
 
 # A browser test binary runs all its scenarios in one page: give it more than the 20 s default.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
@@ -50,5 +54,9 @@ npx --no-install tsc -p tests/types
 
 step "demo page end to end (headless Chromium)"
 node --test --test-concurrency=1 www/e2e/
+
+step "soak: 17 streams for 5 minutes with store faults (scripts/soak.sh --minutes 5)"
+kill "$dev_server" 2>/dev/null || true
+scripts/soak.sh --minutes 5 --no-build
 
 step "all tests passed"

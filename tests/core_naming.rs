@@ -3,7 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use tracksnap::core::encode::ImageFormat;
-use tracksnap::core::naming::{ImageFacts, RecentNames, Template, PLACEHOLDERS};
+use tracksnap::core::naming::{
+    check_path, ImageFacts, RecentNames, Template, MAX_PATH_BYTES, NAME_ROOM, PLACEHOLDERS,
+};
 use tracksnap::core::stream::StreamType;
 
 /// 2019-06-11 07:32:46.073 UTC, seed 001's example.
@@ -116,4 +118,65 @@ fn recent_names_never_repeat() {
     r.unique("y".into());
     r.unique("z".into());
     assert_eq!(r.unique("x".into()), "x");
+}
+
+/// The longest values every field can take (as `Template::parse` renders them).
+fn longest(stream_type: StreamType) -> ImageFacts<'static> {
+    const ID: &str = concat!(
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+    );
+    ImageFacts {
+        task_id: ID,
+        room_id: ID,
+        app_id: ID,
+        business_id: ID,
+        user_id: ID,
+        stream_type,
+        index: Some(u32::MAX),
+        width: 7680,
+        height: 7680,
+        format: ImageFormat::Jpeg,
+        unix_ms: 4_102_444_799_999,
+        seq: u64::MAX,
+    }
+}
+
+#[test]
+fn an_accepted_template_names_every_image_within_the_limit() {
+    // Found by fuzz/fuzz_targets/naming.rs: templates were measured for a sub stream only
+    // ({stream} is a byte longer for a main stream), and a recovered task's bak<n>_ prefix and
+    // the _<n> of a repeated name could push a key past 1024 bytes (S3 refuses such keys).
+    let pad = |n: usize| "p".repeat(n);
+    let three = |n: usize| format!("{{stream}}{{stream}}{{stream}}{{utc}}{}", pad(n));
+    // With the longest ids {stream} is 262 bytes for a main stream (261 for a sub), {utc} 17.
+    assert!(
+        Template::parse(&three(222)).is_err(),
+        "1022 bytes for a sub stream, 1025 for a main one"
+    );
+    let most = 3 * 262 + 17;
+    let room = MAX_PATH_BYTES - NAME_ROOM - most;
+    let t = Template::parse(&three(room)).unwrap_or_else(|e| panic!("{}", e.message));
+    for stream_type in StreamType::BOTH {
+        let mut names = RecentNames::new(64);
+        for _ in 0..65 {
+            let key = t.render(&longest(stream_type)).unwrap();
+            let name = names.unique(format!("bak{}_{key}", u32::MAX));
+            assert!(check_path(&name).is_ok(), "{} bytes", name.len());
+        }
+    }
+    let e = Template::parse(&three(room + 1)).unwrap_err();
+    let limit = format!("at most {}", MAX_PATH_BYTES - NAME_ROOM);
+    assert!(e.message.contains(&limit), "{}", e.message);
+}
+
+#[test]
+fn a_leading_backslash_is_a_leading_slash() {
+    // Found by fuzz/fuzz_targets/requests.rs: `\` separates like `/` (check_path, object_key),
+    // but only `/` was dropped from the front of a rendered key and checked for empty segments.
+    let f = facts(StreamType::Main, ImageFormat::Jpeg);
+    let t = Template::parse("\\\\/{UserId}_{seq}.{ext}").unwrap();
+    assert_eq!(t.render(&f).unwrap(), "123_17.jpg");
+    assert!(Template::parse("a\\\\{seq}").is_err(), "an empty segment");
+    assert!(Template::parse("a/\\{seq}").is_err(), "an empty segment");
 }

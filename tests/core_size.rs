@@ -66,6 +66,27 @@ fn sizes_beyond_the_limit_are_invalid_params() {
 }
 
 #[test]
+fn huge_sides_are_refused_without_overflow() {
+    // Found by fuzz/fuzz_targets/size.rs: w·y·2 overflowed 64 bits (a panic with overflow
+    // checks) before the side limit was checked.
+    for (stream, asked) in [
+        ((1, u32::MAX), (u32::MAX, 0)),
+        ((u32::MAX, 1), (0, u32::MAX)),
+        ((u32::MAX, u32::MAX), (u32::MAX, 0)),
+    ] {
+        assert_eq!(
+            output_size(stream, asked).unwrap_err().code,
+            Code::InvalidParam,
+            "{stream:?} {asked:?}"
+        );
+    }
+    assert_eq!(
+        output_size((u32::MAX, u32::MAX), (7680, 0)).unwrap(),
+        (7680, 7680)
+    );
+}
+
+#[test]
 fn fill_uses_the_whole_frame_and_the_whole_output() {
     let p = placement(Fit::Fill, (1920, 1080), 16.0 / 9.0, (500, 500));
     assert_eq!(p.dst, (0, 0, 500, 500));

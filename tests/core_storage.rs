@@ -9,7 +9,7 @@ use tracksnap::core::error::Code;
 use tracksnap::core::retry::{RetryPolicy, Verdict, MAX_REFRESHES};
 use tracksnap::core::storage::{
     find_secret, object_key, object_url, presigned, storage_options, task_storage, Method,
-    PresignSource, DEFAULT_OUTBOX_MAX_BYTES,
+    PresignSource, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS,
 };
 use tracksnap::core::value::Value::{self, *};
 
@@ -38,6 +38,12 @@ fn storage_options_take_a_presigner() {
         PresignSource::Endpoint("https://api.example.com/presign".into())
     );
     assert_eq!(o.outbox_max_bytes, 0);
+    assert_eq!(o.presign_timeout_ms, DEFAULT_PRESIGN_TIMEOUT_MS);
+    let quick = obj(&[("presign", func()), ("presignTimeout", Number(100.0))]);
+    assert_eq!(
+        storage_options(&quick).unwrap().unwrap().presign_timeout_ms,
+        100
+    );
     assert!(storage_options(&obj(&[(
         "presignEndpoint",
         s("http://127.0.0.1:8080/presign")
@@ -54,6 +60,13 @@ fn storage_options_take_a_presigner() {
         obj(&[("presign", func()), ("outboxMaxBytes", Number(-1.0))]),
         obj(&[("presign", func()), ("outboxMaxBytes", Number(1.5))]),
         obj(&[("presign", func()), ("outboxMaxBytes", Number(f64::NAN))]),
+        obj(&[("presign", func()), ("presignTimeout", Number(99.0))]),
+        obj(&[("presign", func()), ("presignTimeout", Number(120_001.0))]),
+        obj(&[("presign", func()), ("presignTimeout", s("500"))]),
+        obj(&[
+            ("presign", func()),
+            ("presignTimeout", Number(f64::INFINITY)),
+        ]),
     ] {
         assert_eq!(
             storage_options(&bad).unwrap_err().code,

@@ -250,7 +250,7 @@ fn invalid_parameters_name_their_field() {
         ),
         (
             with(&[("TargetStreams", list(vec![stream(s("a b"), None, None)]))]),
-            "TargetStreams.StreamList[0].uid",
+            "TargetStreams.StreamList[0].UserId",
         ),
         (
             with(&[("TargetStreams", list(vec![stream(s("a"), Some(2.0), None)]))]),
@@ -365,6 +365,61 @@ fn invalid_parameters_name_their_field() {
 }
 
 #[test]
+fn templates_are_rendered_with_the_tasks_own_ids_at_start() {
+    let tpl = |t: &str| ("FileNameTemplate", s(t));
+    let one = |user: &str, index: Option<f64>| {
+        ("TargetStreams", list(vec![stream(s(user), None, index)]))
+    };
+    // Each of these parses, but cannot name this task's images.
+    for (request, why) in [
+        (with(&[tpl("a/{BusinessId}/{utc}")]), "no BusinessId"),
+        (
+            with(&[tpl("a/{Index}/{utc}"), one("u1", None)]),
+            "a stream without Index",
+        ),
+        (
+            with(&[tpl("x/{UserId}/{utc}"), one("..", None)]),
+            "a UserId of ..",
+        ),
+        (
+            with(&[tpl("{UserId}/{seq}"), one(".", None)]),
+            "a UserId of .",
+        ),
+    ] {
+        let e = task::start_request(&request).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter", "{why}");
+        assert!(
+            e.message.contains("FileNameTemplate"),
+            "{why}: {}",
+            e.message
+        );
+    }
+    // The same templates with ids that fill them.
+    for request in [
+        with(&[tpl("a/{BusinessId}/{utc}"), ("BusinessId", s("b1"))]),
+        with(&[tpl("a/{Index}/{utc}"), one("u1", Some(3.0))]),
+        with(&[tpl("x/{UserId}/{utc}"), one("u..1", None)]),
+        with(&[tpl("x/{UserId}/{utc}")]),
+    ] {
+        let config = task::start_request(&request).unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            task::check_names(&config, &config.targets).is_ok(),
+            "{shown}"
+        );
+    }
+    // An update's new targets are checked against the running task's template.
+    let config =
+        task::start_request(&with(&[tpl("a/{Index}/{utc}"), one("u1", Some(1.0))])).unwrap();
+    let update = task::update_request(&with(&[one("u2", None)])).unwrap();
+    let targets = update.targets.unwrap();
+    assert!(
+        task::check_names(&config, &targets).is_err(),
+        "u2 has no Index"
+    );
+}
+
+#[test]
 fn update_requests() {
     let u = task::update_request(&obj(&base())).unwrap();
     assert_eq!(
@@ -439,4 +494,35 @@ fn urls() {
         assert!(check_url(bad, "url").is_err(), "{bad:?} accepted");
     }
     assert!(check_url(&format!("https://e.com/{}", "a".repeat(5000)), "url").is_err());
+}
+
+#[test]
+fn a_backslash_ends_the_host_as_in_a_browser() {
+    // Found by fuzz/fuzz_targets/url_storage.rs: a browser reads `\` as `/`, so these carry
+    // credentials (user p at host resion) or have no host before the first `\`.
+    for bad in [
+        "https://\\//p@resion",
+        "https://\\user:pw@example.com/",
+        "https://\\example.com/",
+        "http://\\localhost/",
+    ] {
+        assert!(check_url(bad, "url").is_err(), "{bad:?} accepted");
+    }
+    // The host is what comes before the backslash, as a browser reads it.
+    check_url("http://localhost\\x", "url").unwrap();
+    assert!(check_url("http://example.com\\@localhost/", "url").is_err());
+}
+
+#[test]
+fn loopback_octets_are_digits() {
+    // Found by fuzz/fuzz_targets/url_storage.rs: `"+1".parse::<u8>()` is 1, but a browser reads
+    // `127.0.0.+1` as a host name, to be looked up on the network: no http there.
+    for bad in [
+        "http://127.00.0.+1:8787/cb",
+        "http://127.+0.0.1/",
+        "http://127.0.0. 1/",
+    ] {
+        assert!(check_url(bad, "url").is_err(), "{bad:?} accepted");
+    }
+    check_url("http://127.00.0.1:8787/cb", "url").unwrap();
 }

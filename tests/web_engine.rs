@@ -33,7 +33,6 @@ scenarios!(run:
     screen_share,
     remote_streams,
     ended_tracks,
-    bad_arguments,
     timing_walk,
     destroy_ends_in_flight,
     frame_timeout,

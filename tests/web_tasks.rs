@@ -33,5 +33,4 @@ scenarios!(run:
     two_tasks_at_once,
     no_events_after_stop,
     callback_url,
-    task_requests_are_validated,
 );

@@ -33,8 +33,6 @@ scenarios!(run:
     outbox_then_flush,
     next_engine_uploads_the_outbox,
     a_full_outbox_says_so,
-    secrets_and_bad_presigners_are_refused,
-    unsafe_keys_are_refused,
     a_task_uploads_every_image,
     recovered_tasks_name_their_files_bak,
 );

@@ -6,8 +6,14 @@
 //                         plus the CORS headers s3s-fs does not send
 //   /callback             receives CallbackUrl POSTs; GET /callback/received?TaskId=… lists them
 //   GET /__object/<key>   an object as the store holds it (content type and bytes), for tests
-// With --faults (tests only), POST /__faults injects store failures, and /presign takes
-// ?expired=1 and ?tamper=1; the module never sees any of this.
+// With --faults (tests, the soak), POST /__faults injects store failures and expired URLs, and
+// /presign takes ?expired=1 and ?tamper=1; the module never sees any of this.
+//   POST /__faults { status500: N }   the next N uploads (non-GET requests to the store) get HTTP 500
+//                  { refuseMs: M }    for M ms, every request to the store has its connection cut
+//                  { expireNext: N }  the next N presigned URLs are already expired when handed out
+//                  { reset: true }    ends all three (the counters stay)
+//   GET /__faults                     the switches and counters: failed (500s answered), refused,
+//                                     stored (2xx uploads), rejected (4xx uploads), expired, presigned
 //
 // Usage: node www/serve.mjs [port] [--faults]   (port 0 picks a free one; the URL is printed)
 // Uploaded images are files under out/store/snapshots/ (the store's data directory).
@@ -112,9 +118,13 @@ async function presignRoute(ctx, req, res, url) {
   ctx.presigned += 1;
   const host = req.headers.host;
   const test = (name) => ctx.faults && url.searchParams.get(name) === '1';
+  const f = ctx.faultState;
   // Test switches: a URL signed ten minutes ago for one minute, or a broken signature.
-  const signedAt = test('expired') ? new Date(Date.now() - 600_000) : new Date();
-  const expires = test('expired') ? 60 : 300;
+  const expired = test('expired') || (ctx.faults && f.expireNext > 0);
+  if (expired && !test('expired')) f.expireNext -= 1;
+  if (expired) f.expired += 1;
+  const signedAt = expired ? new Date(Date.now() - 600_000) : new Date();
+  const expires = expired ? 60 : 300;
   const reply = url.searchParams.get('method') === 'post'
     ? presignPost({ host, key, contentType, size: Number(size) || 0, expires, signedAt })
     : presign({ method: 'PUT', host, key, contentType, expires, signedAt });
@@ -145,7 +155,9 @@ function proxyToStore(ctx, req, res) {
     path: req.url,
     headers: req.headers, // Host unchanged: the signature covers it
   }, (answer) => {
-    if ((answer.statusCode ?? 500) < 300 && req.method !== 'GET') f.stored += 1;
+    const status = answer.statusCode ?? 500;
+    if (req.method !== 'GET' && status < 300) f.stored += 1;
+    if (req.method !== 'GET' && status >= 400 && status < 500) f.rejected += 1;
     res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...cors });
     answer.pipe(res);
   });
@@ -167,9 +179,10 @@ async function faultsRoute(ctx, req, res) {
   if (req.method === 'GET') return json(res, 200, { ...ctx.faultState, presigned: ctx.presigned });
   const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
   const f = ctx.faultState;
-  if (body.reset) Object.assign(f, { fail500: 0, refuseUntil: 0 });
+  if (body.reset) Object.assign(f, { fail500: 0, refuseUntil: 0, expireNext: 0 });
   if (Number.isFinite(body.status500)) f.fail500 = body.status500;
   if (Number.isFinite(body.refuseMs)) f.refuseUntil = Date.now() + body.refuseMs;
+  if (Number.isFinite(body.expireNext)) f.expireNext = body.expireNext;
   return json(res, 200, { ...f, presigned: ctx.presigned });
 }
 
@@ -224,7 +237,7 @@ export async function start(port = 0, { host = '127.0.0.1', faults = false, stor
     faults,
     presigned: 0,
     callbacks: new Map(),
-    faultState: { fail500: 0, failed: 0, refuseUntil: 0, refused: 0, stored: 0 },
+    faultState: { fail500: 0, failed: 0, refuseUntil: 0, refused: 0, stored: 0, rejected: 0, expireNext: 0, expired: 0 },
   };
   return new Promise((resolvePromise, reject) => {
     const server = createServer((req, res) => {

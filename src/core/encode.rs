@@ -151,9 +151,11 @@ fn encode_png(
 ) -> Result<()> {
     // Video has no alpha: RGB makes a quarter less data to filter and compress.
     rgb.clear();
-    rgb.reserve(rgba.len() / 4 * 3);
-    for px in rgba.chunks_exact(4) {
-        rgb.extend_from_slice(&px[..3]);
+    rgb.resize(rgba.len() / 4 * 3, 0);
+    for (o, px) in rgb.chunks_exact_mut(3).zip(rgba.chunks_exact(4)) {
+        if let ([r, g, b], [pr, pg, pb, _]) = (o, px) {
+            (*r, *g, *b) = (*pr, *pg, *pb);
+        }
     }
     PngEncoder::new_with_quality(&mut *out, CompressionType::Fast, FilterType::Adaptive)
         .write_image(rgb, width, height, ExtendedColorType::Rgb8)

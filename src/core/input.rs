@@ -136,17 +136,22 @@ fn named_stream_type(v: &Value, name: &str) -> Result<StreamType> {
 /// A user id: a non-negative integer, or a string of 1–128 characters from `[A-Za-z0-9_@.-]`.
 /// Numbers are reported as their decimal string, so `42` and `"42"` are the same user.
 pub fn uid(v: &Value) -> Result<String> {
+    named_uid(v, "uid")
+}
+
+/// [`uid`] for an argument or field called `name` (such as a task's `UserId`).
+pub fn named_uid(v: &Value, name: &str) -> Result<String> {
     match v {
         Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SAFE_INTEGER => {
             Ok(format!("{}", *n as u64))
         }
         Value::Number(_) => Err(Error::invalid_param(format!(
-            "uid must be a non-negative integer or an id string; got {}",
+            "{name} must be a non-negative integer or an id string; got {}",
             v.describe()
         ))),
-        Value::String(s) => check_id(s, "uid").map(|()| s.clone()),
+        Value::String(s) => check_id(s, name).map(|()| s.clone()),
         other => Err(Error::invalid_param(format!(
-            "uid must be a string or a number; got {}",
+            "{name} must be a string or a number; got {}",
             other.describe()
         ))),
     }

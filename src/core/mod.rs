@@ -12,6 +12,18 @@
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
 //! - [`naming`]: default names, UTC stamps, path checks
 
+// Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
+// Unit tests inside core opt out with their own `#[allow]`.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unreachable,
+    clippy::todo,
+    clippy::unimplemented
+)]
+
 pub mod encode;
 pub mod error;
 pub mod input;

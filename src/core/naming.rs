@@ -10,6 +10,11 @@ use super::value::Value;
 /// The longest path accepted, in bytes.
 pub const MAX_PATH_BYTES: usize = 1024;
 
+/// Bytes a periodic image's name keeps free within [`MAX_PATH_BYTES`]: a recovered task's
+/// `bak<n>_` prefix (at most 14 bytes) and the `_<n>` that [`RecentNames::unique`] may add
+/// (`n` is at most its capacity + 1; 4 bytes up to 999, and the engine keeps 64 names).
+pub const NAME_ROOM: usize = 18;
+
 /// A calendar time in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcTime {
@@ -230,28 +235,38 @@ impl Template {
             ));
         }
         // Render the longest values a field can take and check the result: a template that
-        // can give an unsafe name is refused now, not at the first image.
+        // can give an unsafe name is refused now, not at the first image. Both stream types:
+        // `{video}` is longer for a sub stream, `{stream}` for a main one.
         let long = "x".repeat(128);
-        let sample = ImageFacts {
-            task_id: &long,
-            room_id: &long,
-            app_id: &long,
-            business_id: &long,
-            user_id: &long,
-            stream_type: StreamType::Sub,
-            index: Some(u32::MAX),
-            width: 7680,
-            height: 7680,
-            format: ImageFormat::Jpeg,
-            unix_ms: 4_102_444_799_999,
-            seq: u64::MAX,
-        };
-        t.render(&sample).map_err(|e| {
-            Error::invalid_param(format!(
-                "FileNameTemplate gives an unsafe name: {}",
-                e.message
-            ))
-        })?;
+        for stream_type in StreamType::BOTH {
+            let sample = ImageFacts {
+                task_id: &long,
+                room_id: &long,
+                app_id: &long,
+                business_id: &long,
+                user_id: &long,
+                stream_type,
+                index: Some(u32::MAX),
+                width: 7680,
+                height: 7680,
+                format: ImageFormat::Jpeg,
+                unix_ms: 4_102_444_799_999,
+                seq: u64::MAX,
+            };
+            let key = t.render(&sample).map_err(|e| {
+                Error::invalid_param(format!(
+                    "FileNameTemplate gives an unsafe name: {}",
+                    e.message
+                ))
+            })?;
+            if key.len() > MAX_PATH_BYTES - NAME_ROOM {
+                return Err(Error::invalid_param(format!(
+                    "FileNameTemplate gives names of up to {} bytes; at most {} (the rest of {MAX_PATH_BYTES} is kept for a bak<n>_ prefix and a _<n> suffix)",
+                    key.len(),
+                    MAX_PATH_BYTES - NAME_ROOM
+                )));
+            }
+        }
         Ok(t)
     }
 
@@ -319,9 +334,10 @@ impl Template {
                 },
             }
         }
-        let key = out.trim_start_matches('/').to_string();
+        // Either slash separates (see `check_path`), so a leading `\` is a leading slash too.
+        let key = out.trim_start_matches(['/', '\\']).to_string();
         check_path(&key)?;
-        if key.split('/').any(str::is_empty) {
+        if key.split(['/', '\\']).any(str::is_empty) {
             return Err(Error::invalid_param(format!(
                 "{} has an empty path segment",
                 Value::String(key).describe()

@@ -103,17 +103,21 @@ pub struct Target<'a> {
 
 /// Flips each row of a 4-byte-pixel image left to right, in place.
 pub fn mirror_rows(rgba: &mut [u8], width: u32) {
-    let row_bytes = width as usize * 4;
+    let row_bytes = (width as usize).saturating_mul(4);
     if row_bytes == 0 {
         return;
     }
+    // The left half swaps with the right half read backwards; an odd middle pixel stays.
+    let half = row_bytes / 8 * 4;
     for row in rgba.chunks_exact_mut(row_bytes) {
-        let (mut l, mut r) = (0, width as usize - 1);
-        while l < r {
-            let (a, b) = row.split_at_mut(r * 4);
-            a[l * 4..l * 4 + 4].swap_with_slice(&mut b[..4]);
-            l += 1;
-            r -= 1;
+        let Some((left, right)) = row.split_at_mut_checked(half) else {
+            continue;
+        };
+        for (l, r) in left
+            .chunks_exact_mut(4)
+            .zip(right.chunks_exact_mut(4).rev())
+        {
+            l.swap_with_slice(r);
         }
     }
 }

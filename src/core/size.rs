@@ -52,9 +52,10 @@ pub fn output_size(stream: (u32, u32), asked: (u32, u32)) -> Result<(u32, u32)> 
         )));
     }
     let proportional = |num: u32, a: u32, b: u32| -> u32 {
-        // round(num·a/b) in integers: no float surprises at .5.
-        let v = (u64::from(num) * u64::from(a) * 2 + u64::from(b)) / (u64::from(b) * 2);
-        v.clamp(1, u64::from(u32::MAX)) as u32
+        // round(num·a/b) in integers: no float surprises at .5; 128 bits, as num·a·2
+        // overflows 64 for sides near u32::MAX.
+        let v = (u128::from(num) * u128::from(a) * 2 + u128::from(b)) / (u128::from(b) * 2);
+        v.clamp(1, u128::from(u32::MAX)) as u32
     };
     let (w, h) = match asked {
         (0, 0) => (x, y),

@@ -14,6 +14,9 @@ use super::value::Value;
 pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 200 * 1024 * 1024;
 /// The largest outbox that may be asked for (1 TiB; the browser's quota decides earlier).
 const MAX_OUTBOX_BYTES: f64 = 1_099_511_627_776.0;
+/// How long a presigner may take to answer, by default, in milliseconds.
+pub const DEFAULT_PRESIGN_TIMEOUT_MS: u32 = 10_000;
+const PRESIGN_TIMEOUT_RANGE_MS: (u32, u32) = (100, 120_000);
 
 /// Where presigned URLs come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub enum PresignSource {
 pub struct StorageOptions {
     pub source: PresignSource,
     pub outbox_max_bytes: u64,
+    /// A presigner that has not answered in this time has failed (and is asked again).
+    pub presign_timeout_ms: u32,
 }
 
 /// A task's `StorageConfig: { Type: "presigned", PresignEndpoint? }`.
@@ -160,9 +165,19 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
         )))
         }
     };
+    let presign_timeout_ms = match v.get("presignTimeout") {
+        t if t.is_absent() => DEFAULT_PRESIGN_TIMEOUT_MS,
+        t => super::input::integer_in(
+            t,
+            "options.storage.presignTimeout",
+            PRESIGN_TIMEOUT_RANGE_MS.0,
+            PRESIGN_TIMEOUT_RANGE_MS.1,
+        )?,
+    };
     Ok(Some(StorageOptions {
         source,
         outbox_max_bytes,
+        presign_timeout_ms,
     }))
 }
 

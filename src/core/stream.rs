@@ -24,8 +24,22 @@ impl StreamType {
         self as u8
     }
 
-    pub(crate) fn slot(self) -> usize {
-        self as usize
+    /// This type's entry in a `[main, sub]` pair.
+    pub(crate) fn slot<T>(self, pair: &[T; 2]) -> &T {
+        let [main, sub] = pair;
+        match self {
+            StreamType::Main => main,
+            StreamType::Sub => sub,
+        }
+    }
+
+    /// This type's entry in a `[main, sub]` pair, to change.
+    pub(crate) fn slot_mut<T>(self, pair: &mut [T; 2]) -> &mut T {
+        let [main, sub] = pair;
+        match self {
+            StreamType::Main => main,
+            StreamType::Sub => sub,
+        }
     }
 }
 

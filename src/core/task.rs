@@ -4,7 +4,7 @@
 
 use super::encode::ImageFormat;
 use super::input;
-use super::naming::Template;
+use super::naming::{ImageFacts, Template};
 use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
 use super::url::optional_url;
@@ -103,6 +103,33 @@ pub struct TaskConfig {
     pub storage: Option<TaskStorage>,
 }
 
+impl TaskConfig {
+    /// What an image of one stream of this task is named from: the task's ids and the
+    /// stream's, with the configured size, the epoch as the time and 1 as the number (the
+    /// caller sets the image's own with `..`).
+    pub fn image_facts<'a>(
+        &'a self,
+        user_id: &'a str,
+        stream_type: StreamType,
+        index: Option<u32>,
+    ) -> ImageFacts<'a> {
+        ImageFacts {
+            task_id: &self.key.task_id,
+            room_id: &self.key.room_id,
+            app_id: &self.key.app_id,
+            business_id: self.business_id.as_deref().unwrap_or(""),
+            user_id,
+            stream_type,
+            index,
+            width: self.image.width.max(1),
+            height: self.image.height.max(1),
+            format: self.image.format,
+            unix_ms: 0,
+            seq: 1,
+        }
+    }
+}
+
 /// A validated `UpdateSnapshot`: `None` leaves a field as it is.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskUpdate {
@@ -148,7 +175,7 @@ pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
         }
     };
     let callback_url = optional_url(v.get("CallbackUrl"), "CallbackUrl")?;
-    Ok(TaskConfig {
+    let config = TaskConfig {
         key,
         business_id,
         targets,
@@ -158,7 +185,40 @@ pub fn start_request(v: &Value) -> ApiResult<TaskConfig> {
         template_text,
         callback_url,
         storage,
-    })
+    };
+    check_names(&config, &config.targets)?;
+    Ok(config)
+}
+
+/// Renders the task's template with its own ids for each of `targets` (or for any user when
+/// the list is empty), so that a template which could only fail at every image — an empty
+/// `{BusinessId}` segment, `{Index}` alone in a segment of a stream without one, an id of `.`
+/// or `..` filling a segment — is refused when the task starts or is updated.
+pub fn check_names(config: &TaskConfig, targets: &[TargetStream]) -> ApiResult<()> {
+    let any_user = StreamType::BOTH.map(|stream_type| TargetStream {
+        user_id: "u".to_string(),
+        stream_type,
+        index: None,
+    });
+    let targets = if targets.is_empty() {
+        &any_user[..]
+    } else {
+        targets
+    };
+    for t in targets {
+        let facts = config.image_facts(&t.user_id, t.stream_type, t.index);
+        if let Err(e) = config.template.render(&facts) {
+            let what = config
+                .template_text
+                .as_deref()
+                .unwrap_or("the default layout");
+            return Err(ApiError::invalid(format!(
+                "FileNameTemplate {what:?} gives no usable name for UserId {:?}: {}",
+                t.user_id, e.message
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `UpdateSnapshot`'s body: `ImageConfig.Interval`, `TargetStreams`, `MaxIdleTime`.
@@ -304,7 +364,8 @@ fn target_streams(v: &Value) -> ApiResult<Option<Vec<TargetStream>>> {
             u if u.is_absent() => {
                 return Err(ApiError::invalid(format!("{at}.UserId is required")))
             }
-            u => input::uid(u).map_err(|e| ApiError::invalid(format!("{at}.{}", e.message)))?,
+            u => input::named_uid(u, &format!("{at}.UserId"))
+                .map_err(|e| ApiError::invalid(e.message))?,
         };
         let stream_type = match item.get("StreamType") {
             t if t.is_absent() => StreamType::Main,

@@ -109,7 +109,7 @@ impl<T: Clone> Session<T> {
     }
 
     pub fn local_state(&self, stream_type: StreamType) -> LocalState {
-        self.local[stream_type.slot()].state
+        stream_type.slot(&self.local).state
     }
 
     /// Which of a remote user's streams are started (`[main, sub]`); `None` for an unknown user.
@@ -130,7 +130,7 @@ impl<T: Clone> Session<T> {
 
     /// The track of a local stream, if a snapshot of it is allowed now.
     pub fn local_track(&self, stream_type: StreamType) -> Result<&T> {
-        let slot = &self.local[stream_type.slot()];
+        let slot = stream_type.slot(&self.local);
         let wanted = if self.is_joined() {
             LocalState::Published
         } else {
@@ -163,7 +163,7 @@ impl<T: Clone> Session<T> {
         let user = self.remote.get(uid).ok_or_else(|| {
             Error::invalid_operation(format!("remote user {uid} has no started video stream"))
         })?;
-        user[stream_type.slot()].as_ref().ok_or_else(|| {
+        stream_type.slot(user).as_ref().ok_or_else(|| {
             Error::invalid_operation(format!(
                 "the {} stream of remote user {uid} is not started (wait for {})",
                 stream_type.as_str(),
@@ -185,7 +185,7 @@ impl<T: Clone> Session<T> {
         }
         for (uid, streams) in &self.remote {
             for st in StreamType::BOTH {
-                if let Some(track) = &streams[st.slot()] {
+                if let Some(track) = st.slot(streams) {
                     out.push((Owner::Remote(uid.clone()), st, track.clone()));
                 }
             }
@@ -201,7 +201,7 @@ impl<T: Clone> Session<T> {
         track: T,
     ) -> Result<Vec<StreamChange>> {
         self.require_idle("startVideoPreview", "enableLocalVideo")?;
-        let slot = &mut self.local[stream_type.slot()];
+        let slot = stream_type.slot_mut(&mut self.local);
         let was_on = slot.state == LocalState::Preview;
         slot.state = LocalState::Preview;
         slot.track = Some(track);
@@ -253,7 +253,7 @@ impl<T: Clone> Session<T> {
         if !enabled {
             return Ok(self.local_off(stream_type));
         }
-        let slot = &mut self.local[stream_type.slot()];
+        let slot = stream_type.slot_mut(&mut self.local);
         let track = match track.or_else(|| slot.track.clone()) {
             Some(t) => t,
             None => {
@@ -293,8 +293,7 @@ impl<T: Clone> Session<T> {
             )));
         }
         let streams = self.remote.entry(uid.clone()).or_insert([None, None]);
-        let was_on = streams[stream_type.slot()].is_some();
-        streams[stream_type.slot()] = Some(track);
+        let was_on = stream_type.slot_mut(streams).replace(track).is_some();
         Ok(if was_on {
             Vec::new()
         } else {
@@ -318,7 +317,7 @@ impl<T: Clone> Session<T> {
         let Some(streams) = self.remote.get_mut(uid) else {
             return Ok(Vec::new());
         };
-        let was_on = streams[stream_type.slot()].take().is_some();
+        let was_on = stream_type.slot_mut(streams).take().is_some();
         if streams.iter().all(Option::is_none) {
             self.remote.remove(uid);
         }
@@ -344,7 +343,7 @@ impl<T: Clone> Session<T> {
     // ----- helpers ---------------------------------------------------------------------------
 
     fn local_off(&mut self, stream_type: StreamType) -> Vec<StreamChange> {
-        let slot = &mut self.local[stream_type.slot()];
+        let slot = stream_type.slot_mut(&mut self.local);
         let was_on = slot.state != LocalState::Off;
         slot.state = LocalState::Off;
         if was_on {
@@ -402,7 +401,7 @@ fn local_change(stream_type: StreamType, started: bool, was_on: bool) -> Vec<Str
 fn remote_stopped<T>(uid: &str, streams: &[Option<T>; 2]) -> Vec<StreamChange> {
     StreamType::BOTH
         .into_iter()
-        .filter(|st| streams[st.slot()].is_some())
+        .filter(|st| st.slot(streams).is_some())
         .map(|stream_type| StreamChange {
             owner: Owner::Remote(uid.to_string()),
             stream_type,

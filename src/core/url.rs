@@ -31,7 +31,9 @@ pub fn check_url(url: &str, field: &str) -> Result<()> {
     } else {
         return bad("must be an https:// URL (or http:// on a loopback host)");
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // A browser reads `\` as `/` in http(s) URLs (`https://\/p@host` is user p at host):
+    // the host ends there too.
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
         return bad("must not carry credentials");
     }
@@ -62,10 +64,10 @@ pub fn optional_url(v: &Value, field: &str) -> Result<Option<String>> {
 /// The host of `host[:port]` (IPv6 hosts keep their brackets).
 fn host_of(authority: &str) -> &str {
     if authority.starts_with('[') {
-        match authority.find(']') {
-            Some(end) => &authority[..=end],
-            None => "",
-        }
+        authority
+            .find(']')
+            .and_then(|end| authority.get(..=end))
+            .unwrap_or("")
     } else {
         authority.split(':').next().unwrap_or("")
     }
@@ -76,9 +78,12 @@ fn is_loopback(host: &str) -> bool {
         return true;
     }
     let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+    matches!(octets.as_slice(), ["127", _, _, _])
+        && octets.iter().all(|o| {
+            // Digits only: `parse` also takes `+1`, and a browser reads `127.0.0.+1` as a name.
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
+                && o.parse::<u8>().is_ok()
+        })
 }

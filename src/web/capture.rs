@@ -29,7 +29,7 @@ use web_sys::{
     VideoFrameCopyToOptions, VideoPixelFormat,
 };
 
-use super::js::{self, browser_error, first_of, get, timer};
+use super::js::{self, browser_error, first_of, get, timer, Canceller, Interval};
 use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::FrameInfo;
 
@@ -44,12 +44,6 @@ extern "C" {
 
     #[wasm_bindgen(method, getter, catch)]
     fn readable(this: &TrackProcessor) -> std::result::Result<ReadableStream, JsValue>;
-
-    #[wasm_bindgen(js_name = setInterval, catch)]
-    fn set_interval(handler: &Function, ms: i32) -> std::result::Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(js_name = clearInterval)]
-    fn clear_interval(id: &JsValue);
 
     /// A `VideoFrame` seen through bindings that catch: web-sys's `copyTo` does not, and it
     /// throws synchronously on a closed frame or an option the browser rejects.
@@ -69,7 +63,7 @@ const POLL_MS: u32 = 20;
 
 /// How often kept processors check whether the page stopped its track (`stop()` fires no
 /// event): our clone would otherwise keep the camera on.
-const SWEEP_MS: i32 = 250;
+const SWEEP_MS: u32 = 250;
 
 /// How frames are taken from tracks in this browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,21 +141,16 @@ pub struct Capture {
     /// The processors kept for started streams (processor path).
     held: Rc<RefCell<Vec<Held>>>,
     /// While processors are kept: the interval that ends those whose page track ended.
-    sweeper: RefCell<Option<Sweeper>>,
-    /// Resolved by [`Capture::cancel_all`]: every wait races against it.
-    cancelled: Promise,
-    /// Set by [`Capture::cancel_all`] (which also ends the readers: their `done` then means
-    /// "destroyed", not "ended").
-    is_cancelled: Cell<bool>,
-    cancel: Function,
+    sweeper: RefCell<Option<Interval>>,
+    /// Flipped by [`Capture::cancel_all`], which also ends the readers: their `done` then
+    /// means "destroyed", not "ended". Every wait races against one of its signals.
+    cancel: Canceller,
     /// Swallows the outcome of promises we abandon (a `play()` interrupted by cleanup).
     ignore: Function,
 }
 
 impl Capture {
     pub fn new(timeout_ms: u32) -> Capture {
-        let mut cancel = None;
-        let cancelled = Promise::new(&mut |resolve, _| cancel = Some(resolve));
         let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
         Capture {
             path: Path::detect(),
@@ -170,10 +159,7 @@ impl Capture {
             scratch: RefCell::new(None),
             held: Rc::new(RefCell::new(Vec::new())),
             sweeper: RefCell::new(None),
-            cancelled,
-            is_cancelled: Cell::new(false),
-            // `Promise::new` runs its executor synchronously, so `cancel` is set.
-            cancel: cancel.unwrap_or_else(|| Function::from(JsValue::UNDEFINED)),
+            cancel: Canceller::new(),
             ignore: ignore.into_js_value().unchecked_into(),
         }
     }
@@ -182,15 +168,14 @@ impl Capture {
         self.path
     }
 
-    /// Resolved when the engine is destroyed.
-    pub fn cancelled(&self) -> &Promise {
-        &self.cancelled
+    /// Flipped when the engine is destroyed.
+    pub fn canceller(&self) -> &Canceller {
+        &self.cancel
     }
 
     /// Ends every wait in progress with `ERR_DESTROYED`, and every kept processor.
     pub fn cancel_all(&self) {
-        self.is_cancelled.set(true);
-        let _ = self.cancel.call0(&JsValue::UNDEFINED);
+        self.cancel.cancel();
         let all = std::mem::take(&mut *self.held.borrow_mut());
         drop(all);
         self.stop_sweeper();
@@ -245,15 +230,11 @@ impl Capture {
                 drop(ended);
             }
         });
-        if let Ok(id) = set_interval(sweep.as_ref().unchecked_ref(), SWEEP_MS) {
-            *self.sweeper.borrow_mut() = Some((id, sweep));
-        }
+        *self.sweeper.borrow_mut() = Interval::start(SWEEP_MS, sweep);
     }
 
     fn stop_sweeper(&self) {
-        if let Some((id, _)) = self.sweeper.borrow_mut().take() {
-            clear_interval(&id);
-        }
+        self.sweeper.borrow_mut().take();
     }
 
     /// One frame of `track` that arrived after this call.
@@ -363,12 +344,13 @@ impl Capture {
         let read = reader.read();
         let deadline = js::now_ms() + f64::from(self.timeout_ms);
         loop {
-            let (winner, outcome) = first_of(&[&read, &timer(POLL_MS), &self.cancelled]).await;
+            let cancelled = self.cancel.signal();
+            let (winner, outcome) = first_of(&[&read, &timer(POLL_MS), &cancelled.promise]).await;
             let still_waiting = match (winner, outcome) {
                 (0, Ok(result)) => {
                     return match get(&result, "value").dyn_into::<VideoFrame>() {
                         Ok(frame) => Ok(Frame(frame)),
-                        Err(_) if self.is_cancelled.get() => Err(destroyed()),
+                        Err(_) if self.cancel.is_cancelled() => Err(destroyed()),
                         // `done`: the stream closed because the source ended.
                         Err(_) => Err(ended()),
                     };
@@ -408,7 +390,8 @@ impl Capture {
         // HAVE_CURRENT_DATA: the element holds a decoded frame, which arrived after the call
         // because the element did not exist before it.
         while player.video.ready_state() < 2 || player.video.video_width() == 0 {
-            let (winner, _) = first_of(&[&timer(POLL_MS), &self.cancelled]).await;
+            let cancelled = self.cancel.signal();
+            let (winner, _) = first_of(&[&timer(POLL_MS), &cancelled.promise]).await;
             if winner == 1 {
                 return Err(destroyed());
             }
@@ -584,9 +567,6 @@ impl Drop for TrackClone {
         self.0.stop();
     }
 }
-
-/// A running `setInterval`: its id and the closure it calls.
-type Sweeper = (JsValue, Closure<dyn FnMut()>);
 
 /// A processor kept for a started stream: the page's track, our clone, the clone's reader.
 struct Held {

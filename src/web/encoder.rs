@@ -21,7 +21,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, MessageEvent, Url, Worker};
 
 use super::capture::{destroyed, Frame};
-use super::js::{self, first_of, get, set, timer};
+use super::js::{self, first_of, get, set, timer, Canceller};
 use crate::core::encode::ImageFormat;
 use crate::core::error::{Code, Error, Result};
 use crate::core::size::Fit;
@@ -101,14 +101,15 @@ impl Encoder {
         &self,
         frame: Frame,
         spec: &SnapshotSpec,
-        cancelled: &Promise,
+        cancel: &Canceller,
     ) -> std::result::Result<Result<Image>, Frame> {
         let Some(link) = self.link.borrow().clone() else {
             return Err(frame);
         };
         if !link.jobs.started.get() {
+            let cancelled = cancel.signal();
             let (winner, outcome) =
-                first_of(&[&link.ready, cancelled, &timer(START_TIMEOUT_MS)]).await;
+                first_of(&[&link.ready, &cancelled.promise, &timer(START_TIMEOUT_MS)]).await;
             if winner == 1 {
                 return Ok(Err(destroyed()));
             }
@@ -143,8 +144,14 @@ impl Encoder {
         }
         // Transferred: the worker closes it.
         frame.forget();
-        let (winner, outcome) = first_of(&[&answer, cancelled, &timer(JOB_TIMEOUT_MS)]).await;
-        link.jobs.waiting.borrow_mut().remove(&id);
+        let cancelled = cancel.signal();
+        let (winner, outcome) =
+            first_of(&[&answer, &cancelled.promise, &timer(JOB_TIMEOUT_MS)]).await;
+        // An answer that never came: settle its promise, so what awaited it is freed.
+        let unanswered = link.jobs.waiting.borrow_mut().remove(&id);
+        if let Some(resolve) = unanswered {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
         Ok(match (winner, outcome) {
             (0, Ok(answer)) => read_answer(&answer),
             (1, _) => Err(destroyed()),

@@ -18,7 +18,7 @@ use super::clock::Clock;
 use super::encoder::Encoder;
 use super::events::Emitter;
 use super::idb::Db;
-use super::js::{error_value, get, set, to_value};
+use super::js::{error_value, get, set, to_value, Interval};
 use super::periodic::{StopReason, Tasks};
 use super::snapshot::{self, Job};
 use super::track::{optional_video_track, video_track};
@@ -58,7 +58,12 @@ pub(crate) struct Shared {
     pub(crate) uploader: Rc<Uploader>,
     /// The `online` listener that flushes the outbox (with `options.storage`).
     online: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// Flushes the outbox every [`OUTBOX_RETRY_MS`] while it holds images of this engine.
+    outbox_retry: RefCell<Option<Interval>>,
 }
+
+/// How often an outbox holding images is tried again without being asked.
+const OUTBOX_RETRY_MS: u32 = 30_000;
 
 #[wasm_bindgen]
 impl SnapshotEngine {
@@ -103,8 +108,10 @@ impl SnapshotEngine {
                 db,
                 uploader,
                 online: RefCell::new(None),
+                outbox_retry: RefCell::new(None),
             }
         });
+        shared.retry_outbox();
         if shared.options.storage.is_some() {
             shared.watch_online();
             // What an earlier page could not upload goes now.
@@ -381,7 +388,7 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "TaskKeyRequest")] request: JsValue,
     ) -> std::result::Result<JsValue, JsValue> {
-        self.checked("getSnapshotTask", || self.shared.task_info(&request))
+        self.recorded("getSnapshotTask", self.shared.task_info(&request))
             .map_err(|e| error_value(&e))
     }
 
@@ -394,10 +401,14 @@ impl SnapshotEngine {
         self.shared.uploader.pending()
     }
 
-    /// Tries every image in the outbox now. Resolves with how many remain.
+    /// Tries every image in the outbox now. Resolves with how many remain; rejects (30005)
+    /// after `destroy()`.
     #[wasm_bindgen(js_name = flushUploads, unchecked_return_type = "Promise<number>")]
     pub fn flush_uploads(&self) -> Promise {
-        self.shared.uploader.flush(self.shared.emitter.clone())
+        match self.checked("flushUploads", || Ok(())) {
+            Ok(()) => self.shared.uploader.flush(self.shared.emitter.clone()),
+            Err(e) => Promise::reject(&error_value(&e)),
+        }
     }
 
     // ----- results ------------------------------------------------------------------------------
@@ -409,9 +420,8 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotEventHandler | null")] handler: JsValue,
     ) -> std::result::Result<(), JsValue> {
-        self.throwing("setEventHandler", || {
-            self.shared.emitter.set_handler(handler)
-        })
+        self.recorded("setEventHandler", self.shared.emitter.set_handler(handler))
+            .map_err(|e| error_value(&e))
     }
 
     /// Adds a DOM event listener (`"takesnapshotresult"`: `CustomEvent<SnapshotResult>`).
@@ -425,13 +435,13 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_optional_param_type = "boolean | AddEventListenerOptions")]
         options: Option<JsValue>,
     ) -> std::result::Result<(), JsValue> {
-        self.throwing("addEventListener", || {
-            self.shared.emitter.add_listener(
-                &kind,
-                &listener,
-                &options.unwrap_or(JsValue::UNDEFINED),
-            )
-        })
+        let added = self.shared.emitter.add_listener(
+            &kind,
+            &listener,
+            &options.unwrap_or(JsValue::UNDEFINED),
+        );
+        self.recorded("addEventListener", added)
+            .map_err(|e| error_value(&e))
     }
 
     /// Removes a listener added with `addEventListener`.
@@ -444,13 +454,13 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_optional_param_type = "boolean | EventListenerOptions")]
         options: Option<JsValue>,
     ) -> std::result::Result<(), JsValue> {
-        self.throwing("removeEventListener", || {
-            self.shared.emitter.remove_listener(
-                &kind,
-                &listener,
-                &options.unwrap_or(JsValue::UNDEFINED),
-            )
-        })
+        let removed = self.shared.emitter.remove_listener(
+            &kind,
+            &listener,
+            &options.unwrap_or(JsValue::UNDEFINED),
+        );
+        self.recorded("removeEventListener", removed)
+            .map_err(|e| error_value(&e))
     }
 
     /// The last non-zero answer of any method, with its message: `{ call, code, codeName,
@@ -485,7 +495,8 @@ impl SnapshotEngine {
     }
 
     /// Stops the engine: snapshots in flight end with code 30105 (their events still fire),
-    /// and every later call answers 30005. The page's tracks are not stopped.
+    /// and every later call that would start something answers 30005; listeners, the handler
+    /// and `getSnapshotTask` keep working. The page's tracks are not stopped.
     pub fn destroy(&self) {
         if self.shared.destroyed.replace(true) {
             return;
@@ -494,6 +505,7 @@ impl SnapshotEngine {
         self.shared.capture.cancel_all();
         self.shared.encoder.stop();
         self.shared.uploader.cancel_all();
+        self.shared.outbox_retry.borrow_mut().take();
         if let Some(listener) = self.shared.online.borrow_mut().take() {
             let global: EventTarget = js_sys::global().unchecked_into();
             let _ = global
@@ -513,21 +525,21 @@ impl SnapshotEngine {
         }
     }
 
-    /// Runs a call that throws on failure.
-    fn throwing(
-        &self,
-        call: &'static str,
-        f: impl FnOnce() -> Result<()>,
-    ) -> std::result::Result<(), JsValue> {
-        self.checked(call, f).map_err(|e| error_value(&e))
+    /// Runs `f` unless the engine was destroyed (then 30005), and keeps a failure in
+    /// `lastError`.
+    fn checked<T>(&self, call: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        if self.shared.destroyed.get() {
+            return self.recorded(
+                call,
+                Err(Error::invalid_operation("the engine was destroyed")),
+            );
+        }
+        self.recorded(call, f())
     }
 
-    fn checked<T>(&self, call: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        let r = if self.shared.destroyed.get() {
-            Err(Error::invalid_operation("the engine was destroyed"))
-        } else {
-            f()
-        };
+    /// For calls that start nothing (listeners, the handler, reading a task): they work after
+    /// `destroy()` too, so a page's clean-up code never trips over the order of its calls.
+    fn recorded<T>(&self, call: &'static str, r: Result<T>) -> Result<T> {
         if let Err(e) = &r {
             *self.shared.last_error.borrow_mut() = Some((call, e.clone()));
         }
@@ -582,6 +594,20 @@ impl Shared {
 }
 
 impl Shared {
+    /// Tries the outbox again every [`OUTBOX_RETRY_MS`] while this engine knows of images in
+    /// it, so that a long outage ends without the page calling `flushUploads()`.
+    fn retry_outbox(self: &Rc<Self>) {
+        let weak = Rc::downgrade(self);
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                if shared.uploader.pending() > 0 {
+                    let _ = shared.uploader.flush(shared.emitter.clone());
+                }
+            }
+        });
+        *self.outbox_retry.borrow_mut() = Interval::start(OUTBOX_RETRY_MS, tick);
+    }
+
     /// Flushes the outbox whenever the browser comes back online.
     fn watch_online(self: &Rc<Self>) {
         let weak = Rc::downgrade(self);

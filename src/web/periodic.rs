@@ -230,6 +230,9 @@ impl Shared {
             self.require_live()?;
             let update = task::update_request(&js::to_value(request))?;
             let run = self.running_task(&update.key)?;
+            if let Some(targets) = &update.targets {
+                task::check_names(&run.config.borrow(), targets)?;
+            }
             let now = monotonic_ms() as u64;
             let started = self.started_stream_keys();
             // Interval and MaxIdleTime live in the schedule; the config keeps the target list
@@ -469,18 +472,11 @@ impl Shared {
         set(&detail, "url", &JsValue::NULL);
         set(&detail, "pic_full_url", &JsValue::NULL);
         let facts_of = |c: &Captured, seq: u64| ImageFacts {
-            task_id: &config.key.task_id,
-            room_id: &config.key.room_id,
-            app_id: &config.key.app_id,
-            business_id: config.business_id.as_deref().unwrap_or(""),
-            user_id: &stream.user_id,
-            stream_type: stream.stream_type,
-            index,
             width: c.width,
             height: c.height,
-            format: config.image.format,
             unix_ms: c.timestamp as i64,
             seq,
+            ..config.image_facts(&stream.user_id, stream.stream_type, index)
         };
         let stream_id = stream_id(&config.key.room_id, &stream.user_id, stream.stream_type);
         set(&detail, "stream_id", &stream_id.as_str().into());

@@ -101,7 +101,7 @@ impl Shared {
         let timestamp = js::now_ms();
         let image = match self
             .encoder
-            .encode(frame, spec, self.capture.cancelled())
+            .encode(frame, spec, self.capture.canceller())
             .await
         {
             Ok(image) => image?,

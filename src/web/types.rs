@@ -62,6 +62,8 @@ export type StorageOptions = (
 ) & {
   /** Bytes the outbox (IndexedDB) may keep; default 200 MiB; 0 keeps nothing. */
   outboxMaxBytes?: number;
+  /** Milliseconds a presigner may take to answer before that attempt fails (100–120000; default 10000). */
+  presignTimeout?: number;
 };
 
 export interface SnapshotRequest {

@@ -19,18 +19,16 @@ use web_sys::{AbortController, Blob, FormData, RequestInit, RequestMode, Respons
 
 use super::events::Emitter;
 use super::idb::{Db, OUTBOX};
-use super::js::{self, browser_error, first_of, get, set, timer};
+use super::js::{self, browser_error, first_of, get, set, timer, Canceller};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
     object_url, presigned, Method, PresignSource, Presigned, StorageOptions,
-    DEFAULT_OUTBOX_MAX_BYTES,
+    DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS,
 };
 
 /// Uploads in flight at once, per engine.
 pub const CONCURRENT: usize = 4;
-/// A presigner that has not answered in this time has failed.
-const PRESIGN_TIMEOUT_MS: u32 = 10_000;
 /// An upload that has not finished in this time has failed (and is retried).
 const SEND_TIMEOUT_MS: u32 = 60_000;
 
@@ -66,11 +64,12 @@ pub struct Uploader {
     /// endpoint).
     source: Option<Source>,
     max_bytes: u64,
+    /// A presigner that has not answered in this time has failed.
+    presign_timeout_ms: u32,
     db: Rc<Db>,
     abort: AbortController,
-    cancelled: Cell<bool>,
-    cancel_signal: Promise,
-    cancel: Function,
+    /// Flipped by `destroy()`; every wait races against one of its signals.
+    cancel: Canceller,
     slots: Cell<usize>,
     waiting: RefCell<VecDeque<Function>>,
     /// What this engine knows of the outbox (refreshed at every flush).
@@ -98,16 +97,14 @@ impl Uploader {
         };
         let abort = AbortController::new()
             .map_err(|e| browser_error(Code::NotSupported, "AbortController", &e))?;
-        let mut cancel = None;
-        let cancel_signal = Promise::new(&mut |resolve, _| cancel = Some(resolve));
         Ok(Uploader {
             source,
             max_bytes: options.map_or(DEFAULT_OUTBOX_MAX_BYTES, |o| o.outbox_max_bytes),
+            presign_timeout_ms: options
+                .map_or(DEFAULT_PRESIGN_TIMEOUT_MS, |o| o.presign_timeout_ms),
             db,
             abort,
-            cancelled: Cell::new(false),
-            cancel_signal,
-            cancel: cancel.unwrap_or_else(|| Function::from(JsValue::UNDEFINED)),
+            cancel: Canceller::new(),
             slots: Cell::new(0),
             waiting: RefCell::new(VecDeque::new()),
             outbox_count: Cell::new(0),
@@ -123,9 +120,8 @@ impl Uploader {
 
     /// `destroy()`: ends every upload in flight (their images go to the outbox).
     pub fn cancel_all(&self) {
-        self.cancelled.set(true);
+        self.cancel.cancel();
         self.abort.abort();
-        let _ = self.cancel.call0(&JsValue::UNDEFINED);
     }
 
     /// Uploads `item`, or keeps it in the outbox. `Ok(url)`; `Err` with `ERR_UPLOAD_FAILED`,
@@ -165,7 +161,7 @@ impl Uploader {
             return self.outbox_count.get();
         };
         self.count_outbox(&items);
-        if self.cancelled.get() {
+        if self.cancel.is_cancelled() {
             return self.outbox_count.get();
         }
         let tries: Vec<Promise> = items
@@ -272,7 +268,9 @@ impl Uploader {
                 Some(p) => p,
                 None => match self.presign(item).await {
                     Ok(p) => p,
-                    Err(e) if self.cancelled.get() || attempt >= policy.attempts + refreshes => {
+                    Err(e)
+                        if self.cancel.is_cancelled() || attempt >= policy.attempts + refreshes =>
+                    {
                         return Err(e)
                     }
                     Err(_) => {
@@ -283,7 +281,7 @@ impl Uploader {
                 },
             };
             let status = self.send(&p, item).await;
-            if self.cancelled.get() {
+            if self.cancel.is_cancelled() {
                 return Err(destroyed());
             }
             match policy.upload_verdict(attempt, refreshes, status) {
@@ -334,7 +332,7 @@ impl Uploader {
                 init.set_signal(Some(&self.abort.signal()));
                 let response = fetch_with_init(url, &init).map_err(|e| failed("presign endpoint", &e))?;
                 let response: Response = self
-                    .bounded(response, PRESIGN_TIMEOUT_MS, "the presign endpoint")
+                    .bounded(response, self.presign_timeout_ms, "the presign endpoint")
                     .await?
                     .dyn_into()
                     .map_err(|e| failed("presign endpoint", &e))?;
@@ -358,7 +356,7 @@ impl Uploader {
             }
         };
         let value = self
-            .bounded(answer, PRESIGN_TIMEOUT_MS, "presign()")
+            .bounded(answer, self.presign_timeout_ms, "presign()")
             .await?;
         presigned(&js::to_value(&value))
     }
@@ -412,7 +410,8 @@ impl Uploader {
 
     /// Awaits `promise` unless it takes longer than `ms` or the uploader is cancelled.
     async fn bounded(&self, promise: Promise, ms: u32, what: &str) -> Result<JsValue> {
-        let (winner, outcome) = first_of(&[&promise, &timer(ms), &self.cancel_signal]).await;
+        let cancelled = self.cancel.signal();
+        let (winner, outcome) = first_of(&[&promise, &timer(ms), &cancelled.promise]).await;
         match winner {
             0 => outcome.map_err(|e| browser_error(Code::PresignFailed, what, &e)),
             1 => Err(Error::new(
@@ -424,7 +423,8 @@ impl Uploader {
     }
 
     async fn wait(&self, ms: u32) -> Result<()> {
-        let (winner, _) = first_of(&[&timer(ms), &self.cancel_signal]).await;
+        let cancelled = self.cancel.signal();
+        let (winner, _) = first_of(&[&timer(ms), &cancelled.promise]).await;
         if winner == 0 {
             Ok(())
         } else {
@@ -443,7 +443,8 @@ impl Uploader {
         if let Some(resolve) = hand_over {
             self.waiting.borrow_mut().push_back(resolve);
         }
-        let (winner, _) = first_of(&[&turn, &self.cancel_signal]).await;
+        let cancelled = self.cancel.signal();
+        let (winner, _) = first_of(&[&turn, &cancelled.promise]).await;
         if winner == 0 {
             Ok(Slot(self))
         } else {

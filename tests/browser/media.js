@@ -299,3 +299,57 @@ export function record(engine, type = 'takesnapshotresult') {
   };
   return rec;
 }
+
+// ----- uploads: the outbox, the dev server's store and its fault switches ---------------------
+
+/** A fresh outbox: the database every engine of this origin shares is deleted. */
+export function clearOutbox() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.deleteDatabase('tracksnap');
+    const timer = setTimeout(() => reject(new Error('deleting the outbox database is blocked by an open connection')), 5000);
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.onerror = () => reject(req.error);
+  });
+}
+
+export async function faults(dev, body) {
+  const r = await fetch(`${dev}/__faults`, { method: body ? 'POST' : 'GET', body: body && JSON.stringify(body) });
+  assert(r.ok, 'the dev server runs with --faults');
+  return r.json();
+}
+
+/** The object as the store holds it: content type and bytes. */
+export async function stored(dev, key) {
+  const r = await fetch(`${dev}/__object/${key}`);
+  return { status: r.status, type: r.headers.get('content-type'), bytes: new Uint8Array(await r.arrayBuffer()) };
+}
+
+export async function sameBytes(blob, object, what) {
+  const want = new Uint8Array(await blob.arrayBuffer());
+  eq(object.bytes.length, want.length, `${what}: size in the store`);
+  assert(object.bytes.every((b, i) => b === want[i]), `${what}: bytes in the store equal the Blob's`);
+}
+
+/** Where this scenario's objects go: unique per run and browser. */
+export const folder = (name) => `${name}-${navigator.userAgent.includes('Firefox') ? 'ff' : 'cr'}-${Date.now().toString(36)}`;
+
+/** An engine with a preview of a solid colour; `close()` stops both. */
+export async function engineWithPreview(Engine, options, colour = RED) {
+  const engine = new Engine(options);
+  const src = canvasSource(160, 120, solid(colour));
+  eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+  return { engine, close() { src.stop(); engine.destroy(); } };
+}
+
+export function waitForEvent(engine, type, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${ms} ms`)), ms);
+    engine.addEventListener(type, (e) => {
+      clearTimeout(timer);
+      resolve(e.detail);
+    }, { once: true });
+  });
+}

@@ -3,62 +3,10 @@
 // the SnapshotEngine class and the dev server's origin, and throws on the first wrong observation.
 
 import {
-  OK, INVALID_PARAM, UPLOAD_FAILED, PRESIGN_FAILED, OUTBOX_FULL,
-  RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, throws, record,
+  OK, UPLOAD_FAILED, OUTBOX_FULL,
+  RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, record,
+  clearOutbox, faults, stored, sameBytes, folder, engineWithPreview, waitForEvent,
 } from './media.js';
-
-
-/** A fresh outbox: the database every engine of this origin shares is deleted. */
-function clearOutbox() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.deleteDatabase('tracksnap');
-    const timer = setTimeout(() => reject(new Error('deleting the outbox database is blocked by an open connection')), 5000);
-    req.onsuccess = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function faults(dev, body) {
-  const r = await fetch(`${dev}/__faults`, { method: body ? 'POST' : 'GET', body: body && JSON.stringify(body) });
-  assert(r.ok, 'the dev server runs with --faults');
-  return r.json();
-}
-
-/** The object as the store holds it: content type and bytes. */
-async function stored(dev, key) {
-  const r = await fetch(`${dev}/__object/${key}`);
-  return { status: r.status, type: r.headers.get('content-type'), bytes: new Uint8Array(await r.arrayBuffer()) };
-}
-
-async function sameBytes(blob, object, what) {
-  const want = new Uint8Array(await blob.arrayBuffer());
-  eq(object.bytes.length, want.length, `${what}: size in the store`);
-  assert(object.bytes.every((b, i) => b === want[i]), `${what}: bytes in the store equal the Blob's`);
-}
-
-/** Where this scenario's objects go: unique per run and browser. */
-const folder = (name) => `${name}-${navigator.userAgent.includes('Firefox') ? 'ff' : 'cr'}-${Date.now().toString(36)}`;
-
-/** An engine with a preview of a solid colour; `close()` stops both. */
-async function engineWithPreview(Engine, options, colour = RED) {
-  const engine = new Engine(options);
-  const src = canvasSource(160, 120, solid(colour));
-  eq(engine.startVideoPreview('main', src.track), OK, 'preview');
-  return { engine, close() { src.stop(); engine.destroy(); } };
-}
-
-function waitForEvent(engine, type, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} event within ${ms} ms`)), ms);
-    engine.addEventListener(type, (e) => {
-      clearTimeout(timer);
-      resolve(e.detail);
-    }, { once: true });
-  });
-}
 
 export const scenarios = {
   async bytes_reach_the_store(Engine, dev) {
@@ -243,71 +191,6 @@ export const scenarios = {
       eq(engine.pendingUploads(), 0, 'nothing kept');
     } finally {
       await faults(dev, { reset: true });
-      close();
-    }
-  },
-
-  async secrets_and_bad_presigners_are_refused(Engine, dev) {
-    await clearOutbox();
-    await faults(dev, { reset: true });
-    const endpoint = `${dev}/presign`;
-    for (const storage of [
-      { presignEndpoint: endpoint, accessKey: 'AKIA' },
-      { presignEndpoint: endpoint, secretAccessKey: 'x' },
-      { presign: () => ({}), credentials: { sessionToken: 't' } },
-      { presignEndpoint: 'http://example.com/presign' },
-      { presignEndpoint: 'ftp://127.0.0.1/x' },
-      { presign: 'https://example.com' },
-      { presign: () => ({}), presignEndpoint: endpoint },
-      {},
-      { presignEndpoint: endpoint, outboxMaxBytes: -1 },
-    ]) {
-      const e = throws(() => new Engine({ storage }), INVALID_PARAM, `storage ${JSON.stringify(storage)}`);
-      if (JSON.stringify(storage).match(/Key|Token/)) assert(e.message.includes('presign'), `explains presigned URLs: ${e.message}`);
-    }
-    // Bad presigners: each image ends with ERR_PRESIGN_FAILED and its Blob, kept in the outbox.
-    const bad = {
-      throws: () => { throw new Error('backend down'); },
-      garbage: () => 5,
-      'no url': () => ({ method: 'PUT' }),
-      'plain http': () => ({ url: 'http://example.com/bucket/x.jpg' }),
-      'bad method': () => ({ url: `${dev}/snapshots/x.jpg`, method: 'DELETE' }),
-      rejects: () => Promise.reject(new Error('no')),
-    };
-    const dir = folder('bad');
-    const outcomes = await Promise.all(Object.entries(bad).map(async ([name, presign]) => {
-      const { engine, close } = await engineWithPreview(Engine, { storage: { presign } });
-      try {
-        const err = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/${name.replace(/ /g, '-')}.jpg` }), PRESIGN_FAILED, name);
-        assert(err.result.blob instanceof Blob, `${name}: the Blob is delivered`);
-        return `${name}: ${err.message.split(';')[0]}`;
-      } finally {
-        close();
-      }
-    }));
-    return outcomes.join(' | ');
-  },
-
-  async unsafe_keys_are_refused(Engine, dev) {
-    await clearOutbox();
-    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
-    const rec = record(engine);
-    try {
-      for (const path of ['../escape.jpg', 'a/../../b.jpg', 'a/./b.jpg', 'x\u0000.jpg', 'dir/']) {
-        await rejects(engine.snapshot({ streamType: 'main', path }), INVALID_PARAM, `path ${JSON.stringify(path)}`);
-        eq(engine.takeLocalSnapshot('main', path), INVALID_PARAM, `take ${JSON.stringify(path)}`);
-      }
-      eq(engine.joinChannel('room-u', 'me'), OK, 'join');
-      const r = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', FileNameTemplate: '../{utc}.jpg', StorageConfig: { Type: 'presigned' } });
-      eq(r.ResponseMetadata.Error.Code, 'InvalidParameter', 'a template escaping the bucket');
-      const s = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', StorageConfig: { Type: 'presigned', SecretKey: 'x' } });
-      eq(s.ResponseMetadata.Error.Code, 'InvalidParameter', 'a StorageConfig with a secret');
-      assert(s.ResponseMetadata.Error.Message.includes('presign'), s.ResponseMetadata.Error.Message);
-      const t = await engine.startSnapshot({ AppId: 'a', RoomId: 'room-u', TaskId: 't', StorageConfig: { Type: 2, CustomConfig: { Vendor: 0 } } });
-      eq(t.ResponseMetadata.Error.Code, 'InvalidParameter', 'a cloud storage type');
-      await sleep(200);
-      eq(rec.events.length, 0, 'nothing was captured or uploaded');
-    } finally {
       close();
     }
   },

@@ -16,7 +16,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
     format: 'jpeg',
     quality: 85,
     frameTimeout: 2000,
-    storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000 },
+    storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000, presignTimeout: 5000 },
   });
   const codes: number[] = [
     engine.startVideoPreview('main', camera),

@@ -14,6 +14,7 @@ import { drawPicture } from './picture.js';
 import { decode, median, medianWithInfinity, percentile, psnr, ssim, SSIM_PARAMS } from './metrics.js';
 import { BusyProbe } from './probe.js';
 import { derive, formatReport } from './report.js';
+import { memory, startRoom } from './streams.js';
 
 const out = document.getElementById('out');
 const sourcesBox = document.getElementById('sources');
@@ -313,73 +314,21 @@ async function part1({ iterations }) {
 
 // ----- Part 2 -------------------------------------------------------------------------------
 
-function animatedCanvas(label, width, height, hue) {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  canvas.title = label;
-  sourcesBox.append(canvas);
-  const ctx = canvas.getContext('2d');
-  let n = 0;
-  const draw = () => {
-    n += 1;
-    ctx.fillStyle = `hsl(${(hue + n) % 360} 45% 35%)`;
-    ctx.fillRect(0, 0, width, height);
-    ctx.fillStyle = '#fff';
-    ctx.beginPath();
-    ctx.arc((n * 7) % width, height / 2 + Math.sin(n / 10) * height / 3, height / 8, 0, Math.PI * 2);
-    ctx.fill();
-    ctx.font = '28px sans-serif';
-    ctx.fillText(`${label} · frame ${n}`, 16, 40);
-  };
-  draw();
-  return { canvas, draw, track: canvas.captureStream(30).getVideoTracks()[0] };
-}
-
-function memory(gc) {
-  return {
-    jsHeapUsed: performance.memory?.usedJSHeapSize ?? null,
-    jsHeapTotal: performance.memory?.totalJSHeapSize ?? null,
-    wasmMemory: wasm.memory.buffer.byteLength,
-    gcForced: Boolean(gc?.gc),
-  };
-}
-
 async function part2({ seconds, streams }) {
   log(`Part 2: one periodic task, Interval 1, ${streams} streams, ${seconds} s`);
   const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
   const room = 'bench';
   const me = 'host';
-  const camera = (await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } } })).getVideoTracks()[0];
-  const remotes = [];
-  let raf = 0;
   const result = { seconds, streams, interval: 1 };
+  let streamsRoom = null;
   try {
-    const check = (call, code) => {
-      if (code !== 0) throw new Error(`${call}: ${code} ${engine.lastError?.message}`);
-    };
-    check('joinChannel', engine.joinChannel(room, me));
-    check('enableLocalVideo', engine.enableLocalVideo('main', true, camera));
-    for (let i = 1; i < streams; i++) {
-      const r = animatedCanvas(`user${i}`, 640, 360, i * 37);
-      remotes.push(r);
-      check('onUserVideoStart', engine.onUserVideoStart(`user${i}`, r.track));
-    }
-    let last = 0;
-    const loop = (t) => {
-      if (t - last >= 30) {
-        last = t;
-        for (const r of remotes) r.draw();
-      }
-      raf = requestAnimationFrame(loop);
-    };
-    raf = requestAnimationFrame(loop);
-    const cs = camera.getSettings();
-    result.sources = { camera: `${cs.width}×${cs.height} @ ${round(cs.frameRate, 1)} fps`, remotes: remotes.length ? `${remotes.length} animated canvases 640×360` : 'none' };
+    streamsRoom = await startRoom(engine, { room, me, streams, box: sourcesBox });
+    const { StreamList } = streamsRoom;
+    result.sources = streamsRoom.sources;
 
     log('warm-up 5 s …');
     await sleep(5000);
-    result.memoryStart = memory(await mark('gc'));
+    result.memoryStart = memory(wasm, await mark('gc'));
 
     const longtasks = [];
     const observer = new PerformanceObserver((list) => {
@@ -399,7 +348,6 @@ async function part2({ seconds, streams }) {
     const events = [];
     const onImage = (e) => events.push({ code: e.detail.code, UserId: e.detail.UserId, timestamp: e.detail.timestamp, size: e.detail.size, at: Date.now() });
     engine.addEventListener('periodicsnapshot', onImage);
-    const StreamList = [{ UserId: me, StreamType: 0 }, ...remotes.map((_, i) => ({ UserId: `user${i + 1}`, StreamType: 0 }))];
     const request = { ...key, ImageConfig: { Format: 0, Interval: 1 }, ...(streams <= 17 ? { TargetStreams: { StreamList } } : {}) };
     log(`task: ${seconds} s …`);
     await mark('cpu:task-start');
@@ -452,16 +400,11 @@ async function part2({ seconds, streams }) {
       },
     });
     await sleep(200);
-    result.memoryEnd = memory(await mark('gc'));
+    result.memoryEnd = memory(wasm, await mark('gc'));
     log(`task: ${result.images} images of ${result.expected} expected, skipped ${info?.skipped}, failed ${info?.failed}`);
   } finally {
-    cancelAnimationFrame(raf);
     engine.destroy();
-    camera.stop();
-    for (const r of remotes) {
-      r.track.stop();
-      r.canvas.remove();
-    }
+    streamsRoom?.stop();
   }
   return result;
 }

@@ -39,7 +39,7 @@ export function derive(part1) {
 }
 
 /** A text table; the first column is left-aligned, the others right-aligned unless `left`. */
-function table(headers, rows, left = 1) {
+export function table(headers, rows, left = 1) {
   const cells = [headers, ...rows].map((r) => r.map((c) => (c === null || c === undefined ? '–' : String(c))));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r, n) => {
@@ -48,10 +48,10 @@ function table(headers, rows, left = 1) {
   }).join('\n');
 }
 
-const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : v === Infinity ? '∞' : null);
-const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : null);
-const mib = (v) => (Number.isFinite(v) ? `${(v / 1048576).toFixed(1)} MiB` : 'n/a');
-const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
+export const fmt = (v, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : v === Infinity ? '∞' : null);
+export const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : null);
+export const mib = (v) => (Number.isFinite(v) ? `${(v / 1048576).toFixed(1)} MiB` : 'n/a');
+export const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
 const x = (v) => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');
 const signed = (v, d, unit = '') => {
   if (!Number.isFinite(v)) return 'n/a';

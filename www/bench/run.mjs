@@ -2,7 +2,8 @@
 // them all to out/bench/bench.json. Part 1 runs in one page load; Part 2 in a fresh load of the
 // same page, so its memory figures do not carry Part 1's buffers.
 //
-// What only the runner can measure, it adds here:
+// What only the runner can measure, it adds here (helpers in chromium.mjs, shared with the
+// soak runner, www/soak/run.mjs):
 //   - CPU of every Chromium process (utime+stime+cutime+cstime from /proc/<pid>/stat of the
 //     browser's process tree) at the moments the page marks through window.benchMark;
 //   - a forced garbage collection (CDP HeapProfiler.collectGarbage) before each memory reading;
@@ -11,15 +12,15 @@
 // Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick]
 // (scripts/bench.sh builds pkg/ first and then runs this.)
 
-import { execSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { start } from '../serve.mjs';
-import { CHROMIUM_ARGS } from '../e2e/browser.mjs';
+import {
+  CLK_TCK, chromiumCpu, chromiumThreads, cores, isVideoFrameWarning, launchChromium, loadavg, machine,
+  machineCpu, openPage, recordConsole, say, settleVideoFrameWarnings, threadNs,
+} from './chromium.mjs';
 import { formatReport } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -47,99 +48,6 @@ function parseArgs(argv) {
   return o;
 }
 
-// ----- the machine and its processes --------------------------------------------------------
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-const cores = cpus().length;
-
-function processes() {
-  const rows = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const f = stat.slice(close + 2).split(' '); // f[0] is field 3 (state)
-      rows.set(Number(name), {
-        comm: stat.slice(stat.indexOf('(') + 1, close),
-        ppid: Number(f[1]),
-        ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), // utime stime cutime cstime
-      });
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return rows;
-}
-
-/** The browser's process tree: the children of this Node process named chrom*, and theirs. */
-function chromiumTree() {
-  const rows = processes();
-  const children = new Map();
-  for (const [pid, r] of rows) {
-    if (!children.has(r.ppid)) children.set(r.ppid, []);
-    children.get(r.ppid).push(pid);
-  }
-  const queue = (children.get(process.pid) ?? []).filter((pid) => /chrom/i.test(rows.get(pid).comm));
-  const tree = [];
-  while (queue.length) {
-    const pid = queue.pop();
-    tree.push({ pid, ...rows.get(pid) });
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return tree;
-}
-
-/** CPU ticks of every Chromium process (including their reaped children). */
-function chromiumCpu() {
-  const tree = chromiumTree();
-  return { ticks: tree.reduce((sum, p) => sum + p.ticks, 0), processes: tree.length };
-}
-
-/** Nanoseconds on CPU of one thread (/proc/<pid>/task/<tid>/schedstat, first field). */
-const threadNs = (pid, tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-
-/** Every thread of every Chromium process, with its CPU time. */
-function chromiumThreads() {
-  const threads = new Map();
-  for (const { pid } of chromiumTree()) {
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        threads.set(`${pid}/${tid}`, { pid, tid: Number(tid), comm, ns: threadNs(pid, tid) });
-      } catch {
-        // ended meanwhile
-      }
-    }
-  }
-  return threads;
-}
-
-function machineCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - f[4], total };
-}
-
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-
-function machine(chromiumVersion) {
-  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? 'unknown';
-  return { cpuModel: model, cores, memoryBytes: totalmem(), chromium: `Chromium ${chromiumVersion}`, clockTicksPerSecond: CLK_TCK };
-}
-
 function sizes() {
   const entry = (label, files) => {
     const buf = Buffer.concat(files.map((f) => readFileSync(join(root, f))));
@@ -157,49 +65,23 @@ function sizes() {
 // ----- the run ------------------------------------------------------------------------------
 
 const opts = parseArgs(process.argv.slice(2));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const say = (s) => process.stderr.write(`${s}\n`);
-const VIDEO_FRAME_WAIT_S = 12; // Chromium reports unclosed VideoFrames on a ~10 s timer after GC
-const isVideoFrameWarning = (t) => t.includes('VideoFrame') && /garbage collected|not closed/i.test(t);
 
 const result = { date: new Date().toISOString(), options: { iterations: opts.iterations, seconds: opts.seconds, streams: opts.streams, quick: opts.quick } };
-const consoleLog = [];
+let consoleLog = [];
 const marks = new Map();
 let cdp;
 let threadsBefore = null;
 let mainThread = null; // the page's main thread, found by findThread() in bench.js
 
 const server = await start(0);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'],
-});
+const browser = await launchChromium();
 result.machine = { ...machine(browser.version()), loadStart: loadavg() };
 result.sizes = sizes();
-
-async function openPage(page, url) {
-  await page.goto(url);
-  await page.waitForFunction(() => window.benchReady === true || /could not load/.test(document.getElementById('out').textContent), null, { timeout: 60000 });
-  const text = await page.textContent('#out');
-  if (text.startsWith('could not load')) throw new Error(text);
-}
-
-async function settleVideoFrameWarnings(from) {
-  await cdp.send('HeapProfiler.collectGarbage');
-  say(`waiting ${VIDEO_FRAME_WAIT_S} s for Chromium's unclosed-VideoFrame warnings …`);
-  await sleep(VIDEO_FRAME_WAIT_S * 1000);
-  return { count: consoleLog.slice(from).filter((m) => isVideoFrameWarning(m.text)).length, waitedS: VIDEO_FRAME_WAIT_S };
-}
 
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   cdp = await page.context().newCDPSession(page);
-  page.on('console', (m) => {
-    const text = m.text();
-    consoleLog.push({ at: Date.now(), type: m.type(), text });
-    if (text.startsWith('[bench] ')) say(text.slice(8));
-  });
-  page.on('pageerror', (e) => consoleLog.push({ at: Date.now(), type: 'pageerror', text: String(e?.stack ?? e) }));
+  consoleLog = recordConsole(page, '[bench] ');
   await page.exposeFunction('benchMark', async (name) => {
     if (name === 'gc') {
       await cdp.send('HeapProfiler.collectGarbage');
@@ -231,24 +113,24 @@ try {
   });
   const url = new URL('bench/', server.url).href;
 
-  await openPage(page, url);
+  await openPage(page, url, 'benchReady');
   try {
     const from = consoleLog.length;
     const r1 = await page.evaluate((o) => window.runBench(o), { ...opts, parts: ['part1'] });
     result.userAgent = r1.userAgent;
     result.part1 = r1.part1;
-    result.part1.videoFrameWarnings = await settleVideoFrameWarnings(from);
+    result.part1.videoFrameWarnings = await settleVideoFrameWarnings(cdp, consoleLog, from);
   } catch (e) {
     result.part1error = String(e?.message ?? e);
     say(`Part 1 failed: ${result.part1error}`);
   }
 
-  await openPage(page, url); // a fresh page for Part 2
+  await openPage(page, url, 'benchReady'); // a fresh page for Part 2
   try {
     const from = consoleLog.length;
     const p2 = await page.evaluate((o) => window.runBench(o), { ...opts, parts: ['part2'] });
     result.part2 = p2.part2;
-    result.part2.videoFrameWarnings = await settleVideoFrameWarnings(from);
+    result.part2.videoFrameWarnings = await settleVideoFrameWarnings(cdp, consoleLog, from);
     const span = (a, b) => {
       const s = marks.get(a);
       const e = marks.get(b);

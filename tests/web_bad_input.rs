@@ -1,0 +1,50 @@
+//! Bad input to every exported method and option, in a real browser (Chromium and Firefox,
+//! headless): one test per row of the README's "Bad input" table, each checking the code, the
+//! message and that the engine still works afterwards. Scenarios: `tests/browser/bad_input.js`.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use wasm_bindgen::prelude::*;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen(module = "/tests/browser/bad_input.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = run)]
+    async fn run_js(
+        name: &str,
+        engine_class: JsValue,
+        dev_url: JsValue,
+    ) -> Result<JsValue, JsValue>;
+}
+
+async fn run(name: &str) -> Result<JsValue, JsValue> {
+    let dev_url = support::DEV_URL.map_or(JsValue::NULL, JsValue::from);
+    run_js(name, support::engine_class(), dev_url).await
+}
+
+scenarios!(run:
+    wrong_types,
+    objects_that_are_not_tracks,
+    null_and_undefined,
+    nan_and_infinity,
+    negative_and_huge_sizes,
+    audio_tracks,
+    stopped_tracks,
+    unknown_users_stream_types_and_tasks,
+    long_and_non_ascii_ids,
+    unsafe_paths,
+    unsafe_templates,
+    unknown_template_placeholders,
+    bad_task_requests,
+    presigner_throws,
+    presigner_never_answers,
+    presigner_returns_garbage,
+    presigner_returns_plain_http,
+    secrets_in_storage_options,
+    bad_options_and_listeners,
+    throwing_listeners,
+    calls_after_destroy,
+    reentrant_calls,
+);

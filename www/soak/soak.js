@@ -1,0 +1,159 @@
+// The soak page: one periodic task (Interval 1, K streams) uploading through the dev server's
+// presigner, watched for as long as the runner (www/soak/run.mjs) keeps it going. The runner
+// calls, in order:
+//
+//   window.soakStart({ streams })               the room, the engine, the task; resolves with its key
+//   window.soakDrain()                           what happened since the last drain (then forgotten
+//                                                here, so that the page's own records do not grow
+//                                                the JS heap being measured)
+//   window.soakMemory()                          JS heap and wasm memory (the runner forces a GC first)
+//   window.soakFinish({ settleS })               stops the task, flushes the outbox until it is empty
+//                                                or settleS have passed; resolves with the counters
+//                                                and the keys left in the outbox (from IndexedDB)
+//   window.soakClose()                           destroys the engine, stops the streams
+//
+// The page never calls flushUploads() while the task runs: the engine retries its outbox by
+// itself (every 30 s while it holds images), and the runner checks that it did.
+
+import init, { SnapshotEngine } from '/pkg/tracksnap.js';
+import { memory, startRoom } from '../bench/streams.js';
+
+const out = document.getElementById('out');
+const sourcesBox = document.getElementById('sources');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function log(text) {
+  out.textContent += `${text}\n`;
+  console.log(`[soak] ${text}`);
+}
+
+let wasm;
+let engine = null;
+let room = null;
+let key = null;
+let observer = null;
+// Drained by the runner every few seconds.
+let pending = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+const longTasks = { count: 0, longestMs: 0, totalMs: 0 };
+
+function listen(type, fn) {
+  engine.addEventListener(type, (e) => fn(e.detail));
+}
+
+/** Reads the keys of the outbox's records straight from IndexedDB (the engine only counts them). */
+function outboxKeys() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('tracksnap');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('outbox')) {
+        db.close();
+        resolve([]);
+        return;
+      }
+      const req = db.transaction('outbox', 'readonly').objectStore('outbox').getAll();
+      req.onsuccess = () => {
+        db.close();
+        resolve(req.result.map((r) => ({ key: r.key, size: r.size })));
+      };
+      req.onerror = () => {
+        db.close();
+        reject(req.error);
+      };
+    };
+  });
+}
+
+async function flush(reason) {
+  const t = performance.now();
+  const remaining = await engine.flushUploads();
+  pending.flushes.push({ at: Date.now(), reason, remaining, ms: Math.round(performance.now() - t) });
+  return remaining;
+}
+
+window.soakStart = async function soakStart({ streams = 17 } = {}) {
+  engine = new SnapshotEngine({ format: 'jpeg', quality: 85, storage: { presignEndpoint: `${location.origin}/presign` } });
+  listen('periodicsnapshot', (d) => pending.images.push({
+    key: d.key, code: d.code, url: d.url, size: d.size, UserId: d.UserId, timestamp: d.timestamp, at: Date.now(),
+  }));
+  listen('outboxupload', (d) => pending.outboxUploads.push({ key: d.key, url: d.url, size: d.size, at: Date.now() }));
+  listen('outboxfull', (d) => pending.outboxFull.push({ key: d.key, size: d.size, outboxBytes: d.outboxBytes, at: Date.now() }));
+  listen('snapshotstreamstate', (d) => pending.streamStates.push({ UserId: d.UserId, state: d.state, at: Date.now() }));
+  listen('error', (d) => pending.engineErrors.push({ code: d.code, message: d.message, at: Date.now() }));
+  room = await startRoom(engine, { room: 'soak', me: 'host', streams, box: sourcesBox });
+  observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      longTasks.count += 1;
+      longTasks.totalMs += e.duration;
+      longTasks.longestMs = Math.max(longTasks.longestMs, e.duration);
+    }
+  });
+  observer.observe({ type: 'longtask' });
+  key = { AppId: 'soak', RoomId: 'soak', TaskId: `soak-${Date.now()}` };
+  const started = await engine.startSnapshot({
+    ...key,
+    ImageConfig: { Format: 0, Interval: 1 },
+    // A task names at most 17 streams; more: every stream in the room.
+    ...(streams <= 17 ? { TargetStreams: { StreamList: room.StreamList } } : {}),
+    StorageConfig: { Type: 'presigned' },
+  });
+  if (started.Result !== 'ok') throw new Error(`startSnapshot: ${JSON.stringify(started)}`);
+  log(`task ${key.TaskId}: ${streams} streams (camera ${room.sources.camera}; ${room.sources.remotes}), Interval 1`);
+  return { key, sources: room.sources, capturePath: engine.capturePath, encodePath: engine.encodePath };
+};
+
+window.soakDrain = function soakDrain() {
+  const drained = pending;
+  pending = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+  const info = engine?.getSnapshotTask(key);
+  return {
+    ...drained,
+    pendingUploads: engine?.pendingUploads() ?? null,
+    task: info && { state: info.state, images: info.images, skipped: info.skipped, failed: info.failed },
+    longTasks: { ...longTasks },
+  };
+};
+
+window.soakMemory = () => memory(wasm, { gc: true });
+
+window.soakFinish = async function soakFinish({ settleS = 120 } = {}) {
+  const t0 = performance.now();
+  const stopped = await engine.stopSnapshot(key);
+  const stopMs = Math.round(performance.now() - t0);
+  const info = engine.getSnapshotTask(key);
+  log(`stopped (${stopMs} ms): ${info.images} images, ${info.skipped} skipped, ${info.failed} failed; ${engine.pendingUploads()} in the outbox`);
+  const t1 = performance.now();
+  let remaining = await flush('end');
+  while (remaining > 0 && performance.now() - t1 < settleS * 1000) {
+    await sleep(2000);
+    remaining = await flush('end');
+  }
+  const settleMs = Math.round(performance.now() - t1);
+  log(`outbox settled in ${settleMs} ms: ${remaining} remain`);
+  observer?.disconnect();
+  return {
+    stopResult: stopped.Result,
+    stopMs,
+    task: { state: info.state, stopReason: info.stopReason, images: info.images, skipped: info.skipped, failed: info.failed },
+    settleMs,
+    pendingUploads: engine.pendingUploads(),
+    outbox: await outboxKeys(),
+  };
+};
+
+window.soakClose = function soakClose() {
+  engine?.destroy();
+  room?.stop();
+  engine = null;
+  room = null;
+};
+
+(async () => {
+  wasm = await init();
+})().then(() => {
+  out.textContent = 'ready (the runner, www/soak/run.mjs, drives this page)\n';
+  window.soakReady = true;
+}, (e) => {
+  out.textContent = `could not load: ${e?.stack ?? e}\n`;
+});
