@@ -31,6 +31,7 @@ scenarios!(run:
     fresh_url_after_a_refused_signature,
     retries_through_server_errors,
     outbox_then_flush,
+    the_engine_retries_its_outbox,
     next_engine_uploads_the_outbox,
     a_full_outbox_says_so,
     a_task_uploads_every_image,

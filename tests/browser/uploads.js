@@ -151,6 +151,28 @@ export const scenarios = {
     }
   },
 
+  async the_engine_retries_its_outbox(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('retry');
+    await faults(dev, { reset: true, refuseMs: 8000 });
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    try {
+      const err = await rejects(engine.snapshot({ streamType: 'main', path: `${dir}/kept.jpg` }), UPLOAD_FAILED, 'store unreachable');
+      eq(engine.pendingUploads(), 1, 'kept in the outbox');
+      await faults(dev, { reset: true });
+      // No flushUploads(), no online event: the engine tries its outbox again within 30 s.
+      const t0 = performance.now();
+      const u = await waitForEvent(engine, 'outboxupload', 40000);
+      eq(u.key, `${dir}/kept.jpg`, 'the kept image');
+      await sameBytes(err.result.blob, await stored(dev, u.key), 'uploaded by the engine itself');
+      eq(engine.pendingUploads(), 0, 'the outbox is empty');
+      return `uploaded ${Math.round((performance.now() - t0) / 1000)} s after the store came back`;
+    } finally {
+      await faults(dev, { reset: true });
+      close();
+    }
+  },
+
   async next_engine_uploads_the_outbox(Engine, dev) {
     await clearOutbox();
     const dir = folder('reload');
