@@ -23,13 +23,13 @@ fn rows() -> Vec<String> {
         .collect()
 }
 
-/// The scenario names listed in `scenarios!(run: …)`.
+/// The scenario names listed in `scenarios_with_dev_server!("/tests/browser/bad_input.js": …)`.
 fn tests() -> BTreeSet<String> {
     let list = TESTS
-        .split("scenarios!(run:")
+        .split("scenarios_with_dev_server!(\"/tests/browser/bad_input.js\":")
         .nth(1)
         .and_then(|rest| rest.split(");").next())
-        .expect("a scenarios!(run: …) list in tests/web_bad_input.rs");
+        .expect("a scenarios_with_dev_server! list in tests/web_bad_input.rs");
     list.split(',')
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())

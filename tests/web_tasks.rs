@@ -5,26 +5,9 @@
 
 mod support;
 
-use wasm_bindgen::prelude::*;
-
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(module = "/tests/browser/tasks.js")]
-extern "C" {
-    #[wasm_bindgen(catch, js_name = run)]
-    async fn run_js(
-        name: &str,
-        engine_class: JsValue,
-        dev_url: JsValue,
-    ) -> Result<JsValue, JsValue>;
-}
-
-async fn run(name: &str) -> Result<JsValue, JsValue> {
-    let dev_url = support::DEV_URL.map_or(JsValue::NULL, JsValue::from);
-    run_js(name, support::engine_class(), dev_url).await
-}
-
-scenarios!(run:
+scenarios_with_dev_server!("/tests/browser/tasks.js":
     task_over_three_streams,
     stop_and_resume_one_stream,
     idle_auto_stop,

@@ -6,26 +6,9 @@
 
 mod support;
 
-use wasm_bindgen::prelude::*;
-
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-#[wasm_bindgen(module = "/tests/browser/uploads.js")]
-extern "C" {
-    #[wasm_bindgen(catch, js_name = run)]
-    async fn run_js(
-        name: &str,
-        engine_class: JsValue,
-        dev_url: JsValue,
-    ) -> Result<JsValue, JsValue>;
-}
-
-async fn run(name: &str) -> Result<JsValue, JsValue> {
-    let dev_url = support::DEV_URL.map_or(JsValue::NULL, JsValue::from);
-    run_js(name, support::engine_class(), dev_url).await
-}
-
-scenarios!(run:
+scenarios_with_dev_server!("/tests/browser/uploads.js":
     bytes_reach_the_store,
     presign_callback_and_post_policy,
     fresh_url_after_a_refused_signature,

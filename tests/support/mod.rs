@@ -55,3 +55,27 @@ macro_rules! scenarios {
         )*
     };
 }
+
+/// A test crate whose scenarios, in the JavaScript module `$module`, take the engine class and
+/// the dev server's origin: declares the module's `run` and one test per scenario name.
+#[macro_export]
+macro_rules! scenarios_with_dev_server {
+    ($module:tt: $($name:ident),* $(,)?) => {
+        #[wasm_bindgen::prelude::wasm_bindgen(module = $module)]
+        extern "C" {
+            #[wasm_bindgen(catch, js_name = run)]
+            async fn run_js(
+                name: &str,
+                engine_class: wasm_bindgen::JsValue,
+                dev_url: wasm_bindgen::JsValue,
+            ) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>;
+        }
+
+        async fn run(name: &str) -> Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+            let dev_url = support::DEV_URL.map_or(wasm_bindgen::JsValue::NULL, wasm_bindgen::JsValue::from);
+            run_js(name, support::engine_class(), dev_url).await
+        }
+
+        scenarios!(run: $($name),*);
+    };
+}
