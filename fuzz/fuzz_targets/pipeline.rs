@@ -16,6 +16,7 @@ use tracksnap::core::error::Code;
 use tracksnap::core::size::{output_size, Fit};
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 use tracksnap::core::yuv::{yuv420_len, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix};
+use tracksnap_fuzz::FitChoice;
 
 /// Outputs above this many pixels are skipped: they test nothing new and slow the run.
 const MAX_OUT_PIXELS: u64 = 1 << 18;
@@ -51,13 +52,6 @@ enum Kind {
     Nv12,
 }
 
-#[derive(Debug, Clone, Copy, Arbitrary)]
-enum FitChoice {
-    Fill,
-    Contain,
-    Cover,
-}
-
 fuzz_target!(|input: Input<'_>| {
     let (w, h) = (u32::from(input.width % 48), u32::from(input.height % 48));
     let frame = match input.display {
@@ -78,11 +72,7 @@ fuzz_target!(|input: Input<'_>| {
         quality: input.quality,
         width: u32::from(input.asked.0 % 130),
         height: u32::from(input.asked.1 % 130),
-        fit: match input.fit {
-            FitChoice::Fill => Fit::Fill,
-            FitChoice::Contain => Fit::Contain,
-            FitChoice::Cover => Fit::Cover,
-        },
+        fit: Fit::from(input.fit),
         mirror: input.mirror,
         size_first: input.size_first,
     };

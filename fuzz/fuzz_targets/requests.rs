@@ -107,18 +107,8 @@ fn start(v: &Value) {
     };
     for (user_id, stream_type, index) in users {
         let facts = ImageFacts {
-            task_id: &c.key.task_id,
-            room_id: &c.key.room_id,
-            app_id: &c.key.app_id,
-            business_id: c.business_id.as_deref().unwrap_or(""),
-            user_id,
-            stream_type,
-            index,
-            width: c.image.width.max(1),
-            height: c.image.height.max(1),
-            format: c.image.format,
             unix_ms: 1_560_238_366_073,
-            seq: 1,
+            ..c.image_facts(user_id, stream_type, index)
         };
         if let Ok(key) = c.template.render(&facts) {
             assert_safe_key(&key, "the task's template");

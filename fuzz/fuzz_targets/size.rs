@@ -14,6 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use tracksnap::core::error::Code;
 use tracksnap::core::scale::mirror_rows;
 use tracksnap::core::size::{output_size, placement, Fit, MAX_SIDE};
+use tracksnap_fuzz::FitChoice;
 
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
@@ -29,13 +30,6 @@ struct Input<'a> {
     rows: &'a [u8],
 }
 
-#[derive(Debug, Clone, Copy, Arbitrary)]
-enum FitChoice {
-    Fill,
-    Contain,
-    Cover,
-}
-
 fuzz_target!(|input: Input<'_>| {
     let Input {
         stream,
@@ -45,11 +39,7 @@ fuzz_target!(|input: Input<'_>| {
         mirror_width,
         rows,
     } = input;
-    let fit = match fit {
-        FitChoice::Fill => Fit::Fill,
-        FitChoice::Contain => Fit::Contain,
-        FitChoice::Cover => Fit::Cover,
-    };
+    let fit = Fit::from(fit);
     assert_eq!(Fit::parse(fit.as_str()), Some(fit));
 
     match (output_size(stream, asked), expected_size(stream, asked)) {

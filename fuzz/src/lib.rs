@@ -1,7 +1,9 @@
 //! Helpers shared by the fuzz targets: a JSON-ish reader that builds the validators' `Value`
 //! the way the web layer does (`src/web/js.rs`), and the properties a storage key must have.
 
+use arbitrary::Arbitrary;
 use tracksnap::core::naming::MAX_PATH_BYTES;
+use tracksnap::core::size::Fit;
 use tracksnap::core::value::Value;
 
 /// Objects and arrays nested this deep are not read (`src/web/js.rs`'s `MAX_DEPTH`).
@@ -237,5 +239,23 @@ mod tests {
         assert!(parse_value("1 2").is_none());
         let deep = "[".repeat(12) + &"]".repeat(12);
         assert!(parse_value(&deep).is_some());
+    }
+}
+
+/// A fit drawn by the fuzzer.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+pub enum FitChoice {
+    Fill,
+    Contain,
+    Cover,
+}
+
+impl From<FitChoice> for Fit {
+    fn from(f: FitChoice) -> Fit {
+        match f {
+            FitChoice::Fill => Fit::Fill,
+            FitChoice::Contain => Fit::Contain,
+            FitChoice::Cover => Fit::Cover,
+        }
     }
 }
