@@ -688,37 +688,117 @@ function spyOnFrames() {
   };
 }
 
+/**
+ * Records every VideoFrame inside the engine's encoder workers too: the frames they read from
+ * a processor's stream (Chromium) and those the page transfers to them. The worker is made
+ * from a Blob URL; this puts a spy in front of its source. `report()` asks each worker how
+ * many frames it saw and how many of them are still open.
+ */
+function spyOnWorkers() {
+  const prelude = `(() => {
+    const seen = [];
+    const read = ReadableStreamDefaultReader.prototype.read;
+    ReadableStreamDefaultReader.prototype.read = function spiedRead() {
+      const p = read.call(this);
+      p.then((r) => r && r.value instanceof VideoFrame && seen.push(r.value), () => {});
+      return p;
+    };
+    addEventListener('message', (e) => {
+      if (e.data && e.data.spyReport) {
+        e.stopImmediatePropagation();
+        const open = seen.filter((f) => f.format !== null || f.codedWidth !== 0).length;
+        postMessage({ spy: { seen: seen.length, open } });
+      } else if (e.data && e.data.frame instanceof VideoFrame) {
+        seen.push(e.data.frame);
+      }
+    });
+  })();
+`;
+  const workers = [];
+  const createObjectURL = URL.createObjectURL;
+  URL.createObjectURL = (object) =>
+    createObjectURL(object instanceof Blob && object.type === 'text/javascript' ? new Blob([prelude, object], { type: object.type }) : object);
+  const OriginalWorker = globalThis.Worker;
+  globalThis.Worker = new Proxy(OriginalWorker, {
+    construct(target, args) {
+      const worker = Reflect.construct(target, args);
+      workers.push(worker);
+      return worker;
+    },
+  });
+  return {
+    workers,
+    async report() {
+      let seen = 0;
+      let open = 0;
+      for (const worker of workers) {
+        const answer = new Promise((resolve) => {
+          const listen = (e) => {
+            if (!e.data?.spy) return;
+            worker.removeEventListener('message', listen);
+            resolve(e.data.spy);
+          };
+          worker.addEventListener('message', listen);
+        });
+        worker.postMessage({ spyReport: true });
+        const spy = await Promise.race([answer, sleep(2000).then(() => ({ seen: 0, open: 0, silent: true }))]);
+        assert(!spy.silent, 'the encoder worker answered the spy');
+        seen += spy.seen;
+        open += spy.open;
+      }
+      return { seen, open };
+    },
+    restore() {
+      URL.createObjectURL = createObjectURL;
+      globalThis.Worker = OriginalWorker;
+    },
+  };
+}
+
 scenarios.every_video_frame_is_closed = async (Engine) => {
-  const spy = spyOnFrames();
-  const engine = new Engine({ frameTimeout: 400 });
-  const rec = record(engine);
-  const src = canvasSource(160, 120, solid(GREEN));
-  const silent = silentTrack();
-  try {
-    eq(engine.startVideoPreview('main', src.track), OK, 'preview');
-    for (let i = 0; i < 5; i++) eq(engine.takeLocalSnapshot('main'), OK, 'take');
-    await engine.snapshot({ streamType: 'main', width: 64, format: 'png', mirror: true });
-    await rec.wait(6);
-    // A timeout, then a frame arriving late on the same track.
-    eq(engine.startVideoPreview('sub', silent), OK, 'silent preview');
-    eq(engine.takeLocalSnapshot('sub'), OK, 'take silent');
-    await rec.wait(7);
-    eq(rec.events[6].code, FRAME_TIMEOUT, 'timed out');
-    // Cancelled by destroy.
-    eq(engine.takeLocalSnapshot('main'), OK, 'take before destroy');
-    engine.destroy();
-    await rec.wait(8);
-    await sleep(800);
-    assert(spy.seen.length >= 6, `frames seen: ${spy.seen.length}`);
-    const open = spy.seen.filter((f) => f.format !== null || f.codedWidth !== 0);
-    eq(open.length, 0, `frames left open of ${spy.seen.length}`);
-    return `${spy.seen.length} frames, all closed`;
-  } finally {
-    spy.restore();
-    src.stop();
-    silent.stop();
-    engine.destroy();
+  const summary = [];
+  // The worker (Chromium: it reads the kept processors itself) and the page's own path.
+  for (const options of [{}, { worker: false }]) {
+    const spy = spyOnFrames();
+    const inWorker = spyOnWorkers();
+    const engine = new Engine({ frameTimeout: 400, ...options });
+    const rec = record(engine);
+    const src = canvasSource(160, 120, solid(GREEN));
+    const silent = silentTrack();
+    const label = options.worker === false ? 'page' : engine.encodePath;
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      for (let i = 0; i < 5; i++) eq(engine.takeLocalSnapshot('main'), OK, 'take');
+      await engine.snapshot({ streamType: 'main', width: 64, format: 'png', mirror: true });
+      await rec.wait(6);
+      // A timeout, then a frame arriving late on the same track.
+      eq(engine.startVideoPreview('sub', silent), OK, 'silent preview');
+      eq(engine.takeLocalSnapshot('sub'), OK, 'take silent');
+      await rec.wait(7);
+      eq(rec.events[6].code, FRAME_TIMEOUT, 'timed out');
+      await sleep(800);
+      const worker = await inWorker.report();
+      eq(worker.open, 0, `${label}: frames left open in the worker of ${worker.seen}`);
+      // Cancelled by destroy.
+      eq(engine.takeLocalSnapshot('main'), OK, 'take before destroy');
+      engine.destroy();
+      await rec.wait(8);
+      await sleep(800);
+      const seen = spy.seen.length + worker.seen;
+      assert(seen >= 6, `${label}: frames seen: ${seen}`);
+      const open = spy.seen.filter((f) => f.format !== null || f.codedWidth !== 0);
+      eq(open.length, 0, `${label}: frames left open on the page of ${spy.seen.length}`);
+      if (label === 'worker') assert(worker.seen >= 6, `${label}: frames seen in the worker: ${worker.seen}`);
+      summary.push(`${label}: ${spy.seen.length} on the page + ${worker.seen} in the worker`);
+    } finally {
+      spy.restore();
+      inWorker.restore();
+      src.stop();
+      silent.stop();
+      engine.destroy();
+    }
   }
+  return `${summary.join('; ')}, all closed`;
 };
 
 /** `fail(message)`: what the module's panic hook does with a panic's message (from Rust). */
