@@ -36,6 +36,11 @@ let wasm = null;
 let queue = Promise.resolve();
 const streams = new Map();
 const cancelled = new Set();
+// Reads asked for but not settled yet (each given at most READ_FIRST_MS): an encode waits for
+// them, so that the frames of a periodic task's tick are all taken at the tick, not each
+// after the encodes before it.
+const reading = new Set();
+const READ_FIRST_MS = 40;
 
 async function instantiate() {
   wasm = null;
@@ -76,17 +81,21 @@ async function read(data) {
   }
   let timer = 0;
   const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), data.timeout)));
-  const reading = reader.read();
+  const pending = reader.read();
+  const first = Promise.race([pending, new Promise((resolve) => setTimeout(resolve, READ_FIRST_MS))])
+    .catch(() => {})
+    .then(() => reading.delete(first));
+  reading.add(first);
   let result;
   try {
-    result = await Promise.race([reading, late]);
+    result = await Promise.race([pending, late]);
   } catch (err) {
     result = { failed: err };
   }
   clearTimeout(timer);
   if (result === null) {
     // The read goes on: close its frame when it comes.
-    reading.then((r) => r.value && r.value.close(), () => {});
+    pending.then((r) => r.value && r.value.close(), () => {});
   }
   if (cancelled.delete(data.id)) {
     if (result && result.value) result.value.close();
@@ -109,6 +118,7 @@ async function job(data) {
     // A job the page gave up on while it waited here is not encoded.
     if (cancelled.delete(data && data.id)) return;
     if (!wasm) throw new Error('the encoder is not ready');
+    while (reading.size) await Promise.all(reading);
     answer = await encode(frame, data.spec);
   } catch (err) {
     // A trap leaves the instance in an unknown state: the next job gets a fresh one.

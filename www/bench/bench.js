@@ -186,10 +186,13 @@ async function measureMethod(method, source, video, iterations, probe) {
   bitmap.close();
 
   // Time: call → Blob. With the runner, also the CPU time of the page's main thread between
-  // two readings around each call, less the readings' own cost and the thread's idle CPU rate.
+  // two readings around each call, less the readings' own cost and the thread's idle CPU rate
+  // in a window as long as the call right after it (the page's own work, such as a canvas
+  // source drawing at every animation frame, goes on during the call too).
   const thread = await threadBaseline();
   const times = [];
   const cpu = [];
+  const idleRates = [];
   const bytes = [];
   const kept = [];
   if (method.run.frameWaits) method.run.frameWaits.length = 0;
@@ -201,7 +204,14 @@ async function measureMethod(method, source, video, iterations, probe) {
     const dt = performance.now() - t;
     const c1 = await threadNs();
     times.push(dt);
-    if (thread) cpu.push((c1 - c0) / 1e6 - thread.overheadMs - thread.idleRate * dt);
+    if (thread) {
+      const ia = performance.now();
+      await sleep(Math.min(1000, Math.max(20, dt)));
+      const c2 = await threadNs();
+      const idleRate = Math.max(0, ((c2 - c1) / 1e6 - thread.overheadMs) / (performance.now() - ia));
+      idleRates.push(idleRate);
+      cpu.push((c1 - c0) / 1e6 - thread.overheadMs - idleRate * dt);
+    }
     bytes.push(blob.size);
     if (kept.length < KEEP_FOR_QUALITY) kept.push(blob);
   }
@@ -212,7 +222,7 @@ async function measureMethod(method, source, video, iterations, probe) {
     row.frameWaitMs = { median: round(median(waits)), samples: waits };
   }
   row.mainThreadCpuMs = thread
-    ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(thread.idleRate, 4), readingOverheadMs: round(thread.overheadMs, 3) }
+    ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(median(idleRates), 4), readingOverheadMs: round(thread.overheadMs, 3) }
     : null;
 
   // Main-thread time by the page's own probe: the same calls again with the probe running.

@@ -66,7 +66,7 @@ function part1Report(p) {
   const mt = p.mainThread;
   lines.push(`PART 1 — one snapshot of the same live track; ${p.iterations} timed calls per method (after 1 warm-up call)`);
   lines.push('  time        call → Blob; median, and p95 by nearest rank (the maximum below 20 calls)');
-  lines.push(`  main CPU    CPU time of the page's main thread during the call, less the readings' cost and the idle CPU share`);
+  lines.push(`  main CPU    CPU time of the page's main thread during the call, less the readings' cost and the idle CPU share of an equal window right after it`);
   lines.push(`              (runner: ${mt ? `/proc/${mt.pid}/task/${mt.tid}/schedstat, the thread that ran the page's 300 ms busy loop` : 'not available'})`);
   lines.push(`  main probe  time the page's MessageChannel probe found the thread unavailable (gaps > 1 ms), in a second pass, less`);
   lines.push('              the share seen in an idle window as long as the call right after it; the OS running other processes');
