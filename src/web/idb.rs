@@ -65,12 +65,21 @@ impl Db {
             })
         };
         open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
-        let opened = request(&open);
+        let opened = settled(&open);
         let (winner, outcome) = first_of(&[&opened, &timer(OPEN_TIMEOUT_MS)]).await;
         if winner != 0 {
             return Err(JsValue::from_str("IndexedDB did not open in time"));
         }
-        let db: IdbDatabase = outcome?
+        if outcome.is_err() {
+            return Err(open
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or_else(|| "IndexedDB did not open".into()));
+        }
+        let db: IdbDatabase = open
+            .result()?
             .dyn_into()
             .map_err(|_| JsValue::from_str("not a database"))?;
         // Another page deleting or upgrading the database: let it; the next use reopens.
@@ -106,21 +115,21 @@ impl Db {
         let db = self.handle().await?;
         let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
         let req = tx.object_store(store)?.put(value)?;
-        let key = request(&req);
-        JsFuture::from(completion(&tx)).await?;
-        JsFuture::from(key).await
+        // A committed transaction means its request succeeded: its result is the key.
+        committed(&tx).await?;
+        req.result()
     }
 
     pub async fn get(&self, store: &str, key: &JsValue) -> Result<JsValue, JsValue> {
         let db = self.handle().await?;
         let tx = db.transaction_with_str(store)?;
-        JsFuture::from(request(&tx.object_store(store)?.get(key)?)).await
+        result_of(&tx.object_store(store)?.get(key)?).await
     }
 
     pub async fn get_all(&self, store: &str) -> Result<Array, JsValue> {
         let db = self.handle().await?;
         let tx = db.transaction_with_str(store)?;
-        let all = JsFuture::from(request(&tx.object_store(store)?.get_all()?)).await?;
+        let all = result_of(&tx.object_store(store)?.get_all()?).await?;
         Ok(all.dyn_into().unwrap_or_default())
     }
 
@@ -129,7 +138,7 @@ impl Db {
         let db = self.handle().await?;
         let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite)?;
         tx.object_store(store)?.delete(key)?;
-        JsFuture::from(completion(&tx)).await.map(|_| ())
+        committed(&tx).await
     }
 
     /// Closes the connection (the data stays).
@@ -140,52 +149,43 @@ impl Db {
     }
 }
 
-/// A request's result as a promise.
-fn request(req: &IdbRequest) -> Promise {
-    let req = req.clone();
+/// A request's outcome as a promise. The promise's own `resolve` and `reject` are the
+/// handlers: no closure of ours is made, so none is left behind by the handler that does not
+/// fire (a `Closure::once_into_js` that is never called is never freed, and it would keep the
+/// request and its transaction alive: about 5 KB per image that went through the outbox).
+fn settled(req: &IdbRequest) -> Promise {
     Promise::new(&mut |resolve: Function, reject: Function| {
-        let done = req.clone();
-        let ok = Closure::once_into_js(move |_: JsValue| {
-            let _ = resolve.call1(
-                &JsValue::UNDEFINED,
-                &done.result().unwrap_or(JsValue::UNDEFINED),
-            );
-        });
-        let failed = req.clone();
-        let err = Closure::once_into_js(move |_: JsValue| {
-            let e = failed
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::NULL);
-            let _ = reject.call1(&JsValue::UNDEFINED, &e);
-        });
-        req.set_onsuccess(Some(ok.unchecked_ref()));
-        req.set_onerror(Some(err.unchecked_ref()));
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
     })
 }
 
-/// A read-write transaction's commit as a promise.
-fn completion(tx: &IdbTransaction) -> Promise {
-    let tx = tx.clone();
-    Promise::new(&mut |resolve: Function, reject: Function| {
-        let ok = Closure::once_into_js(move |_: JsValue| {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        });
-        // An error or an abort (a full quota, say) both end the transaction uncommitted;
-        // whichever comes first rejects.
-        let failed = |tx: IdbTransaction, reject: Function| {
-            Closure::once_into_js(move |_: JsValue| {
-                let e = tx
-                    .error()
-                    .map(JsValue::from)
-                    .unwrap_or_else(|| "transaction aborted".into());
-                let _ = reject.call1(&JsValue::UNDEFINED, &e);
-            })
-        };
-        tx.set_oncomplete(Some(ok.unchecked_ref()));
-        tx.set_onerror(Some(failed(tx.clone(), reject.clone()).unchecked_ref()));
-        tx.set_onabort(Some(failed(tx.clone(), reject).unchecked_ref()));
-    })
+/// A request's result.
+async fn result_of(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    match JsFuture::from(settled(req)).await {
+        Ok(_) => req.result(),
+        Err(_) => Err(req
+            .error()
+            .ok()
+            .flatten()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::NULL)),
+    }
+}
+
+/// A read-write transaction's commit. An error or an abort (a full quota, say) both end the
+/// transaction uncommitted; whichever comes first fails it.
+async fn committed(tx: &IdbTransaction) -> Result<(), JsValue> {
+    let done = Promise::new(&mut |resolve: Function, reject: Function| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    });
+    match JsFuture::from(done).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(tx
+            .error()
+            .map(JsValue::from)
+            .unwrap_or_else(|| "transaction aborted".into())),
+    }
 }
