@@ -616,17 +616,35 @@ fn size_first_is_smaller_and_still_decodes() {
                 b.bytes.len(),
                 a.bytes.len()
             );
-            // Progressive (a start-of-frame-2 marker), and only the entropy coding differs:
-            // the decoded pixels are the same.
-            assert!(b.bytes.windows(2).any(|m| m == [0xFF, 0xC2]), "progressive");
-            assert!(a.img == b.img, "q{quality} w{width}: same pixels");
+            // A different encoder (MozJPEG's tables, its own rate–distortion choices), so the
+            // same quality number is not the same PSNR: the same picture, within 2.5 dB of the
+            // default's (here q50: −0.4 dB in 38 % of the bytes; q95: −2.0 dB in 73 %).
+            // Equal-quality comparisons are examples/rate_quality.rs's job.
+            let ab = psnr(&a.img, &b.img);
+            assert!(
+                a.img.dimensions() == b.img.dimensions() && ab > 30.0,
+                "q{quality} w{width}: size first is the same picture ({ab:.2} dB)"
+            );
+            if width == 0 {
+                let (pa, pb) = (psnr(&img, &a.img), psnr(&img, &b.img));
+                assert!(
+                    pb > pa - 2.5,
+                    "q{quality}: size first {pb:.2} dB, default {pa:.2} dB"
+                );
+            }
             // The RGBA path too.
             let (ra, rb) = (
                 via_rgba(&mut pipe, &img, &base),
                 via_rgba(&mut pipe, &img, &small),
             );
             assert!(rb.bytes.len() < ra.bytes.len(), "RGBA q{quality} w{width}");
-            assert!(ra.img == rb.img, "RGBA q{quality} w{width}: same pixels");
+            if width == 0 {
+                let (pa, pb) = (psnr(&img, &ra.img), psnr(&img, &rb.img));
+                assert!(
+                    pb > pa - 2.5,
+                    "RGBA q{quality}: size first {pb:.2} dB, default {pa:.2} dB"
+                );
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`size`]: output size rules and fit
 //! - [`scale`]: resampling, letterboxing, mirroring
 //! - [`encode`]: JPEG and PNG
+//! - [`jpeg`]: the size-first JPEG encoder (trellis quantisation, optimised Huffman tables)
 //! - [`yuv`]: camera YUV 4:2:0 planes (I420, NV12) → JPEG without RGB, and → RGBA
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
 //! - [`naming`]: default names, UTC stamps, path checks
@@ -27,6 +28,7 @@
 pub mod encode;
 pub mod error;
 pub mod input;
+pub mod jpeg;
 pub mod naming;
 pub mod retry;
 pub mod scale;

@@ -1,0 +1,129 @@
+//! The bytes of a JFIF file: markers and segments, and the entropy-coded bits with the
+//! 0xFF 0x00 stuffing a scan needs.
+
+use super::huffman::Table;
+
+/// Collects bits most significant first into `out`.
+pub struct BitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    acc: u64,
+    count: u32,
+}
+
+impl<'a> BitWriter<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        BitWriter {
+            out,
+            acc: 0,
+            count: 0,
+        }
+    }
+
+    /// Appends the low `n` bits of `bits` (n ≤ 16).
+    #[inline]
+    pub fn put(&mut self, bits: u32, n: u8) {
+        if n == 0 {
+            return;
+        }
+        let n = u32::from(n);
+        self.acc = (self.acc << n) | u64::from(bits & ((1u32 << n) - 1));
+        self.count += n;
+        if self.count >= 32 {
+            self.flush_bytes();
+        }
+    }
+
+    fn flush_bytes(&mut self) {
+        while self.count >= 8 {
+            self.count -= 8;
+            let byte = (self.acc >> self.count) as u8;
+            self.out.push(byte);
+            if byte == 0xFF {
+                self.out.push(0);
+            }
+        }
+        self.acc &= (1u64 << self.count) - 1;
+    }
+
+    /// Pads the last byte with ones, as the standard asks.
+    pub fn finish(mut self) {
+        self.flush_bytes();
+        if self.count > 0 {
+            let pad = 8 - self.count;
+            self.put((1u32 << pad) - 1, pad as u8);
+            self.flush_bytes();
+        }
+    }
+}
+
+fn marker(out: &mut Vec<u8>, m: u8) {
+    out.extend_from_slice(&[0xFF, m]);
+}
+
+fn segment(out: &mut Vec<u8>, m: u8, body: &[u8]) {
+    marker(out, m);
+    let len = u16::try_from(body.len() + 2).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(body);
+}
+
+pub fn start(out: &mut Vec<u8>) {
+    marker(out, 0xD8);
+    // APP0 JFIF 1.01, no density (aspect 1:1), no thumbnail.
+    segment(out, 0xE0, b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00");
+}
+
+/// DQT with 8-bit tables: (destination, table in zig-zag order).
+pub fn quant_tables(out: &mut Vec<u8>, tables: &[(u8, &[u8; 64])]) {
+    let mut body = Vec::with_capacity(tables.len() * 65);
+    for &(id, t) in tables {
+        body.push(id);
+        body.extend_from_slice(t);
+    }
+    segment(out, 0xDB, &body);
+}
+
+/// A component of the frame: id, sampling factors, quantisation table.
+pub struct FrameComponent {
+    pub id: u8,
+    pub h: u8,
+    pub v: u8,
+    pub table: u8,
+}
+
+/// SOF0 (baseline).
+pub fn frame(out: &mut Vec<u8>, width: u16, height: u16, comps: &[FrameComponent]) {
+    let mut body = vec![8];
+    body.extend_from_slice(&height.to_be_bytes());
+    body.extend_from_slice(&width.to_be_bytes());
+    body.push(comps.len() as u8);
+    for c in comps {
+        body.extend_from_slice(&[c.id, (c.h << 4) | c.v, c.table]);
+    }
+    segment(out, 0xC0, &body);
+}
+
+/// DHT: (class 0 = DC / 1 = AC, destination, table).
+pub fn huffman_tables(out: &mut Vec<u8>, tables: &[(u8, u8, &Table)]) {
+    let mut body = Vec::new();
+    for &(class, id, t) in tables {
+        body.push((class << 4) | id);
+        body.extend_from_slice(&t.bits);
+        body.extend_from_slice(&t.values);
+    }
+    segment(out, 0xC4, &body);
+}
+
+/// SOS for one interleaved scan of all AC and DC: (component id, DC table, AC table).
+pub fn scan(out: &mut Vec<u8>, comps: &[(u8, u8, u8)]) {
+    let mut body = vec![comps.len() as u8];
+    for &(id, dc, ac) in comps {
+        body.extend_from_slice(&[id, (dc << 4) | ac]);
+    }
+    body.extend_from_slice(&[0, 63, 0]);
+    segment(out, 0xDA, &body);
+}
+
+pub fn end(out: &mut Vec<u8>) {
+    marker(out, 0xD9);
+}
