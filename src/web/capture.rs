@@ -4,11 +4,8 @@
 //! - **processor** (Chromium): a `MediaStreamTrackProcessor` on a clone of the track, kept for
 //!   as long as the stream is started, with a one-frame buffer: the browser keeps only the
 //!   newest frame (no JavaScript runs per frame), so a snapshot takes the picture the track
-//!   shows now without waiting for the next frame. With the encoder worker, the processor's
-//!   stream is transferred to it ([`Capture::kept_in_worker`]): the worker reads and encodes
-//!   the frame, and no frame reaches the page's thread. Without it, the page reads the frame
-//!   and hands it over. A muted track (a remote stream whose packets stopped) gets a processor
-//!   of its own and must deliver a frame after the call.
+//!   shows now without waiting for the next frame. A muted track (a remote stream whose
+//!   packets stopped) gets a processor of its own and must deliver a frame after the call.
 //! - **element** (Firefox and others without the processor): an off-document `<video>` playing a
 //!   clone of the track; once it has a frame, `new VideoFrame(video)`.
 //!
@@ -32,7 +29,6 @@ use web_sys::{
     VideoFrameCopyToOptions, VideoPixelFormat,
 };
 
-use super::encoder::{Encoder, WorkerStream};
 use super::js::{self, browser_error, first_of, get, timer, Canceller, Interval};
 use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::FrameInfo;
@@ -63,7 +59,7 @@ extern "C" {
 }
 
 /// How often a wait for a frame checks whether the track ended, in milliseconds.
-pub(crate) const POLL_MS: u32 = 20;
+const POLL_MS: u32 = 20;
 
 /// How often kept processors check whether the page stopped its track (`stop()` fires no
 /// event): our clone would otherwise keep the camera on.
@@ -170,11 +166,6 @@ impl Capture {
 
     pub fn path(&self) -> Path {
         self.path
-    }
-
-    /// How long a snapshot waits for a frame, in milliseconds.
-    pub fn timeout_ms(&self) -> u32 {
-        self.timeout_ms
     }
 
     /// Flipped when the engine is destroyed.
@@ -285,13 +276,12 @@ impl Capture {
         frame
     }
 
-    /// A processor on a clone of `track` (`max_buffer`: how many frames it keeps unread), and
-    /// its stream.
-    fn processor_stream(
+    /// A processor on a clone of `track` (`max_buffer`: how many frames it keeps unread).
+    fn processor(
         &self,
         track: &MediaStreamTrack,
         max_buffer: Option<u32>,
-    ) -> Result<(TrackClone, ReadableStream)> {
+    ) -> Result<(TrackClone, Cancelled)> {
         let clone = TrackClone::of(track);
         let init = Object::new();
         js::set(&init, "track", &clone.0);
@@ -303,141 +293,45 @@ impl Capture {
         let readable = processor
             .readable()
             .map_err(|e| browser_error(Code::CaptureFailed, "MediaStreamTrackProcessor", &e))?;
-        Ok((clone, readable))
+        let reader = Cancelled(readable.get_reader().unchecked_into(), self.ignore.clone());
+        Ok((clone, reader))
     }
 
-    /// A processor on a clone of `track`, read here.
-    fn processor(
-        &self,
-        track: &MediaStreamTrack,
-        max_buffer: Option<u32>,
-    ) -> Result<(TrackClone, Cancelled)> {
-        let (clone, readable) = self.processor_stream(track, max_buffer)?;
-        Ok((clone, self.page_reader(&readable)))
-    }
-
-    fn page_reader(&self, readable: &ReadableStream) -> Cancelled {
-        Cancelled(readable.get_reader().unchecked_into(), self.ignore.clone())
-    }
-
-    /// Whether `h` is the kept processor to use for `track`.
-    fn usable(h: &Held, track: &MediaStreamTrack) -> bool {
-        h.track == *track
-            && !h.retired.get()
-            && h.clone.0.ready_state() != MediaStreamTrackState::Ended
-    }
-
-    fn keep(&self, track: &MediaStreamTrack, clone: TrackClone, source: Source) -> Rc<Cell<u32>> {
-        let reads = Rc::new(Cell::new(0));
-        self.held.borrow_mut().push(Held {
-            track: Clone::clone(track),
-            clone,
-            source,
-            reads: reads.clone(),
-            retired: Cell::new(false),
-        });
-        self.start_sweeper();
-        reads
-    }
-
-    /// The kept processor of `track` whose frames the encoder worker reads (made, and its
-    /// stream handed to the worker, on first use). `None` where the page reads instead: not
-    /// the processor path, a muted track (it gets a processor of its own), no worker, or a
-    /// browser that cannot transfer the stream.
-    pub async fn kept_in_worker(
-        &self,
-        track: &MediaStreamTrack,
-        encoder: &Encoder,
-    ) -> Result<Option<Kept>> {
-        if self.path != Path::Processor || track.muted() || encoder.kind() != "worker" {
-            return Ok(None);
-        }
-        if track.ready_state() == MediaStreamTrackState::Ended {
-            return Err(ended());
-        }
-        let found = {
-            let held = self.held.borrow();
-            let h = held.iter().find(|h| Self::usable(h, track));
-            match h.map(|h| (h, &h.source)) {
-                Some((h, Source::Worker(stream))) if encoder.serves(stream) => Some(Some(Kept {
-                    stream: stream.clone(),
-                    track: Clone::clone(track),
-                    clone: Clone::clone(&h.clone.0),
-                    _reading: Reading::start(h.reads.clone()),
-                })),
-                Some((h, Source::Worker(_))) => {
-                    // Its worker stopped: the page reads a new processor from now on.
-                    h.retired.set(true);
-                    Some(None)
-                }
-                Some((_, Source::Page(_))) => Some(None),
-                None => None,
-            }
-        };
-        if let Some(kept) = found {
-            if kept.is_none() {
-                self.drop_retired();
-            }
-            return Ok(kept);
-        }
-        let (clone, readable) = match self.processor_stream(track, Some(1)) {
-            Err(e) if e.code == Code::NotSupported => return Ok(None),
-            other => other?,
-        };
-        let Some(stream) = encoder.adopt(&readable, &self.cancel).await? else {
-            // Still ours: the page reads it.
-            let reader = self.page_reader(&readable);
-            self.keep(track, clone, Source::Page(reader));
-            return Ok(None);
-        };
-        let stream = Rc::new(stream);
-        let kept_clone = Clone::clone(&clone.0);
-        let reads = self.keep(track, clone, Source::Worker(stream.clone()));
-        Ok(Some(Kept {
-            stream,
-            track: Clone::clone(track),
-            clone: kept_clone,
-            _reading: Reading::start(reads),
-        }))
-    }
-
-    /// After a snapshot from a kept processor read by the worker: an ended track retires it.
-    pub fn done_with(&self, kept: Kept, outcome: &Result<()>) {
-        if matches!(outcome, Err(e) if e.code == Code::TrackEnded) {
-            for h in self.held.borrow().iter().filter(|h| h.track == kept.track) {
-                h.retired.set(true);
-            }
-        }
-        drop(kept);
-        self.drop_retired();
-    }
-
-    /// The kept processor of `track` read here (made on first use): its clone, its reader,
-    /// and the count of reads in progress.
+    /// The kept processor of `track` (made on first use): its clone, its reader, and the
+    /// count of reads in progress.
     fn held_processor(
         &self,
         track: &MediaStreamTrack,
     ) -> Result<(MediaStreamTrack, ReadableStreamDefaultReader, Rc<Cell<u32>>)> {
-        let found = self.held.borrow().iter().find_map(|h| match &h.source {
-            Source::Page(reader) if Self::usable(h, track) => Some((
+        let mut held = self.held.borrow_mut();
+        if let Some(h) = held.iter().find(|h| {
+            h.track == *track
+                && !h.retired.get()
+                && h.clone.0.ready_state() != MediaStreamTrackState::Ended
+        }) {
+            return Ok((
                 Clone::clone(&h.clone.0),
-                Clone::clone(&reader.0),
+                Clone::clone(&h.reader.0),
                 h.reads.clone(),
-            )),
-            _ => None,
-        });
-        if let Some(found) = found {
-            return Ok(found);
+            ));
         }
-        // One the worker read (it stopped since) is replaced.
-        for h in self.held.borrow().iter().filter(|h| h.track == *track) {
-            h.retired.set(true);
-        }
-        self.drop_retired();
         let (clone, reader) = self.processor(track, Some(1))?;
-        let handles = (Clone::clone(&clone.0), Clone::clone(&reader.0));
-        let reads = self.keep(track, clone, Source::Page(reader));
-        Ok((handles.0, handles.1, reads))
+        let reads = Rc::new(Cell::new(0));
+        let handles = (
+            Clone::clone(&clone.0),
+            Clone::clone(&reader.0),
+            reads.clone(),
+        );
+        held.push(Held {
+            track: Clone::clone(track),
+            clone,
+            reader,
+            reads,
+            retired: Cell::new(false),
+        });
+        drop(held);
+        self.start_sweeper();
+        Ok(handles)
     }
 
     /// The next frame `reader` yields, within the frame timeout.
@@ -520,7 +414,13 @@ impl Capture {
         if ended_now(track) || ended_now(clone) {
             Err(ended())
         } else if js::now_ms() >= deadline {
-            Err(frame_timeout(self.timeout_ms))
+            Err(Error::new(
+                Code::FrameTimeout,
+                format!(
+                    "no frame arrived within {} ms (is the track muted or its source paused?)",
+                    self.timeout_ms
+                ),
+            ))
         } else {
             Ok(())
         }
@@ -668,48 +568,15 @@ impl Drop for TrackClone {
     }
 }
 
-/// A processor kept for a started stream: the page's track, our clone, and who reads the
-/// clone's frames.
+/// A processor kept for a started stream: the page's track, our clone, the clone's reader.
 struct Held {
     track: MediaStreamTrack,
     clone: TrackClone,
-    source: Source,
+    reader: Cancelled,
     /// Snapshots reading from it now.
     reads: Rc<Cell<u32>>,
     /// Its stream stopped: dropped once `reads` is 0.
     retired: Cell<bool>,
-}
-
-/// Who reads a kept processor's frames.
-enum Source {
-    /// This thread, through a reader.
-    Page(Cancelled),
-    /// The encoder worker, which got the processor's stream.
-    Worker(Rc<WorkerStream>),
-}
-
-/// A kept processor whose frames the worker reads, taken for one snapshot.
-pub struct Kept {
-    stream: Rc<WorkerStream>,
-    track: MediaStreamTrack,
-    clone: MediaStreamTrack,
-    _reading: Reading,
-}
-
-impl Kept {
-    pub fn stream(&self) -> &WorkerStream {
-        &self.stream
-    }
-
-    /// Fails once the page's track, or our clone of it, has ended.
-    pub fn check(&self) -> Result<()> {
-        let ended_now = |t: &MediaStreamTrack| t.ready_state() == MediaStreamTrackState::Ended;
-        if ended_now(&self.track) || ended_now(&self.clone) {
-            Err(ended())
-        } else {
-            Ok(())
-        }
-    }
 }
 
 /// One read of a kept processor in progress, counted until dropped (also when the snapshot's
@@ -763,19 +630,10 @@ fn close_when_settled(read: &Promise) {
     js::settle_quietly(read, close.unchecked_ref());
 }
 
-pub(crate) fn ended() -> Error {
+fn ended() -> Error {
     Error::new(
         Code::TrackEnded,
         "the track ended before a frame could be read",
-    )
-}
-
-pub(crate) fn frame_timeout(timeout_ms: u32) -> Error {
-    Error::new(
-        Code::FrameTimeout,
-        format!(
-            "no frame arrived within {timeout_ms} ms (is the track muted or its source paused?)"
-        ),
     )
 }
 

@@ -3,10 +3,9 @@
 //!
 //! The worker (src/web/encoder_worker.js, made from a Blob: no extra file to serve, and it
 //! works from a classic `<script>` too) runs a second instance of this module's own wasm,
-//! sent to it as the compiled `WebAssembly.Module`. A job names a stream whose kept
-//! processor the worker reads ([`Encoder::encode_stream`]: the page only asks), or transfers
-//! a `VideoFrame` the page got (no copy); the worker copies the pixels once into wasm memory,
-//! in the camera's own I420/NV12 planes where it has them, encodes, and answers with a Blob.
+//! sent to it as the compiled `WebAssembly.Module`. A job transfers the `VideoFrame` (no
+//! copy); the worker copies its pixels once into wasm memory, in the camera's own I420/NV12
+//! planes where it has them, encodes, and answers with a Blob.
 //!
 //! The page path is the fallback: no `Worker` (a Content-Security-Policy without
 //! `worker-src blob:`), a browser that cannot send a `WebAssembly.Module` or transfer a
@@ -14,14 +13,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, MessageEvent, ReadableStream, Url, Worker};
+use web_sys::{Blob, MessageEvent, Url, Worker};
 
-use super::capture::{destroyed, ended, frame_timeout, Frame, POLL_MS};
+use super::capture::{destroyed, Frame};
 use super::js::{self, first_of, get, set, timer, Canceller};
 use crate::core::encode::ImageFormat;
 use crate::core::error::{Code, Error, Result};
@@ -45,22 +44,6 @@ pub struct Image {
     pub size: usize,
 }
 
-/// A kept processor's stream, read by the worker; closed there when dropped.
-pub struct WorkerStream {
-    id: u32,
-    link: Weak<Link>,
-}
-
-impl Drop for WorkerStream {
-    fn drop(&mut self) {
-        if let Some(link) = self.link.upgrade() {
-            let message: JsValue = Object::new().into();
-            set(&message, "close", &self.id.into());
-            let _ = link.worker.post_message(&message);
-        }
-    }
-}
-
 /// The engine's encoder: the worker while it works, else nothing (the page path).
 pub struct Encoder {
     link: RefCell<Option<Rc<Link>>>,
@@ -80,32 +63,12 @@ struct Link {
 struct Jobs {
     waiting: RefCell<BTreeMap<u32, Function>>,
     next: Cell<u32>,
-    next_stream: Cell<u32>,
     /// The worker said it is ready.
     started: Cell<bool>,
     broken: Cell<bool>,
 }
 
 impl Jobs {
-    /// A new job's id and the promise of its answer.
-    fn expect_answer(&self) -> (u32, Promise) {
-        let id = self.next.get().wrapping_add(1);
-        self.next.set(id);
-        let answer = Promise::new(&mut |resolve, _| {
-            self.waiting.borrow_mut().insert(id, resolve);
-        });
-        (id, answer)
-    }
-
-    /// The job is over: an answer that never came settles its promise, so what awaited it
-    /// is freed.
-    fn settle(&self, id: u32) {
-        let unanswered = self.waiting.borrow_mut().remove(&id);
-        if let Some(resolve) = unanswered {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-    }
-
     /// Answers every waiting job with `answer`.
     fn answer_all(&self, answer: &JsValue) {
         let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
@@ -132,32 +95,6 @@ impl Encoder {
         }
     }
 
-    /// The worker once it is ready, or `None` where it cannot be used (then it is stopped and
-    /// the page encodes from now on).
-    async fn ready_link(&self, cancel: &Canceller) -> Result<Option<Rc<Link>>> {
-        let Some(link) = self.link.borrow().clone() else {
-            return Ok(None);
-        };
-        if !link.jobs.started.get() {
-            let cancelled = cancel.signal();
-            let (winner, outcome) =
-                first_of(&[&link.ready, &cancelled.promise, &timer(START_TIMEOUT_MS)]).await;
-            if winner == 1 {
-                return Err(destroyed());
-            }
-            // Not ready in time (winner 2) or failed to start.
-            if winner == 2 || outcome.ok().and_then(|v| v.as_bool()) != Some(true) {
-                self.stop();
-                return Ok(None);
-            }
-        }
-        if link.jobs.broken.get() {
-            self.stop();
-            return Ok(None);
-        }
-        Ok(Some(link))
-    }
-
     /// Encodes `frame` in the worker. Gives the frame back when the worker cannot take it, so
     /// the caller encodes it on the page instead.
     pub async fn encode(
@@ -166,12 +103,31 @@ impl Encoder {
         spec: &SnapshotSpec,
         cancel: &Canceller,
     ) -> std::result::Result<Result<Image>, Frame> {
-        let link = match self.ready_link(cancel).await {
-            Ok(Some(link)) => link,
-            Ok(None) => return Err(frame),
-            Err(e) => return Ok(Err(e)),
+        let Some(link) = self.link.borrow().clone() else {
+            return Err(frame);
         };
-        let (id, answer) = link.jobs.expect_answer();
+        if !link.jobs.started.get() {
+            let cancelled = cancel.signal();
+            let (winner, outcome) =
+                first_of(&[&link.ready, &cancelled.promise, &timer(START_TIMEOUT_MS)]).await;
+            if winner == 1 {
+                return Ok(Err(destroyed()));
+            }
+            // Not ready in time (winner 2) or failed to start: the page encodes from now on.
+            if winner == 2 || outcome.ok().and_then(|v| v.as_bool()) != Some(true) {
+                self.stop();
+                return Err(frame);
+            }
+        }
+        if link.jobs.broken.get() {
+            self.stop();
+            return Err(frame);
+        }
+        let id = link.jobs.next.get().wrapping_add(1);
+        link.jobs.next.set(id);
+        let answer = Promise::new(&mut |resolve, _| {
+            link.jobs.waiting.borrow_mut().insert(id, resolve);
+        });
         let message: JsValue = Object::new().into();
         set(&message, "id", &id.into());
         set(&message, "frame", frame.video_frame());
@@ -191,102 +147,18 @@ impl Encoder {
         let cancelled = cancel.signal();
         let (winner, outcome) =
             first_of(&[&answer, &cancelled.promise, &timer(JOB_TIMEOUT_MS)]).await;
-        link.jobs.settle(id);
+        // An answer that never came: settle its promise, so what awaited it is freed.
+        let unanswered = link.jobs.waiting.borrow_mut().remove(&id);
+        if let Some(resolve) = unanswered {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
         Ok(match (winner, outcome) {
-            (0, Ok(answer)) => read_answer(&answer).map(|(image, _)| image),
+            (0, Ok(answer)) => read_answer(&answer),
             (1, _) => Err(destroyed()),
-            _ => Err(job_timeout()),
-        })
-    }
-
-    /// Hands the `ReadableStream` of a kept `MediaStreamTrackProcessor` to the worker, which
-    /// reads its frames from then on: they never reach the page's thread. `None` where the
-    /// worker cannot be used or the browser cannot transfer the stream (it is still ours).
-    pub async fn adopt(
-        &self,
-        readable: &ReadableStream,
-        cancel: &Canceller,
-    ) -> Result<Option<WorkerStream>> {
-        let Some(link) = self.ready_link(cancel).await? else {
-            return Ok(None);
-        };
-        let id = link.jobs.next_stream.get().wrapping_add(1);
-        link.jobs.next_stream.set(id);
-        let message: JsValue = Object::new().into();
-        set(&message, "open", &id.into());
-        set(&message, "readable", readable);
-        Ok(link
-            .worker
-            .post_message_with_transfer(&message, &Array::of1(readable))
-            .ok()
-            .map(|()| WorkerStream {
-                id,
-                link: Rc::downgrade(&link),
-            }))
-    }
-
-    /// Whether `stream` can still be read: its worker is the one running and works.
-    pub fn serves(&self, stream: &WorkerStream) -> bool {
-        match (&*self.link.borrow(), stream.link.upgrade()) {
-            (Some(current), Some(link)) => Rc::ptr_eq(current, &link) && !link.jobs.broken.get(),
-            _ => false,
-        }
-    }
-
-    /// Encodes the newest frame of a stream the worker reads (see [`Encoder::adopt`]), waiting
-    /// at most `frame_timeout_ms` for one. `check` runs between polls while the answer is
-    /// awaited; its error (the page's track ended) ends the wait. Gives the image and when its
-    /// frame was taken (ms since the epoch).
-    pub async fn encode_stream(
-        &self,
-        stream: &WorkerStream,
-        spec: &SnapshotSpec,
-        frame_timeout_ms: u32,
-        cancel: &Canceller,
-        check: &dyn Fn() -> Result<()>,
-    ) -> Result<(Image, Option<f64>)> {
-        let link = match stream.link.upgrade() {
-            Some(link) if !link.jobs.broken.get() => link,
-            _ => return Err(Error::new(Code::EncodeFailed, "the encoder worker stopped")),
-        };
-        let (id, answer) = link.jobs.expect_answer();
-        let message: JsValue = Object::new().into();
-        set(&message, "id", &id.into());
-        set(&message, "stream", &stream.id.into());
-        set(&message, "timeout", &frame_timeout_ms.into());
-        set(&message, "spec", &spec_value(spec));
-        if let Err(e) = link.worker.post_message(&message) {
-            link.jobs.settle(id);
-            return Err(js::browser_error(
+            _ => Err(Error::new(
                 Code::EncodeFailed,
-                "the encoder worker",
-                &e,
-            ));
-        }
-        let deadline = js::now_ms() + f64::from(frame_timeout_ms) + f64::from(JOB_TIMEOUT_MS);
-        let outcome = loop {
-            let cancelled = cancel.signal();
-            let (winner, outcome) = first_of(&[&answer, &timer(POLL_MS), &cancelled.promise]).await;
-            let gave_up = match (winner, outcome) {
-                (0, Ok(answer)) => break read_answer(&answer),
-                (0, Err(e)) => js::browser_error(Code::EncodeFailed, "the encoder worker", &e),
-                (1, _) => match check() {
-                    Err(e) => e,
-                    Ok(()) if js::now_ms() >= deadline => job_timeout(),
-                    Ok(()) => continue,
-                },
-                _ => destroyed(),
-            };
-            // The worker drops the job, and closes its frame if one still comes.
-            let cancel_job: JsValue = Object::new().into();
-            set(&cancel_job, "cancel", &id.into());
-            let _ = link.worker.post_message(&cancel_job);
-            break Err(gave_up);
-        };
-        link.jobs.settle(id);
-        outcome.map_err(|e| match e.code {
-            Code::FrameTimeout => frame_timeout(frame_timeout_ms),
-            _ => e,
+                format!("the encoder worker did not answer within {JOB_TIMEOUT_MS} ms"),
+            )),
         })
     }
 
@@ -384,20 +256,15 @@ fn spec_value(spec: &SnapshotSpec) -> JsValue {
     o
 }
 
-/// The worker's answer: the image and when its frame was taken, or the error.
-fn read_answer(answer: &JsValue) -> Result<(Image, Option<f64>)> {
+fn read_answer(answer: &JsValue) -> Result<Image> {
     if let Ok(blob) = get(answer, "blob").dyn_into::<Blob>() {
         let number = |key| get(answer, key).as_f64().unwrap_or(0.0);
-        let image = Image {
+        return Ok(Image {
             size: blob.size() as usize,
             blob,
             width: number("width") as u32,
             height: number("height") as u32,
-        };
-        return Ok((image, get(answer, "at").as_f64()));
-    }
-    if get(answer, "ended").is_truthy() {
-        return Err(ended());
+        });
     }
     let code = match get(answer, "code").as_f64().and_then(Code::from_value) {
         Some(Code::Ok) | None => Code::EncodeFailed,
@@ -407,13 +274,6 @@ fn read_answer(answer: &JsValue) -> Result<(Image, Option<f64>)> {
         .as_string()
         .unwrap_or_else(|| "the encoder worker failed".into());
     Err(Error::new(code, message))
-}
-
-fn job_timeout() -> Error {
-    Error::new(
-        Code::EncodeFailed,
-        format!("the encoder worker did not answer within {JOB_TIMEOUT_MS} ms"),
-    )
 }
 
 fn failure(code: Code, message: &str) -> JsValue {

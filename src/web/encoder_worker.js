@@ -3,23 +3,15 @@
 // without the JS glue: it calls only the plain `tracksnap_*` exports of
 // src/web/encoder_abi.rs, which never call out to JavaScript.
 //
-// Later messages:
-// - { open, readable }: the ReadableStream of a MediaStreamTrackProcessor kept by the page for
-//   a started stream, transferred here, so its frames reach this thread and never the page's;
-//   { close } cancels it (the page stops its clone of the track too);
-// - { id, stream, timeout, spec }: a job on the newest frame of stream `stream`, read here
-//   (waiting at most `timeout` ms for one); { cancel: id } drops a job the page gave up on;
-// - { id, frame, spec }: a job on a VideoFrame the page transferred here.
-// A frame's pixels are copied once, by the browser, straight into wasm memory: its own I420
-// or NV12 planes where it has them, RGBA otherwise. The answer is { id, blob, width, height,
-// size, pixels, at } (`at`: when the frame was taken, ms since the epoch), { id, ended } when
-// the stream closed, or { id, code, message }. Every frame is closed, whatever happens.
+// Each later message is a job { id, frame, spec } whose VideoFrame was transferred here. The
+// frame's pixels are copied once, by the browser, straight into wasm memory: its own I420 or
+// NV12 planes where it has them, RGBA otherwise. The answer is { id, blob, width, height,
+// size, pixels } or { id, code, message }. Every frame is closed, whatever happens.
 'use strict';
 
 const RGBA = 0;
 const I420 = 1;
 const NV12 = 2;
-const FRAME_TIMEOUT = 30102;
 const CAPTURE_FAILED = 30103;
 const ENCODE_FAILED = 30104;
 
@@ -31,16 +23,8 @@ const imports = new Proxy({}, { get: () => new Proxy({}, { get: () => absent }) 
 
 let module = null;
 let wasm = null;
-// Jobs run one after another: a job's copy into wasm memory must not meet another's. Frames
-// are read outside the queue, so a stream that waits for its frame holds up no other.
+// Jobs run one after another: a job's copy into wasm memory must not meet another's.
 let queue = Promise.resolve();
-const streams = new Map();
-const cancelled = new Set();
-// Reads asked for but not settled yet (each given at most READ_FIRST_MS): an encode waits for
-// them, so that the frames of a periodic task's tick are all taken at the tick, not each
-// after the encodes before it.
-const reading = new Set();
-const READ_FIRST_MS = 40;
 
 async function instantiate() {
   wasm = null;
@@ -57,68 +41,14 @@ onmessage = (event) => {
     );
     return;
   }
-  if (data.open !== undefined) {
-    streams.set(data.open, data.readable.getReader());
-  } else if (data.close !== undefined) {
-    const reader = streams.get(data.close);
-    streams.delete(data.close);
-    if (reader) reader.cancel().catch(() => {});
-  } else if (data.cancel !== undefined) {
-    cancelled.add(data.cancel);
-  } else if (data.stream !== undefined) {
-    read(data);
-  } else {
-    queue = queue.then(() => job(data));
-  }
+  queue = queue.then(() => job(data));
 };
-
-/** Reads the stream's newest frame for a job, then queues the job with it. */
-async function read(data) {
-  const reader = streams.get(data.stream);
-  if (!reader) {
-    postMessage({ id: data.id, code: CAPTURE_FAILED, message: 'the stream is not open in the encoder worker' });
-    return;
-  }
-  let timer = 0;
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), data.timeout)));
-  const pending = reader.read();
-  const first = Promise.race([pending, new Promise((resolve) => setTimeout(resolve, READ_FIRST_MS))])
-    .catch(() => {})
-    .then(() => reading.delete(first));
-  reading.add(first);
-  let result;
-  try {
-    result = await Promise.race([pending, late]);
-  } catch (err) {
-    result = { failed: err };
-  }
-  clearTimeout(timer);
-  if (result === null) {
-    // The read goes on: close its frame when it comes.
-    pending.then((r) => r.value && r.value.close(), () => {});
-  }
-  if (cancelled.delete(data.id)) {
-    if (result && result.value) result.value.close();
-  } else if (result === null) {
-    postMessage({ id: data.id, code: FRAME_TIMEOUT, message: `no frame arrived within ${data.timeout} ms` });
-  } else if (result.failed) {
-    postMessage({ id: data.id, code: CAPTURE_FAILED, message: `reading a frame failed: ${result.failed && result.failed.message || result.failed}` });
-  } else if (result.done) {
-    postMessage({ id: data.id, ended: true });
-  } else {
-    const at = Date.now();
-    queue = queue.then(() => job({ id: data.id, frame: result.value, spec: data.spec, at }));
-  }
-}
 
 async function job(data) {
   const frame = data && data.frame;
   let answer;
   try {
-    // A job the page gave up on while it waited here is not encoded.
-    if (cancelled.delete(data && data.id)) return;
     if (!wasm) throw new Error('the encoder is not ready');
-    while (reading.size) await Promise.all(reading);
     answer = await encode(frame, data.spec);
   } catch (err) {
     // A trap leaves the instance in an unknown state: the next job gets a fresh one.
@@ -127,7 +57,7 @@ async function job(data) {
   } finally {
     if (frame && typeof frame.close === 'function') frame.close();
   }
-  if (!cancelled.delete(data && data.id)) postMessage({ id: data && data.id, at: data && data.at, ...answer });
+  postMessage({ id: data && data.id, ...answer });
 }
 
 /** Where the frame's pixels go: the input buffer of the wasm pipeline. */

@@ -97,33 +97,13 @@ impl Shared {
         track: &MediaStreamTrack,
         spec: &SnapshotSpec,
     ) -> Result<Captured> {
-        let cancel = self.capture.canceller();
-        if let Some(kept) = self.capture.kept_in_worker(track, &self.encoder).await? {
-            // The worker reads the frame and encodes it: the page's thread only asks.
-            let outcome = self
-                .encoder
-                .encode_stream(
-                    kept.stream(),
-                    spec,
-                    self.capture.timeout_ms(),
-                    cancel,
-                    &|| kept.check(),
-                )
-                .await;
-            self.capture
-                .done_with(kept, &outcome.as_ref().map(|_| ()).map_err(Clone::clone));
-            let (image, at) = outcome?;
-            return Ok(Captured {
-                width: image.width,
-                height: image.height,
-                size: image.size,
-                blob: image.blob,
-                timestamp: at.unwrap_or_else(js::now_ms),
-            });
-        }
         let frame = self.capture.grab(track).await?;
         let timestamp = js::now_ms();
-        let image = match self.encoder.encode(frame, spec, cancel).await {
+        let image = match self
+            .encoder
+            .encode(frame, spec, self.capture.canceller())
+            .await
+        {
             Ok(image) => image?,
             Err(frame) => self.encode_on_page(frame, spec).await?,
         };
