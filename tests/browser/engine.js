@@ -665,26 +665,45 @@ export const scenarios = {
  */
 function spyOnFrames() {
   const seen = [];
-  const read = ReadableStreamDefaultReader.prototype.read;
-  ReadableStreamDefaultReader.prototype.read = function spiedRead() {
-    const p = read.call(this);
-    p.then((r) => r?.value instanceof VideoFrame && seen.push(r.value), () => {});
-    return p;
-  };
-  const Original = globalThis.VideoFrame;
-  globalThis.VideoFrame = new Proxy(Original, {
-    construct(target, args) {
-      const frame = Reflect.construct(target, args);
-      seen.push(frame);
-      return frame;
-    },
-  });
+  const undoReads = recordReads(seen);
+  const undoFrames = recordConstructed('VideoFrame', seen);
   return {
     seen,
     restore() {
-      ReadableStreamDefaultReader.prototype.read = read;
-      globalThis.VideoFrame = Original;
+      undoReads();
+      undoFrames();
     },
+  };
+}
+
+/**
+ * Records in `seen` every VideoFrame read from a stream reader of this realm; gives the undo.
+ * The encoder Worker runs it too (its source is put in front of the Worker's).
+ */
+function recordReads(seen) {
+  const read = ReadableStreamDefaultReader.prototype.read;
+  ReadableStreamDefaultReader.prototype.read = function spiedRead() {
+    const p = read.call(this);
+    p.then((r) => r && r.value instanceof VideoFrame && seen.push(r.value), () => {});
+    return p;
+  };
+  return () => {
+    ReadableStreamDefaultReader.prototype.read = read;
+  };
+}
+
+/** Records in `made` every object `new globalThis[name](…)` makes; gives the undo. */
+function recordConstructed(name, made) {
+  const Original = globalThis[name];
+  globalThis[name] = new Proxy(Original, {
+    construct(target, args) {
+      const object = Reflect.construct(target, args);
+      made.push(object);
+      return object;
+    },
+  });
+  return () => {
+    globalThis[name] = Original;
   };
 }
 
@@ -697,12 +716,7 @@ function spyOnFrames() {
 function spyOnWorkers() {
   const prelude = `(() => {
     const seen = [];
-    const read = ReadableStreamDefaultReader.prototype.read;
-    ReadableStreamDefaultReader.prototype.read = function spiedRead() {
-      const p = read.call(this);
-      p.then((r) => r && r.value instanceof VideoFrame && seen.push(r.value), () => {});
-      return p;
-    };
+    (${recordReads})(seen);
     addEventListener('message', (e) => {
       if (e.data && e.data.spyReport) {
         e.stopImmediatePropagation();
@@ -718,14 +732,7 @@ function spyOnWorkers() {
   const createObjectURL = URL.createObjectURL;
   URL.createObjectURL = (object) =>
     createObjectURL(object instanceof Blob && object.type === 'text/javascript' ? new Blob([prelude, object], { type: object.type }) : object);
-  const OriginalWorker = globalThis.Worker;
-  globalThis.Worker = new Proxy(OriginalWorker, {
-    construct(target, args) {
-      const worker = Reflect.construct(target, args);
-      workers.push(worker);
-      return worker;
-    },
-  });
+  const undoWorkers = recordConstructed('Worker', workers);
   return {
     workers,
     async report() {
@@ -750,7 +757,7 @@ function spyOnWorkers() {
     },
     restore() {
       URL.createObjectURL = createObjectURL;
-      globalThis.Worker = OriginalWorker;
+      undoWorkers();
     },
   };
 }
