@@ -40,6 +40,7 @@ scenarios!(run:
     default_names,
     every_video_frame_is_closed,
     worker_and_page_give_the_same_pictures,
+    size_first_images,
     kept_clones_end_with_their_streams,
     yuv_frames_keep_their_colours,
     without_workers_the_page_encodes,

@@ -562,6 +562,56 @@ export const scenarios = {
     }
   },
 
+  async size_first_images(Engine) {
+    // src/core/jpeg's files, decoded by this browser: from a canvas (RGBA) in the worker and on
+    // the page, from the camera (its own I420 planes in the worker where the browser has them),
+    // at the three chroma layouts it picks by quality (4:2:0 < 80 ≤ 4:2:2 < 90 ≤ 4:4:4).
+    const inWorker = new Engine();
+    const onPage = new Engine({ worker: false });
+    const flat = canvasSource(320, 240, halves(RED, BLUE));
+    const detailed = canvasSource(320, 240, texture());
+    const camera = await fakeCamera(640, 360);
+    const notes = [];
+    try {
+      for (const engine of [inWorker, onPage]) {
+        const what = engine === inWorker ? 'worker' : 'page';
+        eq(engine.startVideoPreview('main', flat.track), OK, `${what}: preview`);
+        for (const quality of [50, 85, 95]) {
+          const r = await engine.snapshot({ streamType: 'main', sizeFirst: true, quality });
+          const img = await decodeOk(r, `${what} q${quality}`);
+          near(img.at(40, 120), RED, 12, `${what} q${quality}: left half`);
+          near(img.at(280, 120), BLUE, 12, `${what} q${quality}: right half`);
+        }
+        const fitted = await decodeOk(
+          await engine.snapshot({ streamType: 'main', sizeFirst: true, width: 200, height: 100, fit: 'contain', mirror: true }),
+          `${what} sizeFirst contain + mirror`,
+        );
+        near(fitted.at(5, 50), BLACK, 12, `${what} sizeFirst: letterbox bar`);
+        near(fitted.at(80, 50), BLUE, 14, `${what} sizeFirst: mirrored left`);
+        // Fewer bytes than the plain encoder at the same setting, for fine detail and for the
+        // camera.
+        for (const [stream, track] of [['main', detailed.track], ['sub', camera]]) {
+          eq(engine.startVideoPreview(stream, track), OK, `${what}: preview ${stream}`);
+          const plain = await engine.snapshot({ streamType: stream, quality: 85 });
+          const small = await engine.snapshot({ streamType: stream, quality: 85, sizeFirst: true });
+          await decodeOk(small, `${what} ${stream} sizeFirst`);
+          eq(`${small.width}×${small.height}`, `${plain.width}×${plain.height}`, `${what} ${stream}: size`);
+          assert(small.size < plain.size, `${what} ${stream}: sizeFirst ${small.size} B, plain ${plain.size} B`);
+          notes.push(`${what} ${stream} ${small.size}/${plain.size} B`);
+        }
+        engine.stopVideoPreview('main');
+        engine.stopVideoPreview('sub');
+      }
+      return notes.join(', ');
+    } finally {
+      flat.stop();
+      detailed.stop();
+      camera.stop();
+      inWorker.destroy();
+      onPage.destroy();
+    }
+  },
+
   async without_workers_the_page_encodes(Engine) {
     // As under a Content-Security-Policy without worker-src blob: `new Worker` throws.
     const RealWorker = globalThis.Worker;
