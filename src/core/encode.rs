@@ -9,7 +9,7 @@
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
-use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, ImageBuffer, JpegColorType};
+use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, ImageBuffer};
 
 use super::error::{Code, Error, Result};
 
@@ -111,7 +111,7 @@ pub fn encode_jpeg_image(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     out.clear();
-    if settings.size_first && matches!(image.get_jpeg_color_type(), JpegColorType::Ycbcr) {
+    if settings.size_first {
         return super::jpeg::encode_image(&image, settings.quality, out);
     }
     jpeg_encoder(out, settings)
@@ -130,21 +130,11 @@ pub fn jpeg_sides(width: u32, height: u32) -> Result<(u16, u16)> {
     }
 }
 
-/// jpeg-encoder as the plain path uses it (and, for images that are not YCbCr, the
-/// size-first path too).
+/// jpeg-encoder as the plain path uses it.
 fn jpeg_encoder(out: &mut Vec<u8>, settings: JpegSettings) -> Encoder<&mut Vec<u8>> {
     let mut encoder = Encoder::new(out, settings.quality.clamp(1, 100));
     // Averaging each 2×2 chroma block costs little and keeps coloured edges clean.
     encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
-    if settings.size_first {
-        encoder.set_optimized_huffman_tables(true);
-        // Progressive with two scans per component, DC then all of AC: as small as the
-        // sequential file (±0.2 %), 2–15 % smaller than jpeg-encoder's default four scans
-        // (spectral selection without EOB runs costs bytes), and read correctly by zune-jpeg
-        // 0.5.15 (the `image` crate's decoder), which garbles the non-interleaved sequential
-        // scans jpeg-encoder writes for optimised tables.
-        encoder.set_progressive_scans(2);
-    }
     encoder
 }
 

@@ -31,19 +31,29 @@ impl ImageBuffer for RgbaImage<'_> {
             return;
         };
         let [yb, cb, cr, _] = buffers;
-        // 16-bit fixed point, rounded; chroma offset by 128.
         for px in row.chunks_exact(4) {
             if let [r, g, b, _] = *px {
-                let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
-                let luma = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
-                let blue = (-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 32767) >> 16;
-                let red = (32768 * r - 27439 * g - 5329 * b + (128 << 16) + 32767) >> 16;
-                yb.push(luma.clamp(0, 255) as u8);
-                cb.push(blue.clamp(0, 255) as u8);
-                cr.push(red.clamp(0, 255) as u8);
+                let (y, blue, red) = ycbcr(r, g, b);
+                yb.push(y);
+                cb.push(blue);
+                cr.push(red);
             }
         }
     }
+}
+
+/// JFIF's full-range BT.601 YCbCr of one RGB pixel: 16-bit fixed point, rounded, chroma
+/// offset by 128.
+fn ycbcr(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    let luma = (19595 * r + 38470 * g + 7471 * b + 32768) >> 16;
+    let blue = (-11059 * r - 21709 * g + 32768 * b + (128 << 16) + 32767) >> 16;
+    let red = (32768 * r - 27439 * g - 5329 * b + (128 << 16) + 32767) >> 16;
+    (
+        luma.clamp(0, 255) as u8,
+        blue.clamp(0, 255) as u8,
+        red.clamp(0, 255) as u8,
+    )
 }
 
 /// One component at full resolution, padded.
@@ -123,12 +133,7 @@ pub fn read_rgba(rgba: &[u8], width: usize, stride: usize, rows: usize) -> [Plan
             .zip(rr.iter_mut())
         {
             if let [pr, pg, pb, _] = *px {
-                let (pr, pg, pb) = (i32::from(pr), i32::from(pg), i32::from(pb));
-                *y = ((19595 * pr + 38470 * pg + 7471 * pb + 32768) >> 16) as u8;
-                *b = ((-11059 * pr - 21709 * pg + 32768 * pb + (128 << 16) + 32767) >> 16)
-                    .clamp(0, 255) as u8;
-                *r = ((32768 * pr - 27439 * pg - 5329 * pb + (128 << 16) + 32767) >> 16)
-                    .clamp(0, 255) as u8;
+                (*y, *b, *r) = ycbcr(pr, pg, pb);
             }
         }
     }
@@ -162,11 +167,12 @@ impl Plane {
     }
 }
 
-/// Reads `image` into three planes of `stride × rows` (multiples of the MCU's size).
+/// Reads `image` into three planes of `stride × rows` (multiples of the MCU's size), padded
+/// as [`read_rgba`]'s are.
 pub fn read(image: &impl ImageBuffer, stride: usize, rows: usize) -> [Plane; 3] {
     let (w, h) = (usize::from(image.width()), usize::from(image.height()));
     let mut planes = [(); 3].map(|_| Plane {
-        data: Vec::with_capacity(stride * rows),
+        data: vec![0; stride * rows],
         stride,
         rows,
     });
@@ -178,23 +184,14 @@ pub fn read(image: &impl ImageBuffer, stride: usize, rows: usize) -> [Plane; 3] 
         image.fill_buffers(y as u16, &mut buffers);
         for (plane, buf) in planes.iter_mut().zip(buffers.iter()) {
             let row = buf.get(..w).unwrap_or(buf);
-            plane.data.extend_from_slice(row);
-            let last = row.last().copied().unwrap_or(128);
-            plane
-                .data
-                .resize(plane.data.len() + stride - row.len(), last);
+            let start = y * stride;
+            if let Some(dst) = plane.data.get_mut(start..start + row.len()) {
+                dst.copy_from_slice(row);
+            }
         }
     }
     for plane in planes.iter_mut() {
-        // Repeat the last row (or fill with mid-grey when there is none).
-        let last_start = plane.data.len().saturating_sub(stride);
-        let last: Vec<u8> = match plane.data.get(last_start..) {
-            Some(r) if r.len() == stride => r.to_vec(),
-            _ => vec![128; stride],
-        };
-        while plane.data.len() < stride * rows {
-            plane.data.extend_from_slice(&last);
-        }
+        plane.pad(w, h);
     }
     planes
 }
