@@ -1,17 +1,20 @@
 //! JPEG and PNG encoding of RGBA pixels (and JPEG of any `jpeg_encoder::ImageBuffer`, see
 //! [`super::yuv`]), into reused buffers.
 //!
-//! JPEG uses `jpeg-encoder` (baseline, 4:2:0 below quality 90 with box-averaged chroma), or
-//! when size comes first our own encoder, [`super::jpeg`] (Robidoux's tables, chroma
-//! subsampling by quality, rate–distortion optimised quantisation, optimised Huffman tables);
-//! PNG uses the `image` crate's encoder with fast compression and adaptive filters. The same
-//! pixels give the same bytes in every browser.
+//! JPEG uses our own encoder, [`super::jpeg`]: by default as libjpeg (and so the browsers'
+//! `toBlob`) would at the same quality number — Annex K tables, 4:2:0 below quality 90 with
+//! box-averaged chroma, 4:4:4 from 90 — but with Huffman tables fitted to each file
+//! ([`Tuning::PLAIN`]); when size comes first with Robidoux's tables, chroma subsampling by
+//! quality and rate–distortion optimised quantisation ([`Tuning::default`]). PNG uses the
+//! `image` crate's encoder with fast compression and adaptive filters. The same pixels give
+//! the same bytes in every browser.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
-use jpeg_encoder::{ChromaSubsamplingMethod, ColorType, Encoder, ImageBuffer};
+use jpeg_encoder::ImageBuffer;
 
 use super::error::{Code, Error, Result};
+use super::jpeg::Tuning;
 
 /// An output image format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -51,10 +54,19 @@ impl ImageFormat {
 pub struct JpegSettings {
     /// 1..=100 (clamped).
     pub quality: u8,
-    /// Smallest file over fastest encode: [`super::jpeg`]'s encoder, about as small as MozJPEG
-    /// at the same quality (see `examples/rate_quality.rs`), in about 1.7× the time of the
-    /// plain encoder.
+    /// Smallest file over fastest encode: about as small as MozJPEG at the same quality (see
+    /// `examples/rate_quality.rs`), in about 1.8× the time of the plain encoder.
     pub size_first: bool,
+}
+
+impl JpegSettings {
+    fn tuning(&self) -> Tuning {
+        if self.size_first {
+            Tuning::default()
+        } else {
+            Tuning::PLAIN
+        }
+    }
 }
 
 /// Encodes `width × height` RGBA pixels (alpha ignored) into `out`, replacing its contents,
@@ -96,27 +108,25 @@ fn encode_jpeg(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let (w, h) = jpeg_sides(width, height)?;
-    if settings.size_first {
-        return super::jpeg::encode_rgba(rgba, w, h, settings.quality, out);
-    }
-    jpeg_encoder(out, settings)
-        .encode(rgba, w, h, ColorType::Rgba)
-        .map_err(jpeg_failed)
+    super::jpeg::encode_rgba_with(rgba, w, h, settings.quality, &settings.tuning(), out)
 }
 
-/// Encodes any [`ImageBuffer`] as JPEG into `out`, replacing its contents.
+/// Encodes any [`ImageBuffer`] as JPEG into `out`, replacing its contents. `chroma_420`: the
+/// image's chroma has half its resolution each way (a camera's whole 4:2:0 frame), so the
+/// file is 4:2:0 at every quality: finer chroma would only store repeated samples.
 pub fn encode_jpeg_image(
     image: impl ImageBuffer,
     settings: JpegSettings,
+    chroma_420: bool,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    out.clear();
-    if settings.size_first {
-        return super::jpeg::encode_image(&image, settings.quality, out);
-    }
-    jpeg_encoder(out, settings)
-        .encode_image(image)
-        .map_err(jpeg_failed)
+    let tuning = settings.tuning();
+    let tuning = if chroma_420 {
+        tuning.at_most_420()
+    } else {
+        tuning
+    };
+    super::jpeg::encode_image_with(&image, settings.quality, &tuning, out)
 }
 
 /// The sides as JPEG stores them (16 bits each).
@@ -128,18 +138,6 @@ pub fn jpeg_sides(width: u32, height: u32) -> Result<(u16, u16)> {
             format!("JPEG cannot hold {width}×{height}"),
         )),
     }
-}
-
-/// jpeg-encoder as the plain path uses it.
-fn jpeg_encoder(out: &mut Vec<u8>, settings: JpegSettings) -> Encoder<&mut Vec<u8>> {
-    let mut encoder = Encoder::new(out, settings.quality.clamp(1, 100));
-    // Averaging each 2×2 chroma block costs little and keeps coloured edges clean.
-    encoder.set_chroma_subsampling_method(ChromaSubsamplingMethod::Average);
-    encoder
-}
-
-fn jpeg_failed(e: jpeg_encoder::EncodingError) -> Error {
-    Error::new(Code::EncodeFailed, format!("JPEG encoding failed: {e}"))
 }
 
 fn encode_png(

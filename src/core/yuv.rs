@@ -1,6 +1,6 @@
 //! Camera frames as YUV 4:2:0 planes (I420, NV12): JPEG straight from the planes, RGBA for PNG.
 //!
-//! Baseline JPEG (JFIF) stores full-range BT.601 YCbCr at 4:2:0 below quality 90. A camera's
+//! Baseline JPEG (JFIF) stores full-range BT.601 YCbCr, often at 4:2:0. A camera's
 //! YUV is that up to an affine map of (Y, Cb, Cr) — the identity for full-range BT.601, a range
 //! expansion for limited-range BT.601, a 3×3 mix for BT.709 — so a snapshot can skip both the
 //! browser's YUV→RGBA conversion and the encoder's RGB→YCbCr one. The maps are lookup tables
@@ -10,7 +10,8 @@
 //! chroma only and is computed once per 4:2:0 sample; output luma adds a chroma term for BT.709.
 //!
 //! - Whole frame ([`JfifImage`]): the encoder reads the planes row by row, chroma repeated for
-//!   the two pixels that share it (its 2×2 average gives the sample back), mirrored on the fly.
+//!   the two pixels that share it (its 2×2 sum gives the sample back), mirrored on the fly; the
+//!   file is 4:2:0 at every quality, as the frame is.
 //! - Scaled, cropped or letterboxed: the planes are packed into 4-byte pixels
 //!   ([`yuv420_to_yuvx`]) that the RGBA scaler handles unchanged, then converted as they are
 //!   encoded ([`YuvxImage`]). Scaling single 8-bit planes would need `fast_image_resize`
@@ -582,7 +583,7 @@ pub fn encode_jpeg_yuv420(
     out: &mut Vec<u8>,
 ) -> Result<()> {
     let image = JfifImage::new(planes, color, mirror)?;
-    encode_jpeg_image(image, settings, out)
+    encode_jpeg_image(image, settings, true, out)
 }
 
 // --- YUV → packed 4-byte pixels, for scaling -----------------------------------------------
@@ -750,7 +751,8 @@ pub fn encode_jpeg_yuvx(
     settings: JpegSettings,
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    encode_jpeg_image(YuvxImage::new(pixels, width, height, color)?, settings, out)
+    let image = YuvxImage::new(pixels, width, height, color)?;
+    encode_jpeg_image(image, settings, false, out)
 }
 
 // --- YUV → RGBA ----------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
   RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
   fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
-  record, canGenerateFrames, yuvSource,
+  record, canGenerateFrames, yuvSource, psnr,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -563,13 +563,15 @@ export const scenarios = {
   },
 
   async size_first_images(Engine) {
-    // src/core/jpeg's files, decoded by this browser: from a canvas (RGBA) in the worker and on
-    // the page, from the camera (its own I420 planes in the worker where the browser has them),
-    // at the three chroma layouts it picks by quality (4:2:0 < 80 ≤ 4:2:2 < 90 ≤ 4:4:4).
+    // src/core/jpeg's progressive files, decoded by this browser: from a canvas (RGBA) in the
+    // worker and on the page, from the camera (its own I420 planes in the worker where the
+    // browser has them), at both chroma layouts it picks by quality (4:2:0 below 90, 4:4:4).
     const inWorker = new Engine();
     const onPage = new Engine({ worker: false });
     const flat = canvasSource(320, 240, halves(RED, BLUE));
     const detailed = canvasSource(320, 240, texture());
+    const smooth = canvasSource(320, 240, halves(GREEN, BLUE));
+    const yuv = canGenerateFrames() ? yuvSource(320, 240, 'I420', RED, GREEN, { matrix: 'smpte170m', fullRange: false }) : null;
     const camera = await fakeCamera(640, 360);
     const notes = [];
     try {
@@ -588,17 +590,25 @@ export const scenarios = {
         );
         near(fitted.at(5, 50), BLACK, 12, `${what} sizeFirst: letterbox bar`);
         near(fitted.at(80, 50), BLUE, 14, `${what} sizeFirst: mirrored left`);
-        // Fewer bytes than the plain encoder at the same setting, for fine detail and for the
-        // camera.
-        for (const [stream, track] of [['main', detailed.track], ['sub', camera]]) {
-          eq(engine.startVideoPreview(stream, track), OK, `${what}: preview ${stream}`);
-          const plain = await engine.snapshot({ streamType: stream, quality: 85 });
-          const small = await engine.snapshot({ streamType: stream, quality: 85, sizeFirst: true });
-          await decodeOk(small, `${what} ${stream} sizeFirst`);
-          eq(`${small.width}×${small.height}`, `${plain.width}×${plain.height}`, `${what} ${stream}: size`);
-          assert(small.size < plain.size, `${what} ${stream}: sizeFirst ${small.size} B, plain ${plain.size} B`);
-          notes.push(`${what} ${stream} ${small.size}/${plain.size} B`);
+        // Fewer bytes than the plain encoder at the same setting, for fine detail and for a
+        // smooth picture: from a canvas (RGBA) and, where the browser can make frames, from
+        // I420 planes (the camera's path). Still sources, so both calls see the same picture.
+        const sources = [['fine detail', detailed.track], ['smooth', smooth.track]];
+        if (yuv) sources.push(['smooth I420', yuv.track]);
+        for (const [kind, track] of sources) {
+          eq(engine.startVideoPreview('sub', track), OK, `${what}: preview ${kind}`);
+          const plain = await engine.snapshot({ streamType: 'sub', quality: 85 });
+          const small = await engine.snapshot({ streamType: 'sub', quality: 85, sizeFirst: true });
+          const [a, b] = [await decodeOk(plain, `${what} ${kind} plain`), await decodeOk(small, `${what} ${kind} sizeFirst`)];
+          eq(`${small.width}×${small.height}`, `${plain.width}×${plain.height}`, `${what} ${kind}: size`);
+          assert(small.size < plain.size, `${what} ${kind}: sizeFirst ${small.size} B, plain ${plain.size} B`);
+          notes.push(`${what} ${kind} ${small.size}/${plain.size} B (${psnr(a, b).toFixed(1)} dB apart)`);
+          eq(engine.stopVideoPreview('sub'), OK, `${what}: stop ${kind}`);
         }
+        // The camera's own frames (its I420 planes in the worker where the browser has them).
+        eq(engine.startVideoPreview('sub', camera), OK, `${what}: preview camera`);
+        const cam = await decodeOk(await engine.snapshot({ streamType: 'sub', sizeFirst: true }), `${what} camera sizeFirst`);
+        eq(`${cam.width}×${cam.height}`, '640×360', `${what} camera: size`);
         engine.stopVideoPreview('main');
         engine.stopVideoPreview('sub');
       }
@@ -606,6 +616,8 @@ export const scenarios = {
     } finally {
       flat.stop();
       detailed.stop();
+      smooth.stop();
+      yuv?.stop();
       camera.stop();
       inWorker.destroy();
       onPage.destroy();

@@ -19,13 +19,13 @@ impl<'a> BitWriter<'a> {
         }
     }
 
-    /// Appends the low `n` bits of `bits` (n ≤ 16).
+    /// Appends the low `n` bits of `bits` (n ≤ 31).
     #[inline]
-    pub fn put(&mut self, bits: u32, n: u8) {
+    pub fn put(&mut self, bits: u32, n: u32) {
         if n == 0 {
             return;
         }
-        let n = u32::from(n);
+        let n = n.min(31);
         self.acc = (self.acc << n) | u64::from(bits & ((1u32 << n) - 1));
         self.count += n;
         if self.count >= 32 {
@@ -34,6 +34,22 @@ impl<'a> BitWriter<'a> {
     }
 
     fn flush_bytes(&mut self) {
+        // Four bytes at once unless one of them is 0xFF (which needs a 0x00 after it).
+        while self.count >= 32 {
+            self.count -= 32;
+            let word = (self.acc >> self.count) as u32;
+            let inverted = !word;
+            if inverted.wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
+                self.out.extend_from_slice(&word.to_be_bytes());
+            } else {
+                for byte in word.to_be_bytes() {
+                    self.out.push(byte);
+                    if byte == 0xFF {
+                        self.out.push(0);
+                    }
+                }
+            }
+        }
         while self.count >= 8 {
             self.count -= 8;
             let byte = (self.acc >> self.count) as u8;
@@ -50,7 +66,7 @@ impl<'a> BitWriter<'a> {
         self.flush_bytes();
         if self.count > 0 {
             let pad = 8 - self.count;
-            self.put((1u32 << pad) - 1, pad as u8);
+            self.put((1u32 << pad) - 1, pad);
             self.flush_bytes();
         }
     }
@@ -91,8 +107,14 @@ pub struct FrameComponent {
     pub table: u8,
 }
 
-/// SOF0 (baseline).
-pub fn frame(out: &mut Vec<u8>, width: u16, height: u16, comps: &[FrameComponent]) {
+/// SOF0 (baseline) or SOF2 (progressive, Huffman).
+pub fn frame(
+    out: &mut Vec<u8>,
+    width: u16,
+    height: u16,
+    comps: &[FrameComponent],
+    progressive: bool,
+) {
     let mut body = vec![8];
     body.extend_from_slice(&height.to_be_bytes());
     body.extend_from_slice(&width.to_be_bytes());
@@ -100,7 +122,7 @@ pub fn frame(out: &mut Vec<u8>, width: u16, height: u16, comps: &[FrameComponent
     for c in comps {
         body.extend_from_slice(&[c.id, (c.h << 4) | c.v, c.table]);
     }
-    segment(out, 0xC0, &body);
+    segment(out, if progressive { 0xC2 } else { 0xC0 }, &body);
 }
 
 /// DHT: (class 0 = DC / 1 = AC, destination, table).
@@ -114,13 +136,14 @@ pub fn huffman_tables(out: &mut Vec<u8>, tables: &[(u8, u8, &Table)]) {
     segment(out, 0xC4, &body);
 }
 
-/// SOS for one interleaved scan of all AC and DC: (component id, DC table, AC table).
-pub fn scan(out: &mut Vec<u8>, comps: &[(u8, u8, u8)]) {
+/// SOS: (component id, DC table, AC table) and the band of zig-zag positions `first..=last`
+/// (no successive approximation).
+pub fn scan(out: &mut Vec<u8>, comps: &[(u8, u8, u8)], first: u8, last: u8) {
     let mut body = vec![comps.len() as u8];
     for &(id, dc, ac) in comps {
         body.extend_from_slice(&[id, (dc << 4) | ac]);
     }
-    body.extend_from_slice(&[0, 63, 0]);
+    body.extend_from_slice(&[first, last, 0]);
     segment(out, 0xDA, &body);
 }
 

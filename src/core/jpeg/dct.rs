@@ -1,81 +1,83 @@
-//! The forward 8×8 DCT-II, orthonormal: the output is JPEG's `F(u, v)` (the coefficient that
-//! quantisation divides), and the sum of squared errors of the coefficients equals that of
-//! the samples, so distortion can be measured in either domain.
-//!
-//! Each 1-D pass splits the 8 inputs into their sums and differences (`x[n] ± x[7 − n]`): the
-//! even outputs come from the 4 sums (two of them from a further split), the odd ones from the
-//! 4 differences by a 4×4 product.
-
-use std::f32::consts::FRAC_1_SQRT_2;
-
-/// cos(kπ/16) for k = 1, 2, 3, 5, 6, 7.
-const C1: f32 = 0.980_785_3;
-const C2: f32 = 0.923_879_5;
-const C3: f32 = 0.831_469_6;
-const C5: f32 = 0.555_570_2;
-const C6: f32 = 0.382_683_43;
-const C7: f32 = 0.195_090_32;
-/// The orthonormal scale of outputs 1..7 (1/2) and of output 0 (1/(2√2)).
-const S: f32 = 0.5;
-const S0: f32 = 0.5 * FRAC_1_SQRT_2;
+//! The forward 8×8 DCT-II by Arai, Agui and Nakajima's factorisation (5 multiplications per
+//! 8-point pass). Each output comes out multiplied by a known factor, `8 · s(u) · s(v)` with
+//! `s(0) = 1` and `s(k) = √2 · cos(kπ/16)`, so that a quantiser
+//! ([`scale`]) can fold them into its divisors (the plain path) or take them out to get JPEG's
+//! orthonormal `F(u, v)` (the trellis, whose errors are measured on those).
 
 type Row = [f32; 8];
 
-fn transpose(m: &[Row; 8]) -> [Row; 8] {
-    let mut out = [[0.0f32; 8]; 8];
-    for (j, row) in m.iter().enumerate() {
+/// `s(k) = √2 · cos(kπ/16)`, with `s(0) = 1`.
+const FACTOR: [f64; 8] = [
+    1.0,
+    1.387_039_845,
+    1.306_562_965,
+    1.175_875_602,
+    1.0,
+    0.785_694_958,
+    0.541_196_100,
+    0.275_899_379,
+];
+
+/// The factor `8 · s(u) · s(v)` of output `i = 8u + v` of [`forward_transposed`].
+pub fn scale(i: usize) -> f64 {
+    let s = |k: usize| FACTOR.get(k).copied().unwrap_or(1.0);
+    8.0 * s(i / 8) * s(i % 8)
+}
+
+/// One scaled 8-point pass (libjpeg's `jfdctflt` arithmetic).
+#[inline(always)]
+fn pass(x: Row) -> Row {
+    let [d0, d1, d2, d3, d4, d5, d6, d7] = x;
+    let (t0, t7) = (d0 + d7, d0 - d7);
+    let (t1, t6) = (d1 + d6, d1 - d6);
+    let (t2, t5) = (d2 + d5, d2 - d5);
+    let (t3, t4) = (d3 + d4, d3 - d4);
+    // Even part.
+    let (t10, t13) = (t0 + t3, t0 - t3);
+    let (t11, t12) = (t1 + t2, t1 - t2);
+    let z1 = (t12 + t13) * 0.707_106_77;
+    // Odd part.
+    let (o10, o11, o12) = (t4 + t5, t5 + t6, t6 + t7);
+    let z5 = (o10 - o12) * 0.382_683_43;
+    let z2 = 0.541_196_1 * o10 + z5;
+    let z4 = 1.306_563 * o12 + z5;
+    let z3 = o11 * 0.707_106_77;
+    let (z11, z13) = (t7 + z3, t7 - z3);
+    [
+        t10 + t11,
+        z11 + z4,
+        t13 + z1,
+        z13 - z2,
+        t10 - t11,
+        z13 + z2,
+        t13 - z1,
+        z11 - z4,
+    ]
+}
+
+/// The scaled 2-D transform of one block of level-shifted samples (rows of 8, top to bottom),
+/// **transposed**: row `u`, column `v` holds `F(u, v) · scale(8u + v)` (horizontal frequency
+/// `u`, vertical `v`). Along the rows, one transpose, then along the rows again (each a column
+/// of the original).
+#[inline]
+pub fn forward_transposed(block: &[Row; 8]) -> [Row; 8] {
+    let rows = block.map(pass);
+    let mut cols = [[0.0f32; 8]; 8];
+    for (j, row) in rows.iter().enumerate() {
         for (i, &x) in row.iter().enumerate() {
-            if let Some(o) = out.get_mut(i).and_then(|r| r.get_mut(j)) {
+            if let Some(o) = cols.get_mut(i).and_then(|r| r.get_mut(j)) {
                 *o = x;
             }
         }
     }
-    out
-}
-
-/// One orthonormal 8-point DCT-II.
-#[inline(always)]
-fn dct8(x: Row) -> Row {
-    let [x0, x1, x2, x3, x4, x5, x6, x7] = x;
-    let (a0, a1, a2, a3) = (x0 + x7, x1 + x6, x2 + x5, x3 + x4);
-    let (b0, b1, b2, b3) = (x0 - x7, x1 - x6, x2 - x5, x3 - x4);
-    let (e0, e1) = (a0 + a3, a1 + a2);
-    let (d0, d1) = (a0 - a3, a1 - a2);
-    let half_r2 = S * FRAC_1_SQRT_2;
-    [
-        S0 * (e0 + e1),
-        S * C1 * b0 + S * C3 * b1 + S * C5 * b2 + S * C7 * b3,
-        S * C2 * d0 + S * C6 * d1,
-        S * C3 * b0 - S * C7 * b1 - S * C1 * b2 - S * C5 * b3,
-        half_r2 * (e0 - e1),
-        S * C5 * b0 - S * C1 * b1 + S * C7 * b2 + S * C3 * b3,
-        S * C6 * d0 - S * C2 * d1,
-        S * C7 * b0 - S * C5 * b1 + S * C3 * b2 - S * C1 * b3,
-    ]
-}
-
-/// The 2-D transform of one block of level-shifted samples (rows of 8, top to bottom),
-/// **transposed**: output row `u`, column `v` holds `F(u, v)` (horizontal frequency `u`,
-/// vertical `v`). Along the rows, then a transpose, then along the rows again (each a
-/// column of the original): one transpose instead of two, and scalar code that keeps its
-/// values in registers (faster here, native and wasm, than eight transforms side by side
-/// over arrays).
-pub fn forward_transposed(block: &[Row; 8]) -> [Row; 8] {
-    let mut rows = [[0.0f32; 8]; 8];
-    for (o, &r) in rows.iter_mut().zip(block.iter()) {
-        *o = dct8(r);
-    }
-    let mut out = transpose(&rows);
-    for r in out.iter_mut() {
-        *r = dct8(*r);
-    }
-    out
+    cols.map(pass)
 }
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::needless_range_loop)]
 mod tests {
     use super::*;
+    use std::f64::consts::FRAC_1_SQRT_2;
 
     fn reference(block: &[[f32; 8]; 8]) -> [[f64; 8]; 8] {
         let mut out = [[0.0; 8]; 8];
@@ -89,8 +91,8 @@ mod tests {
                             * ((2 * y + 1) as f64 * v as f64 * std::f64::consts::PI / 16.0).cos();
                     }
                 }
-                let cu = if u == 0 { FRAC_1_SQRT_2 as f64 } else { 1.0 };
-                let cv = if v == 0 { FRAC_1_SQRT_2 as f64 } else { 1.0 };
+                let cu = if u == 0 { FRAC_1_SQRT_2 } else { 1.0 };
+                let cv = if v == 0 { FRAC_1_SQRT_2 } else { 1.0 };
                 out[v][u] = 0.25 * cu * cv * s;
             }
         }
@@ -98,7 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn matches_the_definition() {
+    fn matches_the_definition_after_scaling() {
         let mut block = [[0.0f32; 8]; 8];
         let mut seed = 12345u32;
         for row in block.iter_mut() {
@@ -107,14 +109,14 @@ mod tests {
                 *p = ((seed >> 16) % 256) as f32 - 128.0;
             }
         }
-        let ours = transpose(&forward_transposed(&block));
+        let ours = forward_transposed(&block);
         let theirs = reference(&block);
         for v in 0..8 {
             for u in 0..8 {
+                let f = f64::from(ours[u][v]) / scale(8 * u + v);
                 assert!(
-                    (f64::from(ours[v][u]) - theirs[v][u]).abs() < 1e-2,
-                    "F({u},{v}): {} vs {}",
-                    ours[v][u],
+                    (f - theirs[v][u]).abs() < 1e-2,
+                    "F({u},{v}): {f} vs {}",
                     theirs[v][u]
                 );
             }

@@ -37,6 +37,16 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table with no codes (for a table index a scan does not use).
+    pub fn empty() -> Table {
+        Table {
+            bits: [0; 16],
+            values: Vec::new(),
+            code: [0; 256],
+            len: [0; 256],
+        }
+    }
+
     /// The optimal table for `counts` (symbols never seen get no code).
     pub fn optimal(counts: &Counts) -> Table {
         let len = code_lengths(counts);

@@ -1,22 +1,26 @@
-//! A size-first JPEG encoder: what `size_first: true` writes (see [`super::encode`]).
+//! tracksnap's JPEG encoder: baseline JFIF, YCbCr, one interleaved scan, Huffman tables
+//! fitted to each file. Two presets (see [`super::encode`]):
 //!
-//! Baseline JFIF, YCbCr, one interleaved scan. Against a plain encoder it spends its time on
-//! fewer bytes at the same quality:
-//! - N. Robidoux's quantisation table for luma and chroma (MozJPEG's default), which costs
-//!   fewer bits for the same error than the tables of the standard's Annex K;
-//! - chroma subsampling by quality: 4:2:0 below 80, 4:2:2 from 80, 4:4:4 from 90;
-//! - rate–distortion optimised quantisation ([`quantise::Trellis`]), priced with Huffman
-//!   code lengths measured on every sixteenth MCU row first;
-//! - Huffman tables optimised for the file.
+//! - **Plain** ([`Tuning::PLAIN`], the default for snapshots): what libjpeg — and so the
+//!   browsers' `canvas.toBlob` — writes at the same quality number (the standard's Annex K
+//!   tables, 4:2:0 below 90, 4:4:4 from 90, levels rounded), with fitted Huffman tables.
+//!   Built for speed: chroma is subsampled while the pixels are converted, the DCT is Arai,
+//!   Agui and Nakajima's with its scale folded into the quantiser, and the blocks become the
+//!   scan's symbols in one pass (counted for the tables, then written).
+//! - **Size first** ([`Tuning::default`], `sizeFirst: true`): spends time on fewer bytes at the
+//!   same quality: N. Robidoux's quantisation table for luma and chroma (MozJPEG's default),
+//!   rate–distortion optimised quantisation ([`quantise::Trellis`]) priced with Huffman code
+//!   lengths measured on every sixteenth MCU row first, and a progressive file (one DC scan,
+//!   one AC scan per component, runs of empty blocks as one symbol). Chroma as the plain
+//!   preset: 4:2:0 below 90, 4:4:4 from 90, so it never stores more chroma than the plain
+//!   file. On the benchmark's test picture (`cargo run --release --example rate_quality`) its
+//!   files are 3 % smaller than `@jsquash/jpeg`'s (MozJPEG, q85 defaults: progressive,
+//!   trellis) at the same PSNR and at the same SSIM, in about a seventh of its time. Its knobs
+//!   were chosen on that picture.
 //!
-//! On the benchmark's test picture (`cargo run --release --example rate_quality`) its files
-//! are 7 % smaller than `@jsquash/jpeg`'s (MozJPEG, q85 defaults: progressive, trellis) at the
-//! same PSNR and as large at the same SSIM, in a fifth of its time. The knobs ([`Tuning`])
-//! were chosen on that picture.
-//!
-//! Stages, one file each: [`planes`] (pixels → padded planes → 8×8 blocks), [`dct`],
-//! [`quantise`] (tables, trellis), [`huffman`] (counts, code lengths, prices),
-//! [`bitstream`] (markers, bits).
+//! Stages, one file each: [`planes`] (pixels → planes at each component's resolution → 8×8
+//! blocks), [`dct`], [`quantise`] (tables, rounding, trellis), [`huffman`] (counts, code
+//! lengths, prices), [`bitstream`] (markers, bits).
 
 pub mod bitstream;
 pub mod dct;
@@ -29,7 +33,7 @@ use jpeg_encoder::{ImageBuffer, JpegColorType};
 use super::error::{Code, Error, Result};
 use bitstream::{BitWriter, FrameComponent};
 use huffman::{magnitude_size, Counts, RateModel, Table};
-use quantise::Trellis;
+use quantise::{TableSet, Trellis};
 
 /// Chroma subsampling: luma's sampling factors against chroma's 1×1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +68,19 @@ pub struct Tuning {
     pub chroma_weight: f32,
     /// How many non-zero candidates a run may skip in the trellis.
     pub window: usize,
-    /// Qualities from which 4:2:2 and 4:4:4 are used (4:2:0 below).
+    /// Qualities from which 4:2:2 and 4:4:4 are used (4:2:0 below). 4:2:2 from 80 measured
+    /// 6 % fewer bytes at equal PSNR on the test picture (4:2:0 stops gaining PSNR there), but
+    /// 1 % more at equal luma SSIM, 17 % more time, and larger files than the plain encoder's
+    /// on a camera's smooth frames; the presets do not use it.
     pub s422_from: u8,
     pub s444_from: u8,
     /// The prices come from every `sample_every`-th MCU row.
     pub sample_every: usize,
+    /// The quantisation tables.
+    pub tables: TableSet,
+    /// Progressive (one DC scan, then one AC scan per component with runs of empty blocks
+    /// coded as one symbol, each with its own Huffman table) rather than one baseline scan.
+    pub progressive: bool,
 }
 
 impl Default for Tuning {
@@ -77,14 +89,41 @@ impl Default for Tuning {
             lambda: 0.15,
             chroma_weight: 0.25,
             window: 4,
-            s422_from: 80,
+            s422_from: 90,
             s444_from: 90,
             sample_every: 16,
+            tables: TableSet::Robidoux,
+            progressive: true,
         }
     }
 }
 
 impl Tuning {
+    /// The plain encoder: what libjpeg, and so the browsers' `toBlob`, write at the same
+    /// quality number (Annex K tables, 4:2:0 below 90, 4:4:4 from 90, levels rounded), with
+    /// Huffman tables fitted to the file.
+    pub const PLAIN: Tuning = Tuning {
+        lambda: 0.0,
+        chroma_weight: 1.0,
+        window: 1,
+        s422_from: 90,
+        s444_from: 90,
+        sample_every: 16,
+        tables: TableSet::AnnexK,
+        progressive: false,
+    };
+}
+
+impl Tuning {
+    /// These knobs with 4:2:0 at every quality.
+    pub fn at_most_420(self) -> Tuning {
+        Tuning {
+            s422_from: u8::MAX,
+            s444_from: u8::MAX,
+            ..self
+        }
+    }
+
     pub fn subsampling(&self, quality: u8) -> Subsampling {
         if quality >= self.s444_from {
             Subsampling::S444
@@ -125,7 +164,7 @@ pub fn encode_rgba_with(
     out.clear();
     check_sides(width, height)?;
     let layout = Layout::new(width, height, quality, tuning);
-    let planes = planes::read_rgba(rgba, usize::from(width), layout.stride(), layout.rows());
+    let planes = planes::read_rgba(rgba, layout.geometry());
     encode_planes(&planes, &layout, tuning, out);
     Ok(())
 }
@@ -163,12 +202,15 @@ impl Layout {
         }
     }
 
-    fn stride(&self) -> usize {
-        self.mcus_x * 8 * self.hs
-    }
-
-    fn rows(&self) -> usize {
-        self.mcus_y * 8 * self.vs
+    fn geometry(&self) -> planes::Geometry {
+        planes::Geometry {
+            width: usize::from(self.width),
+            height: usize::from(self.height),
+            stride: self.mcus_x * 8 * self.hs,
+            rows: self.mcus_y * 8 * self.vs,
+            hs: self.hs,
+            vs: self.vs,
+        }
     }
 }
 
@@ -192,12 +234,10 @@ pub fn encode_image_with(
     let (width, height) = (image.width(), image.height());
     check_sides(width, height)?;
     if !matches!(image.get_jpeg_color_type(), JpegColorType::Ycbcr) {
-        return Err(failed(
-            "the size-first JPEG encoder takes YCbCr only".into(),
-        ));
+        return Err(failed("the JPEG encoder takes YCbCr images only".into()));
     }
     let layout = Layout::new(width, height, quality, tuning);
-    let planes = planes::read(image, layout.stride(), layout.rows());
+    let planes = planes::read(image, layout.geometry());
     encode_planes(&planes, &layout, tuning, out);
     Ok(())
 }
@@ -212,204 +252,286 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
         mcus_x,
         mcus_y,
     } = *layout;
-    let table = quantise::table(quality);
-    let steps = quantise::Steps::new(&table);
-
-    // The blocks of one MCU: (component, block x, block y, cell width, cell height), in the
-    // order the scan interleaves them.
-    let mcu_blocks = |mx: usize, my: usize| {
-        let luma = (0..vs)
-            .flat_map(move |v| (0..hs).map(move |h| (0usize, mx * hs + h, my * vs + v, 1, 1)));
-        luma.chain([(1usize, mx, my, hs, vs), (2, mx, my, hs, vs)])
-    };
-    let coefficients = |c: usize, bx: usize, by: usize, cw: usize, ch: usize| {
-        let plane = planes
-            .get(c)
-            .map_or_else(|| [[0.0; 8]; 8], |p| p.block(bx, by, cw, ch));
-        quantise::zigzag(&dct::forward_transposed(&plane))
-    };
-
-    // 1. Prices: the AC symbols of plainly rounded blocks on every fourth MCU row.
-    let mut sample = [
-        Counts::default(),
-        Counts::default(),
-        Counts::default(),
-        Counts::default(),
+    let tables = tuning.tables.tables(quality);
+    let [luma_table, chroma_table] = &tables;
+    let steps = [
+        quantise::Steps::new(luma_table),
+        quantise::Steps::new(chroma_table),
     ];
-    for my in (0..mcus_y).step_by(tuning.sample_every.max(1)) {
-        let mut pred = [0i16; 3];
-        for mx in 0..mcus_x {
-            for (c, bx, by, cw, ch) in mcu_blocks(mx, my) {
-                let levels = quantise::round(&coefficients(c, bx, by, cw, ch), &steps);
-                let mask = quantise::ac_mask(&levels);
-                count_block(&levels, mask, c, &mut pred, &mut sample);
+    let [luma_steps, chroma_steps] = &steps;
+    let steps_of = |c: usize| if c == 0 { luma_steps } else { chroma_steps };
+
+    // The blocks of one MCU: (component, block column, block row) in the component's plane,
+    // in the order the scan interleaves them.
+    let mcu_blocks = |mx: usize, my: usize| {
+        let luma =
+            (0..vs).flat_map(move |v| (0..hs).map(move |h| (0usize, mx * hs + h, my * vs + v)));
+        luma.chain([(1usize, mx, my), (2, mx, my)])
+    };
+    let transform = |c: usize, bx: usize, by: usize| {
+        let block = planes.get(c).map_or([[0.0; 8]; 8], |p| p.block(bx, by));
+        dct::forward_transposed(&block)
+    };
+
+    // 1. With a trellis, its prices: the AC symbols of plainly rounded blocks on every
+    //    `sample_every`-th MCU row.
+    let mut trellis = None;
+    if tuning.lambda > 0.0 {
+        let mut sample = Scan::default();
+        for my in (0..mcus_y).step_by(tuning.sample_every.max(1)) {
+            for mx in 0..mcus_x {
+                for (c, bx, by) in mcu_blocks(mx, my) {
+                    let levels = quantise::round_scaled(&transform(c, bx, by), steps_of(c));
+                    let mask = quantise::ac_mask(&levels);
+                    sample.ac(2 + u32::from(c > 0), &levels, mask, &mut None);
+                }
             }
         }
+        let [_, _, luma_ac, chroma_ac] = &sample.counts;
+        let step = f32::from(luma_table.first().copied().unwrap_or(1));
+        let lambda_luma = tuning.lambda * step * step;
+        let lambda_chroma = lambda_luma / (tuning.chroma_weight.max(1e-3) * (hs * vs) as f32);
+        trellis = Some([
+            Trellis::new(
+                luma_steps,
+                &RateModel::from_counts(luma_ac),
+                lambda_luma,
+                tuning.window,
+            ),
+            Trellis::new(
+                chroma_steps,
+                &RateModel::from_counts(chroma_ac),
+                lambda_chroma,
+                tuning.window,
+            ),
+        ]);
     }
-    let [_, _, luma_ac, chroma_ac] = &sample;
-    let rates = [
-        RateModel::from_counts(luma_ac),
-        RateModel::from_counts(chroma_ac),
-    ];
 
-    // 2. Levels, by the trellis.
-    let step = f32::from(table.first().copied().unwrap_or(1));
-    let lambda_luma = tuning.lambda * step * step;
-    let lambda_chroma = lambda_luma / (tuning.chroma_weight.max(1e-3) * (hs * vs) as f32);
-    let [luma_rate, chroma_rate] = &rates;
-    let mut trellis = [
-        Trellis::new(&steps, luma_rate, lambda_luma, tuning.window),
-        Trellis::new(&steps, chroma_rate, lambda_chroma, tuning.window),
+    // 2. Levels: by the trellis, or rounded.
+    let mut levels = |c: usize, bx: usize, by: usize| {
+        let raw = transform(c, bx, by);
+        match &mut trellis {
+            Some([luma, _]) if c == 0 => luma.quantise(&quantise::zigzag(&raw, luma_steps)),
+            Some([_, chroma]) => chroma.quantise(&quantise::zigzag(&raw, chroma_steps)),
+            None => {
+                let levels = quantise::round_scaled(&raw, steps_of(c));
+                (levels, quantise::ac_mask(&levels))
+            }
+        }
+    };
+
+    // 3. The file.
+    bitstream::start(out);
+    // One DQT table when luma and chroma share it.
+    let chroma_id = u8::from(luma_table != chroma_table);
+    if chroma_id == 0 {
+        bitstream::quant_tables(out, &[(0, luma_table)]);
+    } else {
+        bitstream::quant_tables(out, &[(0, luma_table), (1, chroma_table)]);
+    }
+    let component = |id: u8, h: usize, v: usize, table: u8| FrameComponent {
+        id,
+        h: h as u8,
+        v: v as u8,
+        table,
+    };
+    let comps = [
+        component(1, hs, vs, 0),
+        component(2, 1, 1, chroma_id),
+        component(3, 1, 1, chroma_id),
     ];
-    let per_mcu = hs * vs + 2;
-    let mut blocks: Vec<[i16; 64]> = Vec::with_capacity(mcus_x * mcus_y * per_mcu);
-    let mut masks: Vec<u64> = Vec::with_capacity(mcus_x * mcus_y * per_mcu);
-    // Counts for Huffman tables made for exactly these blocks.
-    let mut counts = [
-        Counts::default(),
-        Counts::default(),
-        Counts::default(),
-        Counts::default(),
-    ];
+    bitstream::frame(out, width, height, &comps, tuning.progressive);
+
     let mut pred = [0i16; 3];
+    if !tuning.progressive {
+        // One scan: the blocks' symbols are made and counted in one pass, then written with
+        // tables fitted to those counts.
+        let mut scan = Scan::default();
+        scan.tokens.reserve(mcus_x * mcus_y * (hs * vs + 2) * 8);
+        for my in 0..mcus_y {
+            for mx in 0..mcus_x {
+                for (c, bx, by) in mcu_blocks(mx, my) {
+                    let (block, mask) = levels(c, bx, by);
+                    let chroma = u32::from(c > 0);
+                    scan.dc(chroma, &block, &mut pred, c);
+                    scan.ac(2 + chroma, &block, mask, &mut None);
+                }
+            }
+        }
+        let tables = scan.counts.each_ref().map(Table::optimal);
+        let [dc0, dc1, ac0, ac1] = &tables;
+        bitstream::huffman_tables(out, &[(0, 0, dc0), (0, 1, dc1), (1, 0, ac0), (1, 1, ac1)]);
+        bitstream::scan(out, &[(1, 0, 0), (2, 1, 1), (3, 1, 1)], 0, 63);
+        scan.write(&tables, out);
+        bitstream::end(out);
+        return;
+    }
+
+    // Progressive: every block's levels first, by component in raster order over that
+    // component's grid of MCU-padded blocks.
+    let grid = |c: usize| {
+        if c == 0 {
+            (mcus_x * hs, mcus_y * vs)
+        } else {
+            (mcus_x, mcus_y)
+        }
+    };
+    let mut stored: [Vec<([i16; 64], u64)>; 3] = [0, 1, 2].map(|c| {
+        let (gw, gh) = grid(c);
+        vec![([0i16; 64], 0u64); gw * gh]
+    });
     for my in 0..mcus_y {
         for mx in 0..mcus_x {
-            for (c, bx, by, cw, ch) in mcu_blocks(mx, my) {
-                let coef = coefficients(c, bx, by, cw, ch);
-                let (levels, mask) = if tuning.lambda > 0.0 {
-                    let [luma, chroma] = &mut trellis;
-                    if c == 0 {
-                        luma.quantise(&coef)
-                    } else {
-                        chroma.quantise(&coef)
-                    }
-                } else {
-                    let levels = quantise::round(&coef, &steps);
-                    (levels, quantise::ac_mask(&levels))
-                };
-                count_block(&levels, mask, c, &mut pred, &mut counts);
-                blocks.push(levels);
-                masks.push(mask);
+            for (c, bx, by) in mcu_blocks(mx, my) {
+                let gw = grid(c).0;
+                if let Some(slot) = stored.get_mut(c).and_then(|s| s.get_mut(by * gw + bx)) {
+                    *slot = levels(c, bx, by);
+                }
             }
         }
     }
-
-    // 3. Huffman tables.
-    let tables = counts.each_ref().map(Table::optimal);
-
-    // 4. The file.
-    out.reserve(blocks.len() * 8 + 1024);
-    bitstream::start(out);
-    bitstream::quant_tables(out, &[(0, &table)]);
-    let comps = [
-        FrameComponent {
-            id: 1,
-            h: hs as u8,
-            v: vs as u8,
-            table: 0,
-        },
-        FrameComponent {
-            id: 2,
-            h: 1,
-            v: 1,
-            table: 0,
-        },
-        FrameComponent {
-            id: 3,
-            h: 1,
-            v: 1,
-            table: 0,
-        },
-    ];
-    bitstream::frame(out, width, height, &comps);
-    let [dc0, dc1, ac0, ac1] = &tables;
-    bitstream::huffman_tables(out, &[(0, 0, dc0), (0, 1, dc1), (1, 0, ac0), (1, 1, ac1)]);
-    bitstream::scan(out, &[(1, 0, 0), (2, 1, 1), (3, 1, 1)]);
-    let mut bits = BitWriter::new(out);
-    let mut pred = [0i16; 3];
-    for (i, (b, &mask)) in blocks.iter().zip(masks.iter()).enumerate() {
-        let c = component_of(i % per_mcu, hs * vs);
-        let chroma = usize::from(c > 0);
-        let (dc, ac) = (tables.get(chroma), tables.get(2 + chroma));
-        let (Some(dc), Some(ac)) = (dc, ac) else {
-            continue;
-        };
-        walk_block(b, mask, c, &mut pred, |is_ac, symbol, extra, n| {
-            let t = if is_ac { ac } else { dc };
-            let s = usize::from(symbol);
-            bits.put(
-                u32::from(t.code.get(s).copied().unwrap_or(0)),
-                t.len.get(s).copied().unwrap_or(0),
-            );
-            bits.put(extra, n);
-        });
+    // The DC scan, interleaved.
+    let mut scan = Scan::default();
+    for my in 0..mcus_y {
+        for mx in 0..mcus_x {
+            for (c, bx, by) in mcu_blocks(mx, my) {
+                let gw = grid(c).0;
+                if let Some((block, _)) = stored.get(c).and_then(|s| s.get(by * gw + bx)) {
+                    scan.dc(u32::from(c > 0), block, &mut pred, c);
+                }
+            }
+        }
     }
-    bits.finish();
+    let [dc0, dc1, _, _] = scan.counts.each_ref().map(Table::optimal);
+    bitstream::huffman_tables(out, &[(0, 0, &dc0), (0, 1, &dc1)]);
+    bitstream::scan(out, &[(1, 0, 0), (2, 1, 0), (3, 1, 0)], 0, 0);
+    scan.write(&[dc0, dc1, Table::empty(), Table::empty()], out);
+    // One AC scan per component, over the blocks the picture covers (a component's own
+    // scan leaves out the MCU padding), empty blocks as end-of-band runs.
+    for (c, blocks) in stored.iter().enumerate() {
+        let (gw, _) = grid(c);
+        let (h, v) = if c == 0 { (hs, vs) } else { (1, 1) };
+        let cols = (usize::from(width) * h).div_ceil(hs).div_ceil(8);
+        let rows = (usize::from(height) * v).div_ceil(vs).div_ceil(8);
+        let mut scan = Scan::default();
+        let mut run = Some(0u32);
+        for row in blocks.chunks(gw).take(rows) {
+            for (block, mask) in row.iter().take(cols) {
+                scan.ac(2, block, *mask, &mut run);
+            }
+        }
+        scan.end_run(&mut run);
+        let ac = Table::optimal(scan.counts.get(2).unwrap_or(&Counts::default()));
+        bitstream::huffman_tables(out, &[(1, 0, &ac)]);
+        bitstream::scan(out, &[(c as u8 + 1, 0, 0)], 1, 63);
+        scan.write(&[Table::empty(), Table::empty(), ac, Table::empty()], out);
+    }
     bitstream::end(out);
 }
 
-/// The component of the `k`-th block of an MCU with `luma` luma blocks.
-fn component_of(k: usize, luma: usize) -> usize {
-    if k < luma {
-        0
-    } else {
-        (k - luma + 1).min(2)
-    }
+/// One scan's symbols, in order, and how often each occurs in each table (0 luma DC, 1 chroma
+/// DC, 2 luma or band AC, 3 chroma AC). A symbol is kept as
+/// `extra bits' count << 26 | table << 24 | symbol << 16 | extra bits`.
+#[derive(Default)]
+struct Scan {
+    tokens: Vec<u32>,
+    counts: [Counts; 4],
 }
 
-/// Adds one block's symbols to counts [luma DC, chroma DC, luma AC, chroma AC].
-fn count_block(
-    block: &[i16; 64],
-    mask: u64,
-    c: usize,
-    pred: &mut [i16; 3],
-    counts: &mut [Counts; 4],
-) {
-    let chroma = usize::from(c > 0);
-    walk_block(block, mask, c, pred, |is_ac, symbol, _, _| {
-        if let Some(t) = counts.get_mut(usize::from(is_ac) * 2 + chroma) {
+impl Scan {
+    #[inline(always)]
+    fn push(&mut self, table: u32, symbol: u8, extra: u32, n: u8) {
+        if let Some(t) = self.counts.get_mut(table as usize) {
             t.add(symbol);
         }
-    });
-}
+        self.tokens
+            .push(u32::from(n) << 26 | table << 24 | u32::from(symbol) << 16 | extra);
+    }
 
-/// The symbols of one block, in order: `emit(is_ac, symbol, extra bits, their count)`;
-/// `mask` is the block's [`quantise::ac_mask`].
-#[inline]
-fn walk_block(
-    block: &[i16; 64],
-    mask: u64,
-    c: usize,
-    pred: &mut [i16; 3],
-    mut emit: impl FnMut(bool, u8, u32, u8),
-) {
-    let Some(&dc) = block.first() else {
-        return;
-    };
-    if let Some(p) = pred.get_mut(c) {
-        let diff = dc.clamp(-2047, 2047) - *p;
-        *p = dc.clamp(-2047, 2047);
-        let (size, extra) = magnitude(diff);
-        emit(false, size, extra, size);
+    /// A block's DC, as the difference from the component's previous one.
+    #[inline]
+    fn dc(&mut self, table: u32, block: &[i16; 64], pred: &mut [i16; 3], c: usize) {
+        let (Some(&dc), Some(p)) = (block.first(), pred.get_mut(c)) else {
+            return;
+        };
+        let dc = dc.clamp(-2047, 2047);
+        let (size, extra) = magnitude(dc - *p);
+        *p = dc;
+        self.push(table, size, extra, size);
     }
-    // Non-zero AC positions as bits: runs are the gaps between them.
-    let mut mask = mask;
-    let mut prev = 0u32;
-    while mask != 0 {
-        let i = mask.trailing_zeros();
-        mask &= mask - 1;
-        let mut run = i - prev - 1;
-        prev = i;
-        while run >= 16 {
-            emit(true, 0xF0, 0, 0);
-            run -= 16;
+
+    /// A block's AC levels; `mask` is its [`quantise::ac_mask`]. With `run` (a progressive
+    /// band), the end of the block is counted in the run of ended blocks instead of written.
+    #[inline]
+    fn ac(&mut self, table: u32, block: &[i16; 64], mask: u64, run: &mut Option<u32>) {
+        if mask != 0 {
+            self.end_run(run);
         }
-        let v = block.get(i as usize).copied().unwrap_or(0);
-        let (size, extra) = magnitude(v.clamp(-1023, 1023));
-        emit(true, ((run as u8) << 4) | size, extra, size);
+        // Non-zero AC positions as bits: runs of zeros are the gaps between them.
+        let mut mask = mask;
+        let mut prev = 0u32;
+        while mask != 0 {
+            let i = mask.trailing_zeros();
+            mask &= mask - 1;
+            let mut zeros = i - prev - 1;
+            prev = i;
+            while zeros >= 16 {
+                self.push(table, 0xF0, 0, 0);
+                zeros -= 16;
+            }
+            let v = block.get(i as usize).copied().unwrap_or(0);
+            let (size, extra) = magnitude(v.clamp(-1023, 1023));
+            self.push(table, ((zeros as u8) << 4) | size, extra, size);
+        }
+        if prev == 63 {
+            return;
+        }
+        match run {
+            Some(n) => {
+                *n += 1;
+                // EOBRUN's longest run.
+                if *n == 0x7FFF {
+                    self.end_run(run);
+                }
+            }
+            None => self.push(table, 0x00, 0, 0),
+        }
     }
-    if prev != 63 {
-        emit(true, 0x00, 0, 0);
+
+    /// Writes a pending run of ended blocks: EOBn, n = ⌊log2 run⌋, and n bits.
+    fn end_run(&mut self, run: &mut Option<u32>) {
+        if let Some(n) = run {
+            if *n > 0 {
+                let bits = 31 - n.leading_zeros();
+                let extra = *n - (1 << bits);
+                *n = 0;
+                self.push(2, (bits as u8) << 4, extra, bits as u8);
+            }
+        }
+    }
+
+    /// The entropy-coded segment, with `tables` by table index.
+    fn write(&self, tables: &[Table; 4], out: &mut Vec<u8>) {
+        // Each table's (code << 5 | length) by symbol.
+        let codes = tables.each_ref().map(|t| {
+            let mut c = [0u32; 256];
+            for ((o, &code), &len) in c.iter_mut().zip(t.code.iter()).zip(t.len.iter()) {
+                *o = u32::from(code) << 5 | u32::from(len);
+            }
+            c
+        });
+        let mut bits = BitWriter::new(out);
+        for &t in &self.tokens {
+            let (table, symbol) = ((t >> 24) as usize & 3, (t >> 16) as u8);
+            let code = codes
+                .get(table)
+                .and_then(|c| c.get(usize::from(symbol)))
+                .copied()
+                .unwrap_or(0);
+            let n = t >> 26;
+            bits.put((code >> 5) << n | (t & 0xFFFF), (code & 31) + n);
+        }
+        bits.finish();
     }
 }
 
@@ -476,41 +598,125 @@ mod tests {
 
     #[test]
     fn decodes_at_every_subsampling_and_odd_sizes() {
-        for (w, h) in [(1usize, 1usize), (17, 9), (64, 48), (333, 101)] {
-            let rgba = picture(w, h);
-            for q in [30u8, 75, 85, 95] {
-                let mut out = Vec::new();
-                encode_rgba(&rgba, w as u16, h as u16, q, &mut out).unwrap();
-                let (dw, dh, px) = decode(&out);
-                assert_eq!((dw as usize, dh as usize), (w, h));
-                if w * h > 1000 {
-                    // A hard picture (noise, one-pixel stripes): bounds by quality, and against
-                    // jpeg-encoder (Annex K tables, rounding) at the same setting.
-                    let p = psnr(&rgba, &px);
-                    let mut other = Vec::new();
-                    jpeg_encoder::Encoder::new(&mut other, q)
-                        .encode(&rgba, w as u16, h as u16, jpeg_encoder::ColorType::Rgba)
-                        .unwrap();
-                    let theirs = psnr(&rgba, &decode(&other).2);
-                    let bound = match q {
-                        95.. => 34.0,
-                        85.. => 26.0,
-                        75.. => 24.0,
-                        _ => 20.0,
-                    };
-                    assert!(p > bound, "{w}×{h} q{q}: PSNR {p:.2}");
-                    assert!(
-                        p > theirs - 2.0,
-                        "{w}×{h} q{q}: {p:.2} dB against {theirs:.2}"
-                    );
-                    assert!(
-                        out.len() < other.len() * 11 / 10,
-                        "{w}×{h} q{q}: {} B",
-                        out.len()
-                    );
+        // Both presets, and 4:2:2 (which neither picks) in both kinds of file.
+        let s422 = Tuning {
+            s422_from: 80,
+            ..Tuning::default()
+        };
+        let tunings = [
+            ("size first", Tuning::default()),
+            ("plain", Tuning::PLAIN),
+            ("4:2:2 progressive", s422),
+            (
+                "4:2:2 baseline",
+                Tuning {
+                    progressive: false,
+                    ..s422
+                },
+            ),
+        ];
+        for (name, tuning) in tunings {
+            for (w, h) in [(1usize, 1usize), (17, 9), (64, 48), (333, 101)] {
+                let rgba = picture(w, h);
+                for q in [30u8, 75, 85, 95] {
+                    let mut out = Vec::new();
+                    encode_rgba_with(&rgba, w as u16, h as u16, q, &tuning, &mut out).unwrap();
+                    let (dw, dh, px) = decode(&out);
+                    assert_eq!((dw as usize, dh as usize), (w, h), "{name}");
+                    if w * h > 1000 {
+                        // A hard picture (noise, one-pixel stripes): bounds by quality, and
+                        // against jpeg-encoder (Annex K tables, rounding, standard Huffman
+                        // tables) at the same setting.
+                        let p = psnr(&rgba, &px);
+                        let mut other = Vec::new();
+                        jpeg_encoder::Encoder::new(&mut other, q)
+                            .encode(&rgba, w as u16, h as u16, jpeg_encoder::ColorType::Rgba)
+                            .unwrap();
+                        let theirs = psnr(&rgba, &decode(&other).2);
+                        let bound = match q {
+                            95.. => 34.0,
+                            85.. => 26.0,
+                            75.. => 24.0,
+                            _ => 20.0,
+                        };
+                        assert!(p > bound, "{name} {w}×{h} q{q}: PSNR {p:.2}");
+                        assert!(
+                            p > theirs - 2.0,
+                            "{name} {w}×{h} q{q}: {p:.2} dB against {theirs:.2}"
+                        );
+                        assert!(
+                            out.len() < other.len() * 11 / 10,
+                            "{name} {w}×{h} q{q}: {} B against {}",
+                            out.len(),
+                            other.len()
+                        );
+                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_plain_preset_is_jpeg_encoders_picture_in_fewer_bytes() {
+        // The same tables, subsampling and rounding as a libjpeg-style encoder: the same
+        // picture within the DCTs' arithmetic, and fewer bytes from the fitted Huffman tables.
+        let (w, h) = (320u16, 240u16);
+        let rgba = picture(usize::from(w), usize::from(h));
+        for q in [50u8, 85, 95] {
+            let mut ours = Vec::new();
+            encode_rgba_with(&rgba, w, h, q, &Tuning::PLAIN, &mut ours).unwrap();
+            let mut theirs = Vec::new();
+            let mut encoder = jpeg_encoder::Encoder::new(&mut theirs, q);
+            encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
+            encoder
+                .encode(&rgba, w, h, jpeg_encoder::ColorType::Rgba)
+                .unwrap();
+            let (a, b) = (decode(&ours).2, decode(&theirs).2);
+            let (pa, pb) = (psnr(&rgba, &a), psnr(&rgba, &b));
+            assert!(psnr(&a, &b) > 38.0, "q{q}: {:.2} dB apart", psnr(&a, &b));
+            assert!(pa > pb - 0.1, "q{q}: {pa:.2} dB against {pb:.2}");
+            assert!(
+                ours.len() < theirs.len(),
+                "q{q}: {} B against {}",
+                ours.len(),
+                theirs.len()
+            );
+        }
+    }
+
+    #[test]
+    fn progressive_files_code_empty_blocks_as_runs() {
+        // A flat picture with one small square: 33 280 luma blocks, nearly all without AC, so
+        // the luma band's run passes EOBRUN's longest (32 767) and must be split.
+        let (w, h) = (2048usize, 1040usize);
+        let mut rgba = vec![0u8; w * h * 4];
+        for (i, px) in rgba.chunks_exact_mut(4).enumerate() {
+            let (x, y) = (i % w, i / w);
+            let square = (1000..1040).contains(&x) && (500..540).contains(&y);
+            px.copy_from_slice(if square {
+                &[200, 40, 30, 255]
+            } else {
+                &[90, 120, 150, 255]
+            });
+        }
+        let baseline = Tuning {
+            progressive: false,
+            ..Tuning::default()
+        };
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        encode_rgba_with(&rgba, w as u16, h as u16, 85, &Tuning::default(), &mut a).unwrap();
+        encode_rgba_with(&rgba, w as u16, h as u16, 85, &baseline, &mut b).unwrap();
+        let (pa, pb) = (decode(&a).2, decode(&b).2);
+        assert_eq!(pa, pb, "the same levels in both kinds of file");
+        assert!(psnr(&rgba, &pa) > 40.0, "{:.2} dB", psnr(&rgba, &pa));
+        // Baseline pays an end-of-block code for each of the 49 920 blocks besides its DC
+        // (here 6 780 B against 12 933 B).
+        assert!(
+            a.len() * 10 < b.len() * 6,
+            "{} B against {} B",
+            a.len(),
+            b.len()
+        );
     }
 
     #[test]
@@ -559,11 +765,18 @@ mod tests {
     fn image_buffers_give_the_same_file_as_rgba() {
         let (w, h) = (97u16, 45u16);
         let rgba = picture(usize::from(w), usize::from(h));
-        for q in [60u8, 85, 92] {
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            encode_rgba(&rgba, w, h, q, &mut a).unwrap();
-            encode_image(&Rows(&rgba, w, h, JpegColorType::Ycbcr), q, &mut b).unwrap();
-            assert_eq!(a, b, "q{q}");
+        // From RGBA, chroma is converted from each cell's summed colour; from rows, the
+        // rounded per-pixel chroma is summed: the same picture within rounding.
+        for tuning in [Tuning::default(), Tuning::PLAIN] {
+            for q in [60u8, 85, 92] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                encode_rgba_with(&rgba, w, h, q, &tuning, &mut a).unwrap();
+                let rows = Rows(&rgba, w, h, JpegColorType::Ycbcr);
+                encode_image_with(&rows, q, &tuning, &mut b).unwrap();
+                let (pa, pb) = (decode(&a).2, decode(&b).2);
+                assert!(psnr(&pa, &pb) > 45.0, "q{q}: {:.1} dB", psnr(&pa, &pb));
+                assert!(a.len().abs_diff(b.len()) * 100 < a.len(), "q{q}");
+            }
         }
         let mut out = vec![1, 2, 3];
         let e = encode_image(&Rows(&rgba, w, h, JpegColorType::Luma), 80, &mut out);

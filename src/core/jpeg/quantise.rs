@@ -1,8 +1,9 @@
 //! Quantisation tables and rate–distortion optimised quantisation.
 //!
-//! The tables are N. Robidoux's (the set MozJPEG uses by default, one table for luma and
-//! chroma), scaled by quality as the IJG's `jpeg_quality_scaling` does and limited to 8 bits
-//! (baseline).
+//! Two sets of tables, each scaled by quality as the IJG's `jpeg_quality_scaling` does and
+//! limited to 8 bits (baseline): N. Robidoux's (the set MozJPEG uses by default, one table
+//! for luma and chroma) and the standard's Annex K pair (what libjpeg, and so the browsers'
+//! own encoders, use: the same quality number gives the same steps as `toBlob`'s).
 //!
 //! [`Trellis::quantise`] chooses each block's AC levels to minimise
 //! `distortion + λ · bits`: for every coefficient that rounds to a non-zero level it considers
@@ -31,6 +32,53 @@ const ROBIDOUX: [u16; 64] = [
     85, 75, 135, 156, 189, 238, 311, 418,
 ];
 
+/// The example tables of the standard's Annex K (K.1 luma, K.2 chroma), row-major.
+const ANNEX_K_LUMA: [u16; 64] = [
+    16, 11, 10, 16, 24, 40, 51, 61, //
+    12, 12, 14, 19, 26, 58, 60, 55, //
+    14, 13, 16, 24, 40, 57, 69, 56, //
+    14, 17, 22, 29, 51, 87, 80, 62, //
+    18, 22, 37, 56, 68, 109, 103, 77, //
+    24, 35, 55, 64, 81, 104, 113, 92, //
+    49, 64, 78, 87, 103, 121, 120, 101, //
+    72, 92, 95, 98, 112, 100, 103, 99,
+];
+const ANNEX_K_CHROMA: [u16; 64] = [
+    17, 18, 24, 47, 99, 99, 99, 99, //
+    18, 21, 26, 66, 99, 99, 99, 99, //
+    24, 26, 56, 99, 99, 99, 99, 99, //
+    47, 66, 99, 99, 99, 99, 99, 99, //
+    99, 99, 99, 99, 99, 99, 99, 99, //
+    99, 99, 99, 99, 99, 99, 99, 99, //
+    99, 99, 99, 99, 99, 99, 99, 99, //
+    99, 99, 99, 99, 99, 99, 99, 99,
+];
+
+/// Which quantisation tables a file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableSet {
+    /// Robidoux's, for luma and chroma alike.
+    Robidoux,
+    /// Annex K's luma and chroma tables.
+    AnnexK,
+}
+
+impl TableSet {
+    /// The (luma, chroma) tables for `quality`, in zig-zag order.
+    pub fn tables(self, quality: u8) -> [[u8; 64]; 2] {
+        match self {
+            TableSet::Robidoux => {
+                let t = scaled(&ROBIDOUX, quality);
+                [t, t]
+            }
+            TableSet::AnnexK => [
+                scaled(&ANNEX_K_LUMA, quality),
+                scaled(&ANNEX_K_CHROMA, quality),
+            ],
+        }
+    }
+}
+
 /// The IJG's percentage for a quality of 1..=100.
 pub fn quality_scale(quality: u8) -> u32 {
     let q = u32::from(quality.clamp(1, 100));
@@ -41,12 +89,17 @@ pub fn quality_scale(quality: u8) -> u32 {
     }
 }
 
-/// The quantisation table for `quality`, in zig-zag order (as DQT stores it).
+/// Robidoux's table for `quality`, in zig-zag order (as DQT stores it).
 pub fn table(quality: u8) -> [u8; 64] {
+    scaled(&ROBIDOUX, quality)
+}
+
+/// A row-major base table scaled for `quality`, in zig-zag order.
+fn scaled(base: &[u16; 64], quality: u8) -> [u8; 64] {
     let scale = quality_scale(quality);
     let mut out = [1u8; 64];
     for (o, &n) in out.iter_mut().zip(ZIGZAG.iter()) {
-        let base = u32::from(ROBIDOUX.get(usize::from(n)).copied().unwrap_or(16));
+        let base = u32::from(base.get(usize::from(n)).copied().unwrap_or(16));
         let v = ((base * scale + 50) / 100).clamp(1, 255);
         *o = u8::try_from(v).unwrap_or(255);
     }
@@ -62,20 +115,29 @@ const ZIGZAG_TRANSPOSED: [u8; 64] = [
     38, 45, 52, 59, 60, 53, 46, 39, 47, 54, 61, 62, 55, 63,
 ];
 
-/// One block's coefficients in zig-zag order, from the transposed DCT output.
-pub fn zigzag(coef_transposed: &[[f32; 8]; 8]) -> [f32; 64] {
-    let flat = coef_transposed.as_flattened();
+/// One block's orthonormal coefficients `F(u, v)` in zig-zag order, from the scaled,
+/// transposed output of [`super::dct::forward_transposed`].
+pub fn zigzag(scaled_transposed: &[[f32; 8]; 8], steps: &Steps) -> [f32; 64] {
+    let flat = scaled_transposed.as_flattened();
     let mut out = [0.0f32; 64];
-    for (o, &n) in out.iter_mut().zip(ZIGZAG_TRANSPOSED.iter()) {
-        *o = flat.get(usize::from(n)).copied().unwrap_or(0.0);
+    for ((o, &n), &d) in out
+        .iter_mut()
+        .zip(ZIGZAG_TRANSPOSED.iter())
+        .zip(steps.descale.iter())
+    {
+        *o = flat.get(usize::from(n)).copied().unwrap_or(0.0) * d;
     }
     out
 }
 
-/// A table's steps as floats and their reciprocals, in zig-zag order.
+/// A table's steps as floats and their reciprocals, in zig-zag order; the reciprocals of
+/// the divisors that take the scaled DCT's output straight to levels, in its layout; and
+/// the factors that take it to orthonormal coefficients, in zig-zag order.
 pub struct Steps {
     pub step: [f32; 64],
     pub recip: [f32; 64],
+    scaled_recip: [f32; 64],
+    descale: [f32; 64],
 }
 
 impl Steps {
@@ -86,8 +148,52 @@ impl Steps {
             *s = f32::from(q.max(1));
             *r = 1.0 / *s;
         }
-        Steps { step, recip }
+        let mut scaled_recip = [0.0f32; 64];
+        let mut descale = [0.0f32; 64];
+        for ((&n, &q), d) in ZIGZAG_TRANSPOSED
+            .iter()
+            .zip(step.iter())
+            .zip(descale.iter_mut())
+        {
+            let n = usize::from(n);
+            let s = super::dct::scale(n);
+            if let Some(o) = scaled_recip.get_mut(n) {
+                *o = (1.0 / (f64::from(q) * s)) as f32;
+            }
+            *d = (1.0 / s) as f32;
+        }
+        Steps {
+            step,
+            recip,
+            scaled_recip,
+            descale,
+        }
     }
+}
+
+/// Rounds every coefficient of a block from [`super::dct::forward_transposed`] to the
+/// nearest level (ties to even), in zig-zag order: what a plain encoder does, with the DCT's
+/// scale folded into the divisors.
+#[inline]
+pub fn round_scaled(scaled_transposed: &[[f32; 8]; 8], steps: &Steps) -> [i16; 64] {
+    // 1.5 · 2²³: adding it leaves round(x) in the low mantissa bits for |x| < 2²², without
+    // libm's `round` or a saturating conversion. No clamp is needed: an orthonormal
+    // coefficient of 8-bit samples is at most 2048 in size, and a step at least 1.
+    const MAGIC: f32 = 12_582_912.0;
+    let mut natural = [0i16; 64];
+    for ((o, &x), &r) in natural
+        .iter_mut()
+        .zip(scaled_transposed.as_flattened())
+        .zip(steps.scaled_recip.iter())
+    {
+        let v = x * r + MAGIC;
+        *o = (v.to_bits().wrapping_sub(MAGIC.to_bits())) as i32 as i16;
+    }
+    let mut out = [0i16; 64];
+    for (o, &n) in out.iter_mut().zip(ZIGZAG_TRANSPOSED.iter()) {
+        *o = natural.get(usize::from(n)).copied().unwrap_or(0);
+    }
+    out
 }
 
 /// |level| rounded to nearest (ties to even), for `a · recip` < 2²²: adding 2²³ leaves the
