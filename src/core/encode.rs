@@ -55,7 +55,7 @@ pub struct JpegSettings {
     /// 1..=100 (clamped).
     pub quality: u8,
     /// Smallest file over fastest encode: about as small as MozJPEG at the same quality (see
-    /// `examples/rate_quality.rs`), in about 1.8× the time of the plain encoder.
+    /// `examples/rate_quality.rs`), in about 1.6× the time of the plain preset.
     pub size_first: bool,
 }
 

@@ -25,8 +25,8 @@ pub struct SnapshotSpec {
     pub height: u32,
     pub fit: Fit,
     pub mirror: bool,
-    /// JPEG only: the smallest file rather than the fastest encode (progressive, Huffman
-    /// tables optimised for the image); the same pixels.
+    /// JPEG only: the smallest file rather than the fastest encode (see
+    /// [`super::jpeg`]'s size-first preset); the same pixels.
     pub size_first: bool,
 }
 

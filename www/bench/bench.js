@@ -81,6 +81,92 @@ async function cameraSource(width, height) {
   return { id: `camera-${height}p`, kind: 'camera', label: `fake camera ${width}×${height}`, width, height, track, reference: null, stop: () => track.stop() };
 }
 
+/**
+ * One I420 frame shown again and again (20 fps) as a track (a MediaStreamTrackGenerator): it
+ * takes tracksnap's YUV path, as a camera does, but every method encodes the same frame, so
+ * bytes compare one picture and quality can be measured. The reference is the frame as this
+ * browser draws it (its own YUV → RGB).
+ */
+function heldFrameSource(id, label, frame) {
+  const canvas = new OffscreenCanvas(frame.displayWidth, frame.displayHeight);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(frame, 0, 0);
+  const reference = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+  const writer = generator.writable.getWriter();
+  let timestamp = 0;
+  const timer = setInterval(() => {
+    timestamp += 50000;
+    const copy = new VideoFrame(frame, { timestamp });
+    writer.write(copy).catch(() => copy.close());
+  }, 50);
+  return {
+    id, kind: 'held frame', label: `${label} ${frame.displayWidth}×${frame.displayHeight} (${frame.format})`,
+    width: frame.displayWidth, height: frame.displayHeight, track: generator, reference,
+    stop: () => {
+      clearInterval(timer);
+      writer.close().catch(() => {});
+      frame.close();
+      generator.stop();
+    },
+  };
+}
+
+/**
+ * The photo-like picture as a camera would hand it over: I420, limited-range BT.601 (chroma
+ * averaged over each 2×2 cell), every sample inside the RGB gamut.
+ */
+function photoI420Source(width, height) {
+  const ref = document.createElement('canvas');
+  ref.width = width;
+  ref.height = height;
+  const { data: rgba } = drawPicture(ref);
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const planes = new Uint8Array(width * height + 2 * cw * ch);
+  const luma = (i) => 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2];
+  for (let i = 0; i < width * height; i++) planes[i] = Math.round(16 + (219 / 255) * luma(i * 4));
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      let cb = 0;
+      let cr = 0;
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const i = ((2 * y + dy) * width + 2 * x + dx) * 4;
+        const l = luma(i);
+        cb += (rgba[i + 2] - l) / 1.772 / 4;
+        cr += (rgba[i] - l) / 1.402 / 4;
+      }
+      planes[width * height + y * cw + x] = Math.round(128 + (224 / 255) * cb);
+      planes[width * height + cw * ch + y * cw + x] = Math.round(128 + (224 / 255) * cr);
+    }
+  }
+  const colorSpace = { matrix: 'smpte170m', primaries: 'smpte170m', transfer: 'smpte170m', fullRange: false };
+  const frame = new VideoFrame(planes, { format: 'I420', codedWidth: width, codedHeight: height, timestamp: 0, colorSpace });
+  return heldFrameSource(`photo-i420-${height}p`, 'photo picture as I420 frames', frame);
+}
+
+/**
+ * One frame of the fake camera, held. Chromium's fake camera writes U = V = 0 (its picture is
+ * green because of it): every pixel lies outside the RGB gamut, so `toBlob`'s path (the
+ * browser's YUV → RGB clips it first) encodes a different, clipped picture than tracksnap's
+ * YUV path, which stores the camera's values.
+ */
+async function heldCameraSource(width, height) {
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: width }, height: { ideal: height } } });
+  const camera = stream.getVideoTracks()[0];
+  const reader = new MediaStreamTrackProcessor({ track: camera }).readable.getReader();
+  let frame = null;
+  // Past the first frames, which are nearly empty.
+  for (let i = 0; i < 15; i++) {
+    const { value } = await reader.read();
+    frame?.close();
+    frame = value;
+  }
+  await reader.cancel();
+  camera.stop();
+  return heldFrameSource(`held-camera-${height}p`, 'fake camera frame, held', frame);
+}
+
 /** A canvas showing the photo-like picture: copied from the reference at every animation frame. */
 function canvasSource(width, height) {
   const ref = document.createElement('canvas');
@@ -282,7 +368,10 @@ async function part1({ iterations }) {
   log(`Part 1: one snapshot, ${iterations} iterations per method`);
   const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
   log('drawing the photo-like pictures …');
-  const sources = [canvasSource(1920, 1080), canvasSource(1280, 720), await cameraSource(1920, 1080), await cameraSource(1280, 720)];
+  const sources = [
+    canvasSource(1920, 1080), canvasSource(1280, 720), await cameraSource(1920, 1080), await cameraSource(1280, 720),
+    photoI420Source(1920, 1080), await heldCameraSource(1920, 1080),
+  ];
   const results = { iterations, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath, sources: [] };
   const videos = [];
   try {

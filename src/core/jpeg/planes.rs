@@ -247,19 +247,23 @@ pub fn read(image: &impl ImageBuffer, g: Geometry) -> [Plane; 3] {
             let Some(out) = plane.data.get_mut(cy * stride..(cy + 1) * stride) else {
                 continue;
             };
-            let last = src
-                .get(..g.width)
-                .and_then(|s| s.last())
-                .copied()
-                .unwrap_or(128);
-            for (cx, o) in out.iter_mut().take(chroma_width).enumerate() {
-                for dx in 0..g.hs {
-                    let x = cx * g.hs + dx;
-                    let v = if x < g.width {
-                        src.get(x).copied().unwrap_or(last)
-                    } else {
-                        last
-                    };
+            let row = src.get(..g.width).unwrap_or(src);
+            if g.hs == 2 {
+                let mut pairs = row.chunks_exact(2);
+                let mut cells = out.iter_mut().take(chroma_width);
+                // (Pairs first: `zip` takes from its first iterator before it finds the
+                // second one empty.)
+                for (pair, o) in pairs.by_ref().zip(cells.by_ref()) {
+                    if let [a, b] = *pair {
+                        *o += u16::from(a) + u16::from(b);
+                    }
+                }
+                // An odd width: the last cell repeats the last sample.
+                if let (Some(o), [a]) = (cells.next(), pairs.remainder()) {
+                    *o += 2 * u16::from(*a);
+                }
+            } else {
+                for (o, &v) in out.iter_mut().zip(row) {
                     *o += u16::from(v);
                 }
             }
