@@ -5,7 +5,7 @@ import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
   RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
   fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
-  record, canGenerateFrames, yuvSource, psnr,
+  record, canGenerateFrames, yuvSource,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -599,10 +599,11 @@ export const scenarios = {
           eq(engine.startVideoPreview('sub', track), OK, `${what}: preview ${kind}`);
           const plain = await engine.snapshot({ streamType: 'sub', quality: 85 });
           const small = await engine.snapshot({ streamType: 'sub', quality: 85, sizeFirst: true });
-          const [a, b] = [await decodeOk(plain, `${what} ${kind} plain`), await decodeOk(small, `${what} ${kind} sizeFirst`)];
+          await decodeOk(plain, `${what} ${kind} plain`);
+          await decodeOk(small, `${what} ${kind} sizeFirst`);
           eq(`${small.width}×${small.height}`, `${plain.width}×${plain.height}`, `${what} ${kind}: size`);
           assert(small.size < plain.size, `${what} ${kind}: sizeFirst ${small.size} B, plain ${plain.size} B`);
-          notes.push(`${what} ${kind} ${small.size}/${plain.size} B (${psnr(a, b).toFixed(1)} dB apart)`);
+          notes.push(`${what} ${kind} ${small.size}/${plain.size} B`);
           eq(engine.stopVideoPreview('sub'), OK, `${what}: stop ${kind}`);
         }
         // The camera's own frames (its I420 planes in the worker where the browser has them).

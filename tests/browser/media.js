@@ -234,19 +234,6 @@ export async function decode(blob) {
   };
 }
 
-/** PSNR over RGB between two decoded images of the same size, in dB (Infinity if equal). */
-export function psnr(a, b) {
-  let sum = 0;
-  for (let i = 0; i < a.data.length; i += 4) {
-    for (let c = 0; c < 3; c++) {
-      const d = a.data[i + c] - b.data[i + c];
-      sum += d * d;
-    }
-  }
-  const mse = sum / ((a.data.length / 4) * 3);
-  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
-}
-
 export async function bytes(blob, n) {
   return new Uint8Array(await blob.slice(0, n).arrayBuffer());
 }

@@ -1,5 +1,5 @@
-//! tracksnap's JPEG encoder: baseline JFIF, YCbCr, one interleaved scan, Huffman tables
-//! fitted to each file. Two presets (see [`super::encode`]):
+//! tracksnap's JPEG encoder: JFIF, YCbCr, Huffman tables fitted to each file; baseline (one
+//! interleaved scan) or progressive. Two presets (see [`super::encode`]):
 //!
 //! - **Plain** ([`Tuning::PLAIN`], the default for snapshots): what libjpeg — and so the
 //!   browsers' `canvas.toBlob` — writes at the same quality number (the standard's Annex K
@@ -286,6 +286,8 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
                     sample.ac(2 + u32::from(c > 0), &levels, mask, &mut None);
                 }
             }
+            // Only the counts are wanted.
+            sample.tokens.clear();
         }
         let [_, _, luma_ac, chroma_ac] = &sample.counts;
         let step = f32::from(luma_table.first().copied().unwrap_or(1));
@@ -420,7 +422,7 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
                 scan.ac(2, block, *mask, &mut run);
             }
         }
-        scan.end_run(&mut run);
+        scan.end_run(2, &mut run);
         let ac = Table::optimal(scan.counts.get(2).unwrap_or(&Counts::default()));
         bitstream::huffman_tables(out, &[(1, 0, &ac)]);
         bitstream::scan(out, &[(c as u8 + 1, 0, 0)], 1, 63);
@@ -465,7 +467,7 @@ impl Scan {
     #[inline]
     fn ac(&mut self, table: u32, block: &[i16; 64], mask: u64, run: &mut Option<u32>) {
         if mask != 0 {
-            self.end_run(run);
+            self.end_run(table, run);
         }
         // Non-zero AC positions as bits: runs of zeros are the gaps between them.
         let mut mask = mask;
@@ -491,7 +493,7 @@ impl Scan {
                 *n += 1;
                 // EOBRUN's longest run.
                 if *n == 0x7FFF {
-                    self.end_run(run);
+                    self.end_run(table, run);
                 }
             }
             None => self.push(table, 0x00, 0, 0),
@@ -499,13 +501,13 @@ impl Scan {
     }
 
     /// Writes a pending run of ended blocks: EOBn, n = ⌊log2 run⌋, and n bits.
-    fn end_run(&mut self, run: &mut Option<u32>) {
+    fn end_run(&mut self, table: u32, run: &mut Option<u32>) {
         if let Some(n) = run {
             if *n > 0 {
                 let bits = 31 - n.leading_zeros();
                 let extra = *n - (1 << bits);
                 *n = 0;
-                self.push(2, (bits as u8) << 4, extra, bits as u8);
+                self.push(table, (bits as u8) << 4, extra, bits as u8);
             }
         }
     }

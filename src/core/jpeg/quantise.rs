@@ -89,12 +89,7 @@ pub fn quality_scale(quality: u8) -> u32 {
     }
 }
 
-/// Robidoux's table for `quality`, in zig-zag order (as DQT stores it).
-pub fn table(quality: u8) -> [u8; 64] {
-    scaled(&ROBIDOUX, quality)
-}
-
-/// A row-major base table scaled for `quality`, in zig-zag order.
+/// A row-major base table scaled for `quality`, in zig-zag order (as DQT stores it).
 fn scaled(base: &[u16; 64], quality: u8) -> [u8; 64] {
     let scale = quality_scale(quality);
     let mut out = [1u8; 64];
@@ -227,16 +222,6 @@ pub fn ac_mask<T: Copy + Default + PartialEq>(levels: &[T; 64]) -> u64 {
         }
     }
     m & !1
-}
-
-/// Rounds every coefficient to the nearest level (what a plain encoder does).
-pub fn round(coef: &[f32; 64], steps: &Steps) -> [i16; 64] {
-    let mut out = [0i16; 64];
-    for ((o, &c), &r) in out.iter_mut().zip(coef.iter()).zip(steps.recip.iter()) {
-        let l = level(c.abs(), r).min(2047) as i16;
-        *o = if c < 0.0 { -l } else { l };
-    }
-    out
 }
 
 /// A coefficient the trellis may keep (its rounded level is non-zero), and the trellis's
