@@ -1,10 +1,10 @@
 //! JPEG and PNG encoding of RGBA pixels (and JPEG of any `jpeg_encoder::ImageBuffer`, see
 //! [`super::yuv`]), into reused buffers.
 //!
-//! JPEG uses our own encoder, [`super::jpeg`]: by default as libjpeg (and so the browsers'
-//! `toBlob`) would at the same quality number — Annex K tables, 4:2:0 below quality 90 with
-//! box-averaged chroma, 4:4:4 from 90 — but with Huffman tables fitted to each file
-//! ([`Tuning::PLAIN`]); when size comes first with Robidoux's tables, chroma subsampling by
+//! JPEG uses our own encoder, [`super::jpeg`]: by default with libjpeg's (and so the
+//! browsers' `toBlob`'s) steps at the same quality number — Annex K tables, levels rounded —,
+//! 4:2:0 with box-averaged chroma below quality 90 and 4:4:4 from 90 (`toBlob` stays 4:2:0),
+//! and Huffman tables fitted to each file ([`Tuning::PLAIN`]); when size comes first with Robidoux's tables, chroma subsampling by
 //! quality and rate–distortion optimised quantisation ([`Tuning::default`]). PNG uses the
 //! `image` crate's encoder with fast compression and adaptive filters. The same pixels give
 //! the same bytes in every browser.

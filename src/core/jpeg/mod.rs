@@ -1,9 +1,10 @@
 //! tracksnap's JPEG encoder: JFIF, YCbCr, Huffman tables fitted to each file; baseline (one
 //! interleaved scan) or progressive. Two presets (see [`super::encode`]):
 //!
-//! - **Plain** ([`Tuning::PLAIN`], the default for snapshots): what libjpeg — and so the
-//!   browsers' `canvas.toBlob` — writes at the same quality number (the standard's Annex K
-//!   tables, 4:2:0 below 90, 4:4:4 from 90, levels rounded), with fitted Huffman tables.
+//! - **Plain** ([`Tuning::PLAIN`], the default for snapshots): the steps libjpeg — and so the
+//!   browsers' `canvas.toBlob` — uses at the same quality number (the standard's Annex K
+//!   tables, levels rounded), 4:2:0 below 90 and 4:4:4 from 90 (`toBlob` stays 4:2:0), and
+//!   fitted Huffman tables.
 //!   Built for speed: chroma is subsampled while the pixels are converted, the DCT is Arai,
 //!   Agui and Nakajima's with its scale folded into the quantiser, and the blocks become the
 //!   scan's symbols in one pass (counted for the tables, then written).
@@ -99,8 +100,8 @@ impl Default for Tuning {
 }
 
 impl Tuning {
-    /// The plain encoder: what libjpeg, and so the browsers' `toBlob`, write at the same
-    /// quality number (Annex K tables, 4:2:0 below 90, 4:4:4 from 90, levels rounded), with
+    /// The plain encoder: the steps of libjpeg, and so of the browsers' `toBlob`, at the same
+    /// quality number (Annex K tables, levels rounded), 4:2:0 below 90 and 4:4:4 from 90, and
     /// Huffman tables fitted to the file.
     pub const PLAIN: Tuning = Tuning {
         lambda: 0.0,
