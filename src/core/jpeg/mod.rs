@@ -370,8 +370,8 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
         return;
     }
 
-    // Progressive: every block's levels first, by component in raster order over that
-    // component's grid of MCU-padded blocks.
+    // Progressive: every block's levels kept, by component in raster order over that
+    // component's grid of MCU-padded blocks, while the interleaved DC scan is made.
     let grid = |c: usize| {
         if c == 0 {
             (mcus_x * hs, mcus_y * vs)
@@ -383,24 +383,14 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
         let (gw, gh) = grid(c);
         vec![([0i16; 64], 0u64); gw * gh]
     });
+    let mut scan = Scan::default();
     for my in 0..mcus_y {
         for mx in 0..mcus_x {
             for (c, bx, by) in mcu_blocks(mx, my) {
                 let gw = grid(c).0;
                 if let Some(slot) = stored.get_mut(c).and_then(|s| s.get_mut(by * gw + bx)) {
                     *slot = levels(c, bx, by);
-                }
-            }
-        }
-    }
-    // The DC scan, interleaved.
-    let mut scan = Scan::default();
-    for my in 0..mcus_y {
-        for mx in 0..mcus_x {
-            for (c, bx, by) in mcu_blocks(mx, my) {
-                let gw = grid(c).0;
-                if let Some((block, _)) = stored.get(c).and_then(|s| s.get(by * gw + bx)) {
-                    scan.dc(u32::from(c > 0), block, &mut pred, c);
+                    scan.dc(u32::from(c > 0), &slot.0, &mut pred, c);
                 }
             }
         }
