@@ -1,19 +1,20 @@
-//! JPEG and PNG encoding of RGBA pixels (and JPEG of any `jpeg_encoder::ImageBuffer`, see
+//! JPEG and PNG encoding of RGBA pixels (and JPEG of any [`YccRows`] picture, see
 //! [`super::yuv`]), into reused buffers.
 //!
 //! JPEG uses our own encoder, [`super::jpeg`]: by default with libjpeg's (and so the
 //! browsers' `toBlob`'s) steps at the same quality number — Annex K tables, levels rounded —,
 //! 4:2:0 with box-averaged chroma below quality 90 and 4:4:4 from 90 (`toBlob` stays 4:2:0),
-//! and Huffman tables fitted to each file ([`Tuning::PLAIN`]); when size comes first with Robidoux's tables, chroma subsampling by
-//! quality and rate–distortion optimised quantisation ([`Tuning::default`]). PNG uses the
+//! and Huffman tables fitted to each file ([`Tuning::PLAIN`]); when size comes first with
+//! Robidoux's tables, rate–distortion optimised quantisation and a progressive file
+//! ([`Tuning::default`]). PNG uses the
 //! `image` crate's encoder with fast compression and adaptive filters. The same pixels give
 //! the same bytes in every browser.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
-use jpeg_encoder::ImageBuffer;
 
 use super::error::{Code, Error, Result};
+use super::jpeg::planes::YccRows;
 use super::jpeg::Tuning;
 
 /// An output image format.
@@ -111,11 +112,11 @@ fn encode_jpeg(
     super::jpeg::encode_rgba_with(rgba, w, h, settings.quality, &settings.tuning(), out)
 }
 
-/// Encodes any [`ImageBuffer`] as JPEG into `out`, replacing its contents. `chroma_420`: the
+/// Encodes any [`YccRows`] picture as JPEG into `out`, replacing its contents. `chroma_420`: the
 /// image's chroma has half its resolution each way (a camera's whole 4:2:0 frame), so the
 /// file is 4:2:0 at every quality: finer chroma would only store repeated samples.
 pub fn encode_jpeg_image(
-    image: impl ImageBuffer,
+    image: impl YccRows,
     settings: JpegSettings,
     chroma_420: bool,
     out: &mut Vec<u8>,

@@ -4,10 +4,18 @@
 //! YUV is that up to an affine map of (Y, Cb, Cr) — the identity for full-range BT.601, a range
 //! expansion for limited-range BT.601, a 3×3 mix for BT.709 — so a snapshot can skip both the
 //! browser's YUV→RGBA conversion and the encoder's RGB→YCbCr one. The maps are lookup tables
-//! in fixed point (16 fractional bits), built per call in a few microseconds.
+//! in fixed point (16 fractional bits), built per call in a few microseconds; the encoder takes
+//! their results with 4 fractional bits, not rounded to whole code values.
 //!
 //! Every map sends grey to grey (Cb = Cr = 128 stays 128), so output chroma depends on input
 //! chroma only and is computed once per 4:2:0 sample; output luma adds a chroma term for BT.709.
+//!
+//! A value outside JFIF's 0–255 is clamped, as a decoder would clamp it. Only colours outside
+//! the RGB gamut have such values (Chromium's fake camera writes U = V = 0 everywhere); for
+//! them the file's colour differs from the browser's drawing, which clips R, G and B instead.
+//! Clipping each such pixel through RGB measured 6 ms more per 1080p frame in wasm (16 ms in
+//! the benchmark's browser run) on the fake camera's frames, which would have made the camera
+//! path slower than `toBlob`, so it is not done.
 //!
 //! - Whole frame ([`JfifImage`]): the encoder reads the planes row by row, chroma repeated for
 //!   the two pixels that share it (its 2×2 sum gives the sample back), mirrored on the fly; the
@@ -17,10 +25,9 @@
 //!   encoded ([`YuvxImage`]). Scaling single 8-bit planes would need `fast_image_resize`
 //!   without `only_u8x4`, which makes the gzipped wasm 2.4 times larger (578 kB, not 237 kB).
 
-use jpeg_encoder::{ImageBuffer, JpegColorType};
-
 use super::encode::{encode_jpeg_image, jpeg_sides, JpegSettings};
 use super::error::{Code, Error, Result};
+use super::jpeg::planes::{YccRow, YccRows, FRACTION, TOP};
 
 /// The matrix the camera used to turn its RGB into YUV.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -232,6 +239,9 @@ fn capture_failed(message: String) -> Error {
 
 const FRACTION_BITS: u32 = 16;
 const HALF: i32 = 1 << (FRACTION_BITS - 1);
+/// From the tables' fixed point to the encoder's samples ([`FRACTION`] bits), and its half.
+const SAMPLE_SHIFT: u32 = FRACTION_BITS - FRACTION;
+const SAMPLE_HALF: i32 = 1 << (SAMPLE_SHIFT - 1);
 
 /// `v` in fixed point.
 fn fixed(v: f64) -> i32 {
@@ -244,6 +254,12 @@ fn to_u8(v: i32) -> u8 {
     (v >> FRACTION_BITS).clamp(0, 255) as u8
 }
 
+/// A fixed-point sum (its rounding half already added) to an encoder sample.
+#[inline]
+fn to_sample(v: i32) -> u16 {
+    (v >> SAMPLE_SHIFT).clamp(0, i32::from(TOP)) as u16
+}
+
 fn table(f: impl Fn(u8) -> i32) -> [i32; 256] {
     let mut t = [0; 256];
     for (v, slot) in (0..=255u8).zip(t.iter_mut()) {
@@ -252,10 +268,12 @@ fn table(f: impl Fn(u8) -> i32) -> [i32; 256] {
     t
 }
 
-fn table_u8(f: impl Fn(u8) -> f64) -> [u8; 256] {
+/// A table of encoder samples: `f` in code values, kept to [`FRACTION`] bits.
+fn table_sample(f: impl Fn(u8) -> f64) -> [u16; 256] {
+    let scale = f64::from(1u32 << FRACTION);
     let mut t = [0; 256];
     for (v, slot) in (0..=255u8).zip(t.iter_mut()) {
-        *slot = f(v).round().clamp(0.0, 255.0) as u8;
+        *slot = (f(v) * scale).round().clamp(0.0, f64::from(TOP)) as u16;
     }
     t
 }
@@ -309,14 +327,14 @@ fn multiply(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
 
 // --- YUV → JFIF YCbCr ----------------------------------------------------------------------
 
-/// Maps one 4:2:0 sample: its chroma once, then each of the (one or two) luma values that
-/// share it in a row.
+/// Maps one 4:2:0 sample to the encoder's samples: its chroma once, then each of the (one or
+/// two) luma values that share it in a row.
 trait SampleMap {
     /// Output luma depends on input luma only (`chroma` always gives a term of 0).
     const LUMA_ALONE: bool;
     /// (Cb, Cr) in → (Cb, Cr) out, and the term the chroma adds to each luma of the sample.
-    fn chroma(&self, cb: u8, cr: u8) -> (u8, u8, i32);
-    fn luma(&self, y: u8, chroma_term: i32) -> u8;
+    fn chroma(&self, cb: u8, cr: u8) -> (u16, u16, i32);
+    fn luma(&self, y: u8, chroma_term: i32) -> u16;
 }
 
 /// Full-range BT.601 is JFIF already.
@@ -325,29 +343,29 @@ struct Identity;
 impl SampleMap for Identity {
     const LUMA_ALONE: bool = true;
     #[inline]
-    fn chroma(&self, cb: u8, cr: u8) -> (u8, u8, i32) {
-        (cb, cr, 0)
+    fn chroma(&self, cb: u8, cr: u8) -> (u16, u16, i32) {
+        (u16::from(cb) << FRACTION, u16::from(cr) << FRACTION, 0)
     }
     #[inline]
-    fn luma(&self, y: u8, _: i32) -> u8 {
-        y
+    fn luma(&self, y: u8, _: i32) -> u16 {
+        u16::from(y) << FRACTION
     }
 }
 
 /// Limited-range BT.601: each channel stretched on its own.
 struct RangeTables {
-    y: [u8; 256],
-    c: [u8; 256],
+    y: [u16; 256],
+    c: [u16; 256],
 }
 
 impl SampleMap for RangeTables {
     const LUMA_ALONE: bool = true;
     #[inline]
-    fn chroma(&self, cb: u8, cr: u8) -> (u8, u8, i32) {
+    fn chroma(&self, cb: u8, cr: u8) -> (u16, u16, i32) {
         (at(&self.c, cb), at(&self.c, cr), 0)
     }
     #[inline]
-    fn luma(&self, y: u8, _: i32) -> u8 {
+    fn luma(&self, y: u8, _: i32) -> u16 {
         at(&self.y, y)
     }
 }
@@ -366,16 +384,16 @@ struct MixTables {
 impl SampleMap for MixTables {
     const LUMA_ALONE: bool = false;
     #[inline]
-    fn chroma(&self, cb: u8, cr: u8) -> (u8, u8, i32) {
+    fn chroma(&self, cb: u8, cr: u8) -> (u16, u16, i32) {
         (
-            to_u8(at(&self.cb_cb, cb) + at(&self.cb_cr, cr)),
-            to_u8(at(&self.cr_cb, cb) + at(&self.cr_cr, cr)),
+            to_sample(at(&self.cb_cb, cb) + at(&self.cb_cr, cr)),
+            to_sample(at(&self.cr_cb, cb) + at(&self.cr_cr, cr)),
             at(&self.y_cb, cb) + at(&self.y_cr, cr),
         )
     }
     #[inline]
-    fn luma(&self, y: u8, chroma_term: i32) -> u8 {
-        to_u8(at(&self.y_y, y) + chroma_term)
+    fn luma(&self, y: u8, chroma_term: i32) -> u16 {
+        to_sample(at(&self.y_y, y) + chroma_term)
     }
 }
 
@@ -390,8 +408,8 @@ impl ToJfif {
         match (color.matrix, color.full_range) {
             (YuvMatrix::Bt601, true) => ToJfif::Identity,
             (YuvMatrix::Bt601, false) => ToJfif::Range(Box::new(RangeTables {
-                y: table_u8(|v| 255.0 * color.normalise_luma(v)),
-                c: table_u8(|v| 128.0 + 255.0 * color.normalise_chroma(v)),
+                y: table_sample(|v| 255.0 * color.normalise_luma(v)),
+                c: table_sample(|v| 128.0 + 255.0 * color.normalise_chroma(v)),
             })),
             (YuvMatrix::Bt709, _) => {
                 // Source (Y, Pb, Pr) → RGB → JFIF's (Y, Pb, Pr); then to code values.
@@ -405,9 +423,9 @@ impl ToJfif {
                     }
                     t
                 };
-                let offset = fixed(128.0) + HALF;
+                let offset = fixed(128.0) + SAMPLE_HALF;
                 ToJfif::Mix(Box::new(MixTables {
-                    y_y: with(luma(yy), HALF),
+                    y_y: with(luma(yy), SAMPLE_HALF),
                     y_cb: chroma(yb),
                     y_cr: chroma(yr),
                     cb_cb: with(chroma(bb), offset),
@@ -445,11 +463,7 @@ impl<'a> JfifImage<'a> {
     }
 }
 
-impl ImageBuffer for JfifImage<'_> {
-    fn get_jpeg_color_type(&self) -> JpegColorType {
-        JpegColorType::Ycbcr
-    }
-
+impl YccRows for JfifImage<'_> {
     fn width(&self) -> u16 {
         self.width
     }
@@ -458,12 +472,10 @@ impl ImageBuffer for JfifImage<'_> {
         self.height
     }
 
-    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
+    fn row(&self, y: u16, out: YccRow<'_>) {
         let row = usize::from(y);
         let luma = self.planes.luma_row(row);
         let chroma = self.planes.chroma_row(row);
-        let width = usize::from(self.width);
-        let out = next_row(buffers, width);
         match &self.map {
             ToJfif::Identity => fill_row(&Identity, luma, chroma, self.mirror, out),
             ToJfif::Range(t) => fill_row(&**t, luma, chroma, self.mirror, out),
@@ -472,14 +484,13 @@ impl ImageBuffer for JfifImage<'_> {
     }
 }
 
-/// One output row of each channel, `width` bytes each.
-struct Row<'r> {
-    y: &'r mut [u8],
-    cb: &'r mut [u8],
-    cr: &'r mut [u8],
-}
-
-fn fill_row<M: SampleMap>(map: &M, luma: &[u8], chroma: ChromaRow<'_>, mirror: bool, out: Row<'_>) {
+fn fill_row<M: SampleMap>(
+    map: &M,
+    luma: &[u8],
+    chroma: ChromaRow<'_>,
+    mirror: bool,
+    out: YccRow<'_>,
+) {
     match chroma {
         ChromaRow::Planar(u, v) => write_row(
             map,
@@ -501,12 +512,12 @@ fn uv_pairs(uv: &[u8]) -> impl Iterator<Item = (u8, u8)> + '_ {
 
 /// Luma pixels 2j and 2j+1 share chroma sample j (with an odd width the last one is alone).
 /// Mirrored, source pair j lands at the j-th pair from the right, reversed.
-fn write_row<M, C>(map: &M, luma: &[u8], mut chroma: C, mirror: bool, out: Row<'_>)
+fn write_row<M, C>(map: &M, luma: &[u8], mut chroma: C, mirror: bool, out: YccRow<'_>)
 where
     M: SampleMap,
     C: Iterator<Item = (u8, u8)>,
 {
-    let Row { y, cb, cr } = out;
+    let YccRow { y, cb, cr } = out;
     // Whole pairs, then the odd last pixel: fixed-size chunks let the compiler drop the
     // per-pixel bounds checks. Mirrored, the odd last pixel comes first.
     let width = y.len();
@@ -684,11 +695,7 @@ impl<'a> YuvxImage<'a> {
     }
 }
 
-impl ImageBuffer for YuvxImage<'_> {
-    fn get_jpeg_color_type(&self) -> JpegColorType {
-        JpegColorType::Ycbcr
-    }
-
+impl YccRows for YuvxImage<'_> {
     fn width(&self) -> u16 {
         self.width
     }
@@ -697,14 +704,12 @@ impl ImageBuffer for YuvxImage<'_> {
         self.height
     }
 
-    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
-        let width = usize::from(self.width);
-        let row_bytes = width.saturating_mul(4);
+    fn row(&self, y: u16, out: YccRow<'_>) {
+        let row_bytes = usize::from(self.width).saturating_mul(4);
         let row = usize::from(y)
             .checked_mul(row_bytes)
             .and_then(|start| self.pixels.get(start..start.checked_add(row_bytes)?))
             .unwrap_or(&[]);
-        let out = next_row(buffers, width);
         match &self.map {
             ToJfif::Identity => unpack_row(&Identity, row, out),
             ToJfif::Range(t) => unpack_row(&**t, row, out),
@@ -713,33 +718,13 @@ impl ImageBuffer for YuvxImage<'_> {
     }
 }
 
-fn unpack_row<M: SampleMap>(map: &M, row: &[u8], out: Row<'_>) {
-    let Row { y, cb, cr } = out;
+fn unpack_row<M: SampleMap>(map: &M, row: &[u8], out: YccRow<'_>) {
+    let YccRow { y, cb, cr } = out;
     for (((yo, bo), ro), px) in y.iter_mut().zip(cb).zip(cr).zip(row.chunks_exact(4)) {
         if let [l, u, v, _] = px {
             let (u, v, term) = map.chroma(*u, *v);
             (*yo, *bo, *ro) = (map.luma(*l, term), u, v);
         }
-    }
-}
-
-/// Grows a channel by one row of `width` (the encoder pads and cuts blocks assuming each
-/// channel grew by exactly one row); where the row starts.
-fn grow(buffer: &mut Vec<u8>, width: usize) -> usize {
-    let start = buffer.len();
-    buffer.resize(start + width, 0);
-    start
-}
-
-/// One row more in each of the encoder's Y, Cb and Cr channels, to be written in place: the
-/// encoder pads and cuts blocks assuming each channel grew by exactly one row.
-fn next_row(buffers: &mut [Vec<u8>; 4], width: usize) -> Row<'_> {
-    let [ys, cbs, crs, _] = buffers;
-    let (y0, b0, r0) = (grow(ys, width), grow(cbs, width), grow(crs, width));
-    Row {
-        y: ys.get_mut(y0..).unwrap_or_default(),
-        cb: cbs.get_mut(b0..).unwrap_or_default(),
-        cr: crs.get_mut(r0..).unwrap_or_default(),
     }
 }
 
@@ -849,10 +834,10 @@ mod tests {
         let ToJfif::Mix(t) = ToJfif::new(YuvColor::from_video_frame(Some("bt709"), None)) else {
             panic!("BT.709 is a mix");
         };
-        assert_eq!(t.chroma(128, 128).0, 128);
-        assert_eq!(t.chroma(128, 128).1, 128);
-        assert_eq!(t.luma(16, t.chroma(128, 128).2), 0);
-        assert_eq!(t.luma(235, t.chroma(128, 128).2), 255);
+        let grey = t.chroma(128, 128);
+        assert_eq!((grey.0, grey.1), (128 << FRACTION, 128 << FRACTION));
+        assert_eq!(t.luma(16, grey.2), 0);
+        assert_eq!(t.luma(235, grey.2), TOP);
     }
 
     #[test]
@@ -860,9 +845,12 @@ mod tests {
         let ToJfif::Range(t) = ToJfif::new(YuvColor::default()) else {
             panic!("limited BT.601 is a range map");
         };
-        assert_eq!((t.luma(16, 0), t.luma(235, 0), t.luma(0, 0)), (0, 255, 0));
-        // 128 ∓ 127.5: JFIF's chroma is centred on 128, so its extremes round to 1 and 255.
-        assert_eq!((t.chroma(16, 240).0, t.chroma(16, 240).1), (1, 255));
-        assert_eq!(t.chroma(128, 128).0, 128);
+        assert_eq!((t.luma(16, 0), t.luma(235, 0), t.luma(0, 0)), (0, TOP, 0));
+        // 128 ∓ 127.5: JFIF's chroma is centred on 128, so its extremes are 0.5 and 255.5,
+        // kept to a sixteenth (255.5 is past the samples' top).
+        assert_eq!(t.chroma(16, 240), (8, TOP, 0));
+        assert_eq!(t.chroma(128, 128), (128 << FRACTION, 128 << FRACTION, 0));
+        // Limited range's steps are finer than whole full-range code values: 17 → 1.164.
+        assert_eq!(t.luma(17, 0), 19);
     }
 }

@@ -29,11 +29,10 @@ pub mod huffman;
 pub mod planes;
 pub mod quantise;
 
-use jpeg_encoder::{ImageBuffer, JpegColorType};
-
 use super::error::{Code, Error, Result};
 use bitstream::{BitWriter, FrameComponent};
 use huffman::{magnitude_size, Counts, RateModel, Table};
+use planes::YccRows;
 use quantise::{TableSet, Trellis};
 
 /// Chroma subsampling: luma's sampling factors against chroma's 1×1.
@@ -215,8 +214,8 @@ impl Layout {
     }
 }
 
-/// Encodes any YCbCr [`ImageBuffer`] into `out`, replacing its contents.
-pub fn encode_image(image: &impl ImageBuffer, quality: u8, out: &mut Vec<u8>) -> Result<()> {
+/// Encodes any [`YccRows`] picture into `out`, replacing its contents.
+pub fn encode_image(image: &impl YccRows, quality: u8, out: &mut Vec<u8>) -> Result<()> {
     encode_image_with(image, quality, &Tuning::default(), out)
 }
 
@@ -226,7 +225,7 @@ fn failed(message: String) -> Error {
 
 /// [`encode_image`] with other knobs.
 pub fn encode_image_with(
-    image: &impl ImageBuffer,
+    image: &impl YccRows,
     quality: u8,
     tuning: &Tuning,
     out: &mut Vec<u8>,
@@ -234,9 +233,6 @@ pub fn encode_image_with(
     out.clear();
     let (width, height) = (image.width(), image.height());
     check_sides(width, height)?;
-    if !matches!(image.get_jpeg_color_type(), JpegColorType::Ycbcr) {
-        return Err(failed("the JPEG encoder takes YCbCr images only".into()));
-    }
     let layout = Layout::new(width, height, quality, tuning);
     let planes = planes::read(image, layout.geometry());
     encode_planes(&planes, &layout, tuning, out);
@@ -729,50 +725,49 @@ mod tests {
         assert!(p1 > p0 - 1.0, "{p1:.2} vs {p0:.2}");
     }
 
-    /// A YCbCr image given row by row (as the camera path's planes are).
-    struct Rows<'a>(&'a [u8], u16, u16, JpegColorType);
+    /// A picture given row by row (as the camera path's planes are), each pixel converted on
+    /// its own in floating point.
+    struct Rows<'a>(&'a [u8], u16, u16);
 
-    impl ImageBuffer for Rows<'_> {
-        fn get_jpeg_color_type(&self) -> JpegColorType {
-            self.3
-        }
+    impl YccRows for Rows<'_> {
         fn width(&self) -> u16 {
             self.1
         }
         fn height(&self) -> u16 {
             self.2
         }
-        fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
+        fn row(&self, y: u16, out: planes::YccRow<'_>) {
             let w = usize::from(self.1) * 4;
             let row = &self.0[usize::from(y) * w..][..w];
-            planes::RgbaImage {
-                rgba: row,
-                width: self.1,
-                height: 1,
+            let fixed = |v: f64| (v * 16.0).round().clamp(0.0, 4080.0) as u16;
+            for (i, px) in row.chunks_exact(4).enumerate() {
+                let [r, g, b] = [px[0], px[1], px[2]].map(f64::from);
+                let luma = 0.299 * r + 0.587 * g + 0.114 * b;
+                out.y[i] = fixed(luma);
+                out.cb[i] = fixed(128.0 + (b - luma) / 1.772);
+                out.cr[i] = fixed(128.0 + (r - luma) / 1.402);
             }
-            .fill_buffers(0, buffers);
         }
     }
 
     #[test]
-    fn image_buffers_give_the_same_file_as_rgba() {
+    fn rows_give_the_same_file_as_rgba() {
         let (w, h) = (97u16, 45u16);
         let rgba = picture(usize::from(w), usize::from(h));
-        // From RGBA, chroma is converted from each cell's summed colour; from rows, the
-        // rounded per-pixel chroma is summed: the same picture within rounding.
+        // From RGBA, chroma is converted from each cell's summed colour in fixed point; from
+        // rows, each pixel's chroma is summed: the same picture within rounding.
         for tuning in [Tuning::default(), Tuning::PLAIN] {
             for q in [60u8, 85, 92] {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 encode_rgba_with(&rgba, w, h, q, &tuning, &mut a).unwrap();
-                let rows = Rows(&rgba, w, h, JpegColorType::Ycbcr);
-                encode_image_with(&rows, q, &tuning, &mut b).unwrap();
+                encode_image_with(&Rows(&rgba, w, h), q, &tuning, &mut b).unwrap();
                 let (pa, pb) = (decode(&a).2, decode(&b).2);
                 assert!(psnr(&pa, &pb) > 45.0, "q{q}: {:.1} dB", psnr(&pa, &pb));
                 assert!(a.len().abs_diff(b.len()) * 100 < a.len(), "q{q}");
             }
         }
         let mut out = vec![1, 2, 3];
-        let e = encode_image(&Rows(&rgba, w, h, JpegColorType::Luma), 80, &mut out);
+        let e = encode_image(&Rows(&[], 0, 0), 80, &mut out);
         assert!(e.is_err() && out.is_empty());
     }
 
