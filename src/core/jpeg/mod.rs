@@ -15,7 +15,7 @@
 //!   one AC scan per component, runs of empty blocks as one symbol). Chroma as the plain
 //!   preset: 4:2:0 below 90, 4:4:4 from 90, so it never stores more chroma than the plain
 //!   file. On the benchmark's test picture (`cargo run --release --example rate_quality`) its
-//!   files are 3 % smaller than `@jsquash/jpeg`'s (MozJPEG, q85 defaults: progressive,
+//!   files are 3–4 % smaller than `@jsquash/jpeg`'s (MozJPEG, q85 defaults: progressive,
 //!   trellis) at the same PSNR and at the same SSIM, in about a seventh of its time. Its knobs
 //!   were chosen on that picture.
 //!
