@@ -6,9 +6,8 @@
 //! 4:2:0 with box-averaged chroma below quality 90 and 4:4:4 from 90 (`toBlob` stays 4:2:0),
 //! and Huffman tables fitted to each file ([`Tuning::PLAIN`]); when size comes first with
 //! Robidoux's tables, rate–distortion optimised quantisation and a progressive file
-//! ([`Tuning::default`]). PNG uses the
-//! `image` crate's encoder with fast compression and adaptive filters. The same pixels give
-//! the same bytes in every browser.
+//! ([`Tuning::default`]). PNG uses the `image` crate's encoder with fast compression and
+//! adaptive filters. The same pixels give the same bytes in every browser.
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder};
