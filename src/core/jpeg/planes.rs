@@ -226,7 +226,8 @@ pub fn read(image: &impl YccRows, g: Geometry) -> [Plane; 3] {
             }
             pad_row(out, g.width);
         } else if let Some(last) = above.get(above.len().saturating_sub(g.stride)..) {
-            // Rows below the picture repeat its last row.
+            // Rows below the picture repeat its last row: its luma copied here, its chroma
+            // still in `cb` and `cr`, which only `image.row` writes.
             out.copy_from_slice(last);
         }
         let cy = r / g.vs;
