@@ -593,6 +593,128 @@ fn png_from_yuv_matches_the_float_conversion() {
     }
 }
 
+/// A 4:2:0 frame of `w × h` (even sides) from a function of the chroma cell giving (Y, U, V)
+/// codes: the same values for the cell's four pixels.
+fn cells_frame(w: u32, h: u32, layout: ChromaLayout, f: impl Fn(u32, u32) -> [u8; 3]) -> Vec<u8> {
+    let (cw, ch) = (w / 2, h / 2);
+    let cells: Vec<[u8; 3]> = (0..ch)
+        .flat_map(|cy| (0..cw).map(move |cx| (cx, cy)))
+        .map(|(cx, cy)| f(cx, cy))
+        .collect();
+    let mut out: Vec<u8> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| cells[((y / 2) * cw + x / 2) as usize][0])
+        .collect();
+    match layout {
+        ChromaLayout::I420 => {
+            out.extend(cells.iter().map(|c| c[1]));
+            out.extend(cells.iter().map(|c| c[2]));
+        }
+        ChromaLayout::Nv12 => out.extend(cells.iter().flat_map(|c| [c[1], c[2]])),
+    }
+    out
+}
+
+/// The float conversion of one (Y, U, V), clipped to 0–255.
+fn clipped_rgb(color: YuvColor, [y, u, v]: [u8; 3]) -> [u8; 3] {
+    let frame = cells_frame(2, 2, ChromaLayout::I420, |_, _| [y, u, v]);
+    reference_rgb(&frame, 2, 2, color, 0, 0).map(code)
+}
+
+#[test]
+fn colours_outside_the_gamut_come_out_clipped_as_a_browser_draws_them() {
+    // Chromium's fake camera writes U = V = 0: green, and outside the RGB gamut, as are these
+    // quadrants. Their JFIF chroma would lie below 0 or above 255, so clamping it changed the
+    // colour (the first quadrant decoded as (0, 185, 0), not (0, 255, 0)); they must decode
+    // to the colour clipped in RGB, as a browser draws the frame.
+    let (w, h) = (64, 48);
+    let quadrants = [[126, 0, 0], [50, 0, 0], [200, 255, 255], [100, 255, 0]];
+    let quadrant =
+        |x: u32, y: u32| quadrants[usize::from(x >= w / 4) + 2 * usize::from(y >= h / 4)];
+    let mut pipe = Pipeline::new();
+    let specs = [
+        jpeg(),
+        SnapshotSpec {
+            mirror: true,
+            ..jpeg()
+        },
+        SnapshotSpec {
+            width: 48,
+            ..jpeg()
+        },
+        png(),
+        SnapshotSpec {
+            mirror: true,
+            ..png()
+        },
+    ];
+    for color in [LIMITED_601, LIMITED_709] {
+        for layout in LAYOUTS {
+            let frame = cells_frame(w, h, layout, quadrant);
+            for spec in &specs {
+                let out = via_yuv(&mut pipe, &frame, (w, h), layout, color, spec).img;
+                let (ow, oh) = out.dimensions();
+                for (fx, fy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
+                    let (x, y) = ((f64::from(ow) * fx) as u32, (f64::from(oh) * fy) as u32);
+                    let source_x = if spec.mirror { ow - 1 - x } else { x };
+                    let (sx, sy) = (source_x * w / ow, y * h / oh);
+                    let want = clipped_rgb(color, quadrant(sx / 2, sy / 2));
+                    let got = out.get_pixel(x, y).0;
+                    // libyuv's fixed point (blue's chroma capped at 2.0) is within 2 levels of
+                    // the float conversion on these colours; JPEG adds up to 2 on flat patches.
+                    assert!(
+                        max_diff(got, want) <= 4,
+                        "{color:?} {layout:?} {spec:?} at ({x},{y}): {got:?}, want {want:?}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn far_chroma_of_many_values_encodes_the_drawn_picture() {
+    // Chroma far outside JFIF's range, a different value in each 16×16 block (one JPEG block
+    // of chroma), under a luma ramp, so the chroma value changes every 8 samples along a row.
+    // The JPEG of the frame must decode to what the JPEG of its drawn picture (its PNG)
+    // decodes to through the RGBA path: the same picture, up to rounding.
+    let (w, h) = (160, 96);
+    let far = [0u8, 3, 7, 11, 15, 241, 246, 250, 255];
+    let frame = cells_frame(w, h, ChromaLayout::I420, |cx, cy| {
+        let i = (cx / 8 * 5 + cy / 8 * 3) as usize;
+        let luma = 30 + cx + cy;
+        [luma as u8, far[i % far.len()], far[(i / 2) % far.len()]]
+    });
+    let mut pipe = Pipeline::new();
+    let drawn = via_yuv(
+        &mut pipe,
+        &frame,
+        (w, h),
+        ChromaLayout::I420,
+        LIMITED_601,
+        &png(),
+    )
+    .img;
+    let flipped = image::imageops::flip_horizontal(&drawn);
+    for mirror in [false, true] {
+        let spec = SnapshotSpec { mirror, ..jpeg() };
+        let picture = if mirror { &flipped } else { &drawn };
+        let through_rgba = via_rgba(&mut pipe, picture, &jpeg()).img;
+        let from_yuv = via_yuv(
+            &mut pipe,
+            &frame,
+            (w, h),
+            ChromaLayout::I420,
+            LIMITED_601,
+            &spec,
+        )
+        .img;
+        let alike = psnr(&through_rgba, &from_yuv);
+        println!("mirror {mirror}: the two files decode {alike:.2} dB apart");
+        assert!(alike >= 38.0, "mirror {mirror}: {alike:.2} dB");
+    }
+}
+
 #[test]
 fn size_first_is_smaller_and_still_decodes() {
     let mut pipe = Pipeline::new();

@@ -43,6 +43,7 @@ scenarios!(run:
     size_first_images,
     kept_clones_end_with_their_streams,
     yuv_frames_keep_their_colours,
+    colours_outside_the_gamut,
     without_workers_the_page_encodes,
     a_bug_inside_becomes_an_error_event,
 );

@@ -115,7 +115,7 @@ fn encode_jpeg(
 /// image's chroma has half its resolution each way (a camera's whole 4:2:0 frame), so the
 /// file is 4:2:0 at every quality: finer chroma would only store repeated samples.
 pub fn encode_jpeg_image(
-    image: impl YccRows,
+    mut image: impl YccRows,
     settings: JpegSettings,
     chroma_420: bool,
     out: &mut Vec<u8>,
@@ -126,7 +126,7 @@ pub fn encode_jpeg_image(
     } else {
         tuning
     };
-    super::jpeg::encode_image_with(&image, settings.quality, &tuning, out)
+    super::jpeg::encode_image_with(&mut image, settings.quality, &tuning, out)
 }
 
 /// The sides as JPEG stores them (16 bits each).

@@ -5,7 +5,7 @@ import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
   RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
   fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
-  record, canGenerateFrames, yuvSource,
+  record, canGenerateFrames, yuvSource, repeatedFrame,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -718,6 +718,51 @@ export const scenarios = {
       return `${checked.length} formats × colour spaces`;
     } finally {
       engine.destroy();
+    }
+  },
+
+  async colours_outside_the_gamut(Engine) {
+    if (!canGenerateFrames()) {
+      return 'no MediaStreamTrackGenerator here to make such frames';
+    }
+    // U = V = 0, as Chromium's fake camera writes: green, and outside the RGB gamut, where its
+    // JFIF chroma would be below 0. The snapshot must show what the browser draws (R, G and B
+    // clipped), not another green: with the chroma clamped instead, the left half came out
+    // (0, 185, 0) where the browser draws (0, 255, 0).
+    const [w, h] = [320, 240];
+    const data = new Uint8Array(w * h + 2 * (w / 2) * (h / 2));
+    for (let y = 0; y < h; y++) {
+      data.fill(126, y * w, y * w + w / 2);
+      data.fill(50, y * w + w / 2, (y + 1) * w);
+    }
+    const colorSpace = { matrix: 'smpte170m', primaries: 'smpte170m', transfer: 'smpte170m', fullRange: false };
+    const frame = new VideoFrame(data, { format: 'I420', codedWidth: w, codedHeight: h, timestamp: 0, colorSpace });
+    const canvas = new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(frame, 0, 0);
+    frame.close();
+    const drawn = (x, y) => [...ctx.getImageData(x, y, 1, 1).data.slice(0, 3)];
+    const [left, right] = [drawn(80, 120), drawn(240, 120)];
+    const engine = new Engine();
+    const src = repeatedFrame(data, 'I420', w, h, colorSpace);
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      const shots = [
+        [{ format: 'jpeg' }, 4, [80, 120], [240, 120]],
+        [{ format: 'jpeg', mirror: true }, 4, [240, 120], [80, 120]],
+        [{ format: 'jpeg', width: 160 }, 4, [40, 60], [120, 60]],
+        [{ format: 'png' }, 1, [80, 120], [240, 120]],
+      ];
+      for (const [request, tol, [lx, ly], [rx, ry]] of shots) {
+        const what = JSON.stringify(request);
+        const img = await decodeOk(await engine.snapshot({ streamType: 'main', ...request }), what);
+        near(img.at(lx, ly), left, tol, `${what}: left half`);
+        near(img.at(rx, ry), right, tol, `${what}: right half`);
+      }
+      return `drawn ${left} and ${right}; snapshots within 4 levels`;
+    } finally {
+      engine.destroy();
+      src.stop();
     }
   },
 };

@@ -100,8 +100,6 @@ export function toYuv([r, g, b], matrix, fullRange) {
  * colour space { matrix, fullRange }. A frame every 40 ms.
  */
 export function yuvSource(width, height, format, left, right, { matrix, fullRange }) {
-  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
-  const writer = generator.writable.getWriter();
   const cw = width >> 1;
   const ch = height >> 1;
   const data = new Uint8Array(width * height + 2 * cw * ch);
@@ -125,6 +123,16 @@ export function yuvSource(width, height, format, left, right, { matrix, fullRang
     }
   }
   const colorSpace = { matrix, fullRange, primaries: matrix === 'bt709' ? 'bt709' : 'smpte170m', transfer: 'bt709' };
+  return repeatedFrame(data, format, width, height, colorSpace);
+}
+
+/**
+ * A track (a MediaStreamTrackGenerator) showing the frame whose planes are `data` (`format`,
+ * `colorSpace`) again and again, every 40 ms.
+ */
+export function repeatedFrame(data, format, width, height, colorSpace) {
+  const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+  const writer = generator.writable.getWriter();
   let timestamp = 0;
   const timer = setInterval(() => {
     const frame = new VideoFrame(data, { format, codedWidth: width, codedHeight: height, timestamp, colorSpace });

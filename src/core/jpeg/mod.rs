@@ -215,7 +215,7 @@ impl Layout {
 }
 
 /// Encodes any [`YccRows`] picture into `out`, replacing its contents.
-pub fn encode_image(image: &impl YccRows, quality: u8, out: &mut Vec<u8>) -> Result<()> {
+pub fn encode_image(image: &mut impl YccRows, quality: u8, out: &mut Vec<u8>) -> Result<()> {
     encode_image_with(image, quality, &Tuning::default(), out)
 }
 
@@ -225,7 +225,7 @@ fn failed(message: String) -> Error {
 
 /// [`encode_image`] with other knobs.
 pub fn encode_image_with(
-    image: &impl YccRows,
+    image: &mut impl YccRows,
     quality: u8,
     tuning: &Tuning,
     out: &mut Vec<u8>,
@@ -736,7 +736,7 @@ mod tests {
         fn height(&self) -> u16 {
             self.2
         }
-        fn row(&self, y: u16, out: planes::YccRow<'_>) {
+        fn row(&mut self, y: u16, out: planes::YccRow<'_>) {
             let w = usize::from(self.1) * 4;
             let row = &self.0[usize::from(y) * w..][..w];
             let fixed = |v: f64| (v * 16.0).round().clamp(0.0, 4080.0) as u16;
@@ -760,14 +760,14 @@ mod tests {
             for q in [60u8, 85, 92] {
                 let (mut a, mut b) = (Vec::new(), Vec::new());
                 encode_rgba_with(&rgba, w, h, q, &tuning, &mut a).unwrap();
-                encode_image_with(&Rows(&rgba, w, h), q, &tuning, &mut b).unwrap();
+                encode_image_with(&mut Rows(&rgba, w, h), q, &tuning, &mut b).unwrap();
                 let (pa, pb) = (decode(&a).2, decode(&b).2);
                 assert!(psnr(&pa, &pb) > 45.0, "q{q}: {:.1} dB", psnr(&pa, &pb));
                 assert!(a.len().abs_diff(b.len()) * 100 < a.len(), "q{q}");
             }
         }
         let mut out = vec![1, 2, 3];
-        let e = encode_image(&Rows(&[], 0, 0), 80, &mut out);
+        let e = encode_image(&mut Rows(&[], 0, 0), 80, &mut out);
         assert!(e.is_err() && out.is_empty());
     }
 

@@ -28,16 +28,29 @@ pub struct YccRow<'r> {
 pub trait YccRows {
     fn width(&self) -> u16;
     fn height(&self) -> u16;
-    /// Writes row `y` (`< height`); each of `out`'s slices is `width` samples long.
-    fn row(&self, y: u16, out: YccRow<'_>);
+    /// Writes row `y` (`< height`); each of `out`'s slices is `width` samples long. Rows are
+    /// asked for in order, each once.
+    fn row(&mut self, y: u16, out: YccRow<'_>);
 }
 
 /// JFIF's luma of one RGB pixel in fixed point: `0..=TOP`. Weights in 16-bit fixed point,
 /// as libjpeg's.
 #[inline(always)]
 fn luma(r: i32, g: i32, b: i32) -> u16 {
+    luma_fixed(r, g, b) as u16
+}
+
+/// [`luma`] of a colour up to a level outside 0–255 in each channel (see `yuv::Clipper`),
+/// clamped to `0..=TOP`.
+#[inline(always)]
+pub(crate) fn luma_wide(r: i32, g: i32, b: i32) -> u16 {
+    luma_fixed(r, g, b).clamp(0, i32::from(TOP)) as u16
+}
+
+#[inline(always)]
+fn luma_fixed(r: i32, g: i32, b: i32) -> i32 {
     const SHIFT: u32 = 16 - FRACTION;
-    ((19595 * r + 38470 * g + 7471 * b + (1 << (SHIFT - 1))) >> SHIFT) as u16
+    (19595 * r + 38470 * g + 7471 * b + (1 << (SHIFT - 1))) >> SHIFT
 }
 
 /// One component at its own resolution, padded to whole blocks: each value is the sum of
@@ -112,7 +125,7 @@ fn pad_row(row: &mut [u16], width: usize) {
 
 /// The chroma of the sum of `n` RGB pixels in fixed point: (ΣCb, ΣCr), each in `0..=TOP·n`.
 #[inline(always)]
-fn chroma_sum(r: i32, g: i32, b: i32, n: i32) -> (u16, u16) {
+pub(crate) fn chroma_sum(r: i32, g: i32, b: i32, n: i32) -> (u16, u16) {
     const SHIFT: u32 = 16 - FRACTION;
     let offset = (128 * n) << 16;
     let half = (1 << (SHIFT - 1)) - 1;
@@ -203,7 +216,7 @@ fn chroma_cells<const HS: usize, const VS: usize>(
 }
 
 /// Reads `image` (rows at full resolution) into three planes, chroma summed over each cell.
-pub fn read(image: &impl YccRows, g: Geometry) -> [Plane; 3] {
+pub fn read(image: &mut impl YccRows, g: Geometry) -> [Plane; 3] {
     let mut planes = g.planes();
     let [mut cb, mut cr] = [(); 2].map(|_| vec![0u16; g.width]);
     let chroma_width = g.width.div_ceil(g.hs);
