@@ -1181,6 +1181,17 @@ mod tests {
             c.select(u, v);
             assert_eq!(c.pixel(l), fresh(u, v, l), "({u}, {v}) luma {l}");
         }
+        // Past 65 535 chroma changes the generations wrap around; entries stay right.
+        let (green, magenta) = (fresh(0, 0, 90), fresh(255, 255, 90));
+        for i in 0..70_000u32 {
+            let (key, want) = if i % 2 == 0 {
+                (0, green)
+            } else {
+                (255, magenta)
+            };
+            c.select(key, key);
+            assert_eq!(c.pixel(90), want, "change {i}");
+        }
         // Clipped channels are taken a level beyond the clip: (−1, 256, −1) for pure green.
         let d = Drawing::new(color);
         let (y, cb, cr) = fresh(0, 0, 126);
