@@ -241,6 +241,12 @@ fn png() -> SnapshotSpec {
     }
 }
 
+/// The pixels at fractions (fx, fy) of an image's width and height.
+fn points(img: &RgbImage, fractions: [(f64, f64); 4]) -> [(u32, u32); 4] {
+    let (w, h) = img.dimensions();
+    fractions.map(|(fx, fy)| ((f64::from(w) * fx) as u32, (f64::from(h) * fy) as u32))
+}
+
 fn max_diff(a: [u8; 3], b: [u8; 3]) -> u8 {
     (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0)
 }
@@ -476,11 +482,10 @@ fn solid_patches_keep_their_colour_when_scaled_letterboxed_and_mirrored() {
             for spec in &specs {
                 let want = via_rgba(&mut pipe, &img, spec).img;
                 let got = via_yuv(&mut pipe, &frame, (w, h), layout, color, spec).img;
-                let (ow, oh) = got.dimensions();
                 // Centres of the four quadrants of what is shown (the output, or its
                 // letterboxed picture), far from edges.
-                for (fx, fy) in [(0.3, 0.35), (0.7, 0.35), (0.3, 0.65), (0.7, 0.65)] {
-                    let (x, y) = ((f64::from(ow) * fx) as u32, (f64::from(oh) * fy) as u32);
+                let centres = [(0.3, 0.35), (0.7, 0.35), (0.3, 0.65), (0.7, 0.65)];
+                for (x, y) in points(&got, centres) {
                     let (a, b) = (got.get_pixel(x, y).0, want.get_pixel(x, y).0);
                     assert!(
                         max_diff(a, b) <= 6,
@@ -654,8 +659,8 @@ fn colours_outside_the_gamut_come_out_clipped_as_a_browser_draws_them() {
             for spec in &specs {
                 let out = via_yuv(&mut pipe, &frame, (w, h), layout, color, spec).img;
                 let (ow, oh) = out.dimensions();
-                for (fx, fy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
-                    let (x, y) = ((f64::from(ow) * fx) as u32, (f64::from(oh) * fy) as u32);
+                let centres = [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)];
+                for (x, y) in points(&out, centres) {
                     let source_x = if spec.mirror { ow - 1 - x } else { x };
                     let (sx, sy) = (source_x * w / ow, y * h / oh);
                     let want = clipped_rgb(color, quadrant(sx / 2, sy / 2));

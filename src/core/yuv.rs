@@ -597,14 +597,7 @@ fn write_row<M, C>(
         for ((yo, (bo, ro)), (pair, (u, v))) in outs.zip(samples) {
             let c = map.chroma(u, v);
             if let ([o0, o1], [l0, l1]) = (yo, pair) {
-                if c.far {
-                    clip.pair([*l1, *l0], (u, v), [o0, o1], bo, ro);
-                } else {
-                    *o0 = map.luma(*l1, c.term);
-                    *o1 = map.luma(*l0, c.term);
-                    bo.fill(c.cb);
-                    ro.fill(c.cr);
-                }
+                sample_pair(map, clip, [*l1, *l0], (u, v, c), [o0, o1], bo, ro);
             }
         }
     } else if M::LUMA_ALONE && !clip.recent {
@@ -643,14 +636,7 @@ fn write_row<M, C>(
             let c = map.chroma(u, v);
             far |= c.far;
             if let ([o0, o1], [l0, l1]) = (yo, pair) {
-                if c.far {
-                    clip.pair([*l0, *l1], (u, v), [o0, o1], bo, ro);
-                } else {
-                    *o0 = map.luma(*l0, c.term);
-                    *o1 = map.luma(*l1, c.term);
-                    bo.fill(c.cb);
-                    ro.fill(c.cr);
-                }
+                sample_pair(map, clip, [*l0, *l1], (u, v, c), [o0, o1], bo, ro);
             }
         }
         clip.recent = far;
@@ -659,6 +645,29 @@ fn write_row<M, C>(
         (y_tail, cb_tail, cr_tail, luma_tail, chroma.next())
     {
         (*yo, *bo, *ro) = one_pixel(map, clip, *l, (u, v));
+    }
+}
+
+/// The two pixels of a row that share chroma sample `(u, v)` (mapped to `c`), `luma` in output
+/// order, and their chroma.
+#[inline(always)]
+fn sample_pair<M: SampleMap>(
+    map: &M,
+    clip: &mut Clipper,
+    luma: [u8; 2],
+    (u, v, c): (u8, u8, Mapped),
+    y: [&mut u16; 2],
+    cb: &mut [u16],
+    cr: &mut [u16],
+) {
+    if c.far {
+        clip.pair(luma, (u, v), y, cb, cr);
+    } else {
+        let [y0, y1] = y;
+        *y0 = map.luma(luma[0], c.term);
+        *y1 = map.luma(luma[1], c.term);
+        cb.fill(c.cb);
+        cr.fill(c.cr);
     }
 }
 
@@ -982,8 +991,9 @@ impl RgbTables {
 /// (`y · 0x0101`) and offset by `YB`; chroma adds multiples of (U − 128, V − 128) in 1/64
 /// steps, blue's capped at 2.0; the sums are shifted down 6 bits and clamped to 0–255.
 /// Constants are libyuv's `kYuvI601Constants`, `kYuvJPEGConstants`, `kYuvH709Constants` and
-/// `kYuvF709Constants`. A pixel of a headless Chromium's drawing of an I420 frame matched
-/// this bit for bit (the benchmark's photo and fake-camera frames, 2 × 2 073 600 pixels).
+/// `kYuvF709Constants`. Every pixel of headless Chromium 156's drawings of two limited-range
+/// BT.601 I420 frames (the benchmark's photo and a fake-camera frame, 2 × 2 073 600 pixels)
+/// matched this bit for bit; the other three sets are libyuv's, not checked against a drawing.
 ///
 /// Used only for colours outside the RGB gamut, whose clipped colour depends on the arithmetic
 /// that clips it: there tracksnap gives what a canvas shows.
