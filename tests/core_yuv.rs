@@ -630,7 +630,7 @@ fn clipped_rgb(color: YuvColor, [y, u, v]: [u8; 3]) -> [u8; 3] {
 fn colours_outside_the_gamut_come_out_clipped_as_a_browser_draws_them() {
     // Chromium's fake camera writes U = V = 0: green, and outside the RGB gamut, as are these
     // quadrants. Their JFIF chroma would lie below 0 or above 255, so clamping it changed the
-    // colour (the first quadrant decoded as (0, 185, 0), not (0, 255, 0)); they must decode
+    // colour (the second quadrant decoded as (0, 174, 0), not (0, 194, 0)); they must decode
     // to the colour clipped in RGB, as a browser draws the frame.
     let (w, h) = (64, 48);
     let quadrants = [[126, 0, 0], [50, 0, 0], [200, 255, 255], [100, 255, 0]];

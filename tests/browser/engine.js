@@ -727,8 +727,8 @@ export const scenarios = {
     }
     // U = V = 0, as Chromium's fake camera writes: green, and outside the RGB gamut, where its
     // JFIF chroma would be below 0. The snapshot must show what the browser draws (R, G and B
-    // clipped), not another green: with the chroma clamped instead, the left half came out
-    // (0, 185, 0) where the browser draws (0, 255, 0).
+    // clipped), not another green: with the chroma clamped instead, the right half came out
+    // (0, 174, 0) where Chromium draws (0, 194, 0).
     const [w, h] = [320, 240];
     const data = new Uint8Array(w * h + 2 * (w / 2) * (h / 2));
     for (let y = 0; y < h; y++) {
