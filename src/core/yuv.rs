@@ -522,18 +522,18 @@ impl YccRows for JfifImage<'_> {
         let row = usize::from(y);
         let luma = self.planes.luma_row(row);
         let chroma = self.planes.chroma_row(row);
-        let (d, mirror) = (&mut self.clip, self.mirror);
+        let (clip, mirror) = (&mut self.clip, self.mirror);
         match &self.map {
-            ToJfif::Identity => fill_row(&Identity, d, luma, chroma, mirror, out),
-            ToJfif::Range(t) => fill_row(&**t, d, luma, chroma, mirror, out),
-            ToJfif::Mix(t) => fill_row(&**t, d, luma, chroma, mirror, out),
+            ToJfif::Identity => fill_row(&Identity, clip, luma, chroma, mirror, out),
+            ToJfif::Range(t) => fill_row(&**t, clip, luma, chroma, mirror, out),
+            ToJfif::Mix(t) => fill_row(&**t, clip, luma, chroma, mirror, out),
         }
     }
 }
 
 fn fill_row<M: SampleMap>(
     map: &M,
-    d: &mut Clipper,
+    clip: &mut Clipper,
     luma: &[u8],
     chroma: ChromaRow<'_>,
     mirror: bool,
@@ -542,9 +542,9 @@ fn fill_row<M: SampleMap>(
     match chroma {
         ChromaRow::Planar(u, v) => {
             let chroma = u.iter().copied().zip(v.iter().copied());
-            write_row(map, d, luma, chroma, mirror, out)
+            write_row(map, clip, luma, chroma, mirror, out)
         }
-        ChromaRow::Interleaved(uv) => write_row(map, d, luma, uv_pairs(uv), mirror, out),
+        ChromaRow::Interleaved(uv) => write_row(map, clip, luma, uv_pairs(uv), mirror, out),
     }
 }
 
@@ -768,8 +768,8 @@ impl Clipper {
     /// Converts luma `l` with the current chroma and keeps the entry.
     #[inline(never)]
     fn convert(&mut self, l: u8) -> Entry {
-        let y = at(&self.drawing.y, l);
-        let [r, g, b] = self.deltas.map(|d| ((y + d) >> 6).clamp(-1, 256));
+        let drawn = self.drawing.unclipped(l, self.deltas);
+        let [r, g, b] = drawn.map(|c| c.clamp(-1, 256));
         let (cb, cr) = planes::chroma_sum(r, g, b, 1);
         let e = Entry {
             generation: self.generation,
@@ -931,11 +931,11 @@ impl YccRows for YuvxImage<'_> {
             .checked_mul(row_bytes)
             .and_then(|start| self.pixels.get(start..start.checked_add(row_bytes)?))
             .unwrap_or(&[]);
-        let d = &mut self.clip;
+        let clip = &mut self.clip;
         match &self.map {
-            ToJfif::Identity => unpack_row(&Identity, d, row, out),
-            ToJfif::Range(t) => unpack_row(&**t, d, row, out),
-            ToJfif::Mix(t) => unpack_row(&**t, d, row, out),
+            ToJfif::Identity => unpack_row(&Identity, clip, row, out),
+            ToJfif::Range(t) => unpack_row(&**t, clip, row, out),
+            ToJfif::Mix(t) => unpack_row(&**t, clip, row, out),
         }
     }
 }
@@ -1033,8 +1033,14 @@ impl Drawing {
     /// The drawn (R, G, B) of luma `y` with chroma `deltas`, each 0–255.
     #[inline]
     fn rgb(&self, y: u8, deltas: [i32; 3]) -> [i32; 3] {
+        self.unclipped(y, deltas).map(|c| c.clamp(0, 255))
+    }
+
+    /// [`Drawing::rgb`] before the clip to 0–255.
+    #[inline]
+    fn unclipped(&self, y: u8, deltas: [i32; 3]) -> [i32; 3] {
         let y = at(&self.y, y);
-        deltas.map(|d| ((y + d) >> 6).clamp(0, 255))
+        deltas.map(|d| (y + d) >> 6)
     }
 
     /// [`Drawing::rgb`] as bytes.
