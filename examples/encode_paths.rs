@@ -1,17 +1,27 @@
 //! How long a snapshot takes through each encode path, on the host (release build):
-//! `cargo run --release --example encode_paths`.
+//! `cargo run --release --example encode_paths` (`-- --camera`: only the last table).
 //!
 //! Times `Pipeline::process` / `Pipeline::process_yuv420` only (the copy into the input
 //! buffer happens in both paths and is not counted), median of 15 runs after one warm-up, on a
-//! photo-like frame (gradients, noise, sharp edges).
+//! photo-like frame (gradients, noise, sharp edges); the camera-frame table, median of 31.
+//!
+//! The last table is a 1920×1080 camera frame scaled, cropped or letterboxed (the 720p camera
+//! track's frames arrive as 1920×1080 with a 1280×720 display size): time, bytes, and PSNR of
+//! the decoded output against a reference, the frame converted to RGBA at full size
+//! ([`yuv420_to_rgba`]) and then scaled by the RGBA scaler (`Scaler::render`, bilinear; bars
+//! black). Until the YUV path scaled planes that was exactly what its PNG held (PSNR `inf`).
 
 use std::time::Instant;
 
 use tracksnap::core::encode::ImageFormat;
+use tracksnap::core::scale::Scaler;
+use tracksnap::core::size::{output_size, placement, Fit};
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
-use tracksnap::core::yuv::{ChromaLayout, YuvColor, YuvMatrix};
+use tracksnap::core::yuv::{yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix};
 
 const RUNS: usize = 15;
+/// The camera-frame table's runs: more, as its cases are shorter.
+const CAMERA_RUNS: usize = 31;
 
 /// A photo-like RGB frame.
 fn photo(w: u32, h: u32) -> Vec<[u8; 3]> {
@@ -90,9 +100,14 @@ fn yuv420(px: &[[u8; 3]], w: u32, h: u32, color: YuvColor, layout: ChromaLayout)
 }
 
 /// Median milliseconds of `RUNS` calls of `f`, and the bytes of its output.
-fn time(mut f: impl FnMut() -> usize) -> (f64, usize) {
+fn time(f: impl FnMut() -> usize) -> (f64, usize) {
+    time_n(RUNS, f)
+}
+
+/// Median milliseconds of `runs` calls of `f`, and the bytes of its output.
+fn time_n(runs: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {
     let bytes = f();
-    let mut ms: Vec<f64> = (0..RUNS)
+    let mut ms: Vec<f64> = (0..runs)
         .map(|_| {
             let t = Instant::now();
             f();
@@ -100,10 +115,135 @@ fn time(mut f: impl FnMut() -> usize) -> (f64, usize) {
         })
         .collect();
     ms.sort_by(f64::total_cmp);
-    (ms[RUNS / 2], bytes)
+    (ms[runs / 2], bytes)
+}
+
+/// PSNR over R, G and B of decoded `bytes` against RGBA `reference`.
+fn psnr(bytes: &[u8], reference: &[u8]) -> f64 {
+    let Ok(img) = image::load_from_memory(bytes) else {
+        return f64::NAN;
+    };
+    let rgb = img.to_rgb8();
+    let pairs = rgb.as_raw().chunks_exact(3).zip(reference.chunks_exact(4));
+    let (mut sum, mut n) = (0.0, 0usize);
+    for (a, b) in pairs {
+        for (x, y) in a.iter().zip(b) {
+            let d = f64::from(*x) - f64::from(*y);
+            sum += d * d;
+            n += 1;
+        }
+    }
+    10.0 * (255.0 * 255.0 * n as f64 / sum).log10()
+}
+
+/// What a snapshot of `frame` shown as `info` should look like for `spec`: the frame as RGBA
+/// at full size, scaled by the RGBA scaler.
+fn reference(
+    frame: &[u8],
+    info: FrameInfo,
+    layout: ChromaLayout,
+    color: YuvColor,
+    spec: &SnapshotSpec,
+) -> Vec<u8> {
+    let (w, h) = (info.width, info.height);
+    let planes = Yuv420::new(frame, w, h, layout).expect("frame");
+    let mut full = Vec::new();
+    yuv420_to_rgba(planes, color, &mut full).expect("RGBA");
+    let stream = (info.display_width, info.display_height);
+    let size = output_size(stream, (spec.width, spec.height)).expect("size");
+    let aspect = f64::from(stream.0) / f64::from(stream.1);
+    let place = placement(spec.fit, (w, h), aspect, size);
+    let mut out = Vec::new();
+    Scaler::new()
+        .render(&full, (w, h), &place, &mut out, size, spec.mirror)
+        .expect("scaled");
+    out
+}
+
+/// A 1920×1080 camera frame scaled, cropped and letterboxed: time, bytes, PSNR.
+fn camera_frame() {
+    let (w, h) = (1920u32, 1080u32);
+    let px = photo(w, h);
+    let color = YuvColor::default();
+    let camera = FrameInfo {
+        display_width: 1280,
+        display_height: 720,
+        ..FrameInfo::square(w, h)
+    };
+    let square = FrameInfo::square(w, h);
+    let sized = |width, height, fit| SnapshotSpec {
+        width,
+        height,
+        fit,
+        ..SnapshotSpec::default()
+    };
+    let png = SnapshotSpec {
+        format: ImageFormat::Png,
+        ..SnapshotSpec::default()
+    };
+    let cases = [
+        ("→ 1280×720 (display size)", camera, SnapshotSpec::default()),
+        (
+            "→ 1280×720 (display size), mirrored",
+            camera,
+            SnapshotSpec {
+                mirror: true,
+                ..SnapshotSpec::default()
+            },
+        ),
+        ("→ 640×360", square, sized(640, 360, Fit::Fill)),
+        (
+            "→ 1280×960 contain (bars 120)",
+            square,
+            sized(1280, 960, Fit::Contain),
+        ),
+        (
+            "→ 721×721 contain (bars 180.5)",
+            square,
+            sized(721, 721, Fit::Contain),
+        ),
+        (
+            "→ 1001×1001 cover (crop)",
+            square,
+            sized(1001, 1001, Fit::Cover),
+        ),
+        ("PNG → 1280×720 (display size)", camera, png.clone()),
+        (
+            "PNG → 640×360",
+            square,
+            SnapshotSpec {
+                width: 640,
+                height: 360,
+                ..png
+            },
+        ),
+    ];
+    println!("1920×1080 camera frame (limited BT.601), median of {CAMERA_RUNS} runs:");
+    for layout in [ChromaLayout::I420, ChromaLayout::Nv12] {
+        let frame = yuv420(&px, w, h, color, layout);
+        let mut pipe = Pipeline::new();
+        for (name, info, spec) in &cases {
+            let want = reference(&frame, *info, layout, color, spec);
+            pipe.input_mut(frame.len()).copy_from_slice(&frame);
+            let (ms, bytes) = time_n(CAMERA_RUNS, || {
+                pipe.process_yuv420(*info, layout, color, spec)
+                    .map_or(0, |e| e.bytes.len())
+            });
+            let out = pipe
+                .process_yuv420(*info, layout, color, spec)
+                .expect("snapshot");
+            let db = psnr(out.bytes, &want);
+            let name = format!("{} {name}", layout.as_str());
+            println!("  {name:<48} {ms:>7.2} ms  ({bytes:>7} bytes, {db:.2} dB)");
+        }
+    }
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--camera") {
+        camera_frame();
+        return;
+    }
     let bt709 = YuvColor {
         matrix: YuvMatrix::Bt709,
         full_range: false,
@@ -169,4 +309,5 @@ fn main() {
             println!("  {name:<54} {ms:>7.2} ms  ({bytes} bytes)");
         }
     }
+    camera_frame();
 }

@@ -16,7 +16,7 @@ wasm-pack build --target web --release --out-name tracksnap
 module=target/wasm32-unknown-unknown/release/tracksnap.wasm
 if command -v wasm-opt >/dev/null; then
   wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
     "$module" -o target/tracksnap.opt.wasm
   module=target/tracksnap.opt.wasm
   wasm-bindgen --target web --out-dir pkg --out-name tracksnap "$module"

@@ -12,7 +12,7 @@ use tracksnap::core::error::Code;
 use tracksnap::core::size::Fit;
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 use tracksnap::core::yuv::{
-    encode_jpeg_yuv420, encode_jpeg_yuvx, yuv420_len, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
+    encode_jpeg_yuv420, yuv420_len, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
 };
 
 const LIMITED_601: YuvColor = YuvColor {
@@ -212,9 +212,21 @@ fn via_yuv(
     color: YuvColor,
     spec: &SnapshotSpec,
 ) -> Out {
+    via_yuv_shown(pipe, frame, FrameInfo::square(w, h), layout, color, spec)
+}
+
+/// [`via_yuv`] for a frame with a display size of its own.
+fn via_yuv_shown(
+    pipe: &mut Pipeline,
+    frame: &[u8],
+    info: FrameInfo,
+    layout: ChromaLayout,
+    color: YuvColor,
+    spec: &SnapshotSpec,
+) -> Out {
     pipe.input_mut(frame.len()).copy_from_slice(frame);
     let out = pipe
-        .process_yuv420(FrameInfo::square(w, h), layout, color, spec)
+        .process_yuv420(info, layout, color, spec)
         .expect("YUV path");
     decode(out.bytes, (out.width, out.height))
 }
@@ -303,10 +315,269 @@ fn letterbox_edges_match_the_rgba_path() {
         for x in [10, 150, 290] {
             for y in [60, 63, 64, 65, 66, 70, 233, 234, 235, 236] {
                 let (a, b) = (out.get_pixel(x, y).0, want.get_pixel(x, y).0);
+                // JFIF is BT.601: a BT.709 pixel's JFIF luma takes a term from its chroma,
+                // which bar row 64 and picture row 65 share (the cell's, half the red's). Each
+                // takes half the red's term, about 9 levels of R: (65, 0, 0) and (167, 37, 39)
+                // where the RGBA path, converting each pixel with its own colour before the
+                // encoder averages the chroma, gives (57, 0, 0) and (175, 43, 41).
+                let shared = color.matrix == YuvMatrix::Bt709 && (y == 64 || y == 65);
+                let tolerance = if shared { 10 } else { 6 };
                 assert!(
-                    max_diff(a, b) <= 6,
+                    max_diff(a, b) <= tolerance,
                     "{color:?} ({x}, {y}): YUV {a:?}, RGBA {b:?}"
                 );
+            }
+        }
+    }
+}
+
+// --- Scaled frames: where colour edges land -----------------------------------------------------
+
+const RED: [u8; 3] = [210, 30, 40];
+const BLUE: [u8; 3] = [30, 40, 210];
+
+/// Where a line of pixels crosses from one side's value of `metric` to the other's, between
+/// positions `at.start` and `at.end`: the midpoint between the values at the two ends, found
+/// between two neighbouring pixels and interpolated. In pixel-edge coordinates (pixel `i`
+/// spans `i .. i + 1`), so a sharp edge between pixels `e − 1` and `e` crosses at `e`.
+fn crossing(
+    pixel: impl Fn(u32) -> [u8; 3],
+    at: std::ops::Range<u32>,
+    metric: impl Fn([u8; 3]) -> f64,
+) -> f64 {
+    let value = |i: u32| metric(pixel(i));
+    let (a, b) = (value(at.start), value(at.end - 1));
+    let mid = (a + b) / 2.0;
+    let i = (at.start + 1..at.end)
+        .find(|&i| (value(i) - mid) * (a - mid) <= 0.0)
+        .unwrap_or(at.end - 1);
+    let (v0, v1) = (value(i - 1), value(i));
+    f64::from(i) - 0.5 + (mid - v0) / (v1 - v0)
+}
+
+/// BT.601 luma of a decoded pixel.
+fn luma([r, g, b]: [u8; 3]) -> f64 {
+    0.299 * f64::from(r) + 0.587 * f64::from(g) + 0.114 * f64::from(b)
+}
+
+/// BT.601 (Cb, Cr) of a decoded pixel, centred on 0.
+fn chroma(p: [u8; 3]) -> [f64; 2] {
+    let y = luma(p);
+    let [r, _, b] = p.map(f64::from);
+    [(b - y) / 1.772, (r - y) / 1.402]
+}
+
+/// Checks that a colour edge of `img` lands at `edge` (in pixel-edge coordinates: 151.0 is
+/// between pixels 150 and 151) along a line of pixels (`pixel(i)`), in luma and in chroma,
+/// and that the colours hold from 3 pixels either side of it. The chroma's edge is where the
+/// decoded chroma crosses the midpoint between the sides' chroma (skipped when the sides'
+/// chroma is alike).
+///
+/// Measured where chroma is placed right: luma within 0.15 pixels of the edge, chroma within
+/// 0.51 (0.5 in PNG, whose chroma is repeated over its two pixels, so a cell that straddles an
+/// odd edge crosses in its middle). Chroma half a cell (a pixel) off its place comes out 1.0
+/// pixels off.
+fn assert_edge(pixel: impl Fn(u32) -> [u8; 3], edge: f64, sides: [[u8; 3]; 2], what: &str) {
+    let [first, second] = sides;
+    let (before, after) = (edge.floor() as u32 - 4, edge.ceil() as u32 + 3);
+    let (a, b) = (pixel(before), pixel(after));
+    // JPEG at q85 rings a few levels beside a saturated edge (the chroma more: its blocks
+    // are 16 pixels wide).
+    assert!(
+        max_diff(a, first) <= 16 && max_diff(b, second) <= 16,
+        "{what}: at {before} {a:?} (want {first:?}), at {after} {b:?} (want {second:?})"
+    );
+    let scan = before - 4..after + 4;
+    let at_luma = crossing(&pixel, scan.clone(), luma);
+    assert!(
+        (at_luma - edge).abs() <= 0.5,
+        "{what}: edge at {edge}, luma crosses at {at_luma:.2}"
+    );
+    let ([b0, r0], [b1, r1]) = (chroma(first), chroma(second));
+    let towards = [b1 - b0, r1 - r0];
+    if towards[0].hypot(towards[1]) > 20.0 {
+        let along = |p: [u8; 3]| {
+            let [cb, cr] = chroma(p);
+            cb * towards[0] + cr * towards[1]
+        };
+        let at_chroma = crossing(&pixel, scan, along);
+        assert!(
+            (at_chroma - edge).abs() <= 0.75,
+            "{what}: edge at {edge}, luma crosses at {at_luma:.2}, chroma at {at_chroma:.2}"
+        );
+    }
+}
+
+/// [`assert_edge`] along row `y`.
+fn assert_vertical_edge(img: &RgbImage, y: u32, edge: f64, sides: [[u8; 3]; 2], what: &str) {
+    assert_edge(|x| img.get_pixel(x, y).0, edge, sides, what);
+}
+
+#[test]
+fn camera_frame_scales_to_its_display_size_with_colours_in_place() {
+    // Chromium hands a 720p camera track's frames over as 1920×1080 with a 1280×720 display
+    // size: the snapshot is 1280×720 (2/3 scale). Eight stripes of 240 columns (160 in the
+    // output), the bottom half's in another order, so every stripe edge and the middle row are
+    // colour edges in luma and in chroma.
+    let (w, h) = (1920, 1080);
+    let colours = [
+        [200, 40, 40],
+        [40, 200, 40],
+        [40, 40, 200],
+        [200, 200, 40],
+        [200, 40, 200],
+        [40, 200, 200],
+        [220, 220, 220],
+        [30, 30, 30],
+    ];
+    let order = [[0, 1, 2, 3, 4, 5, 6, 7], [5, 3, 7, 1, 6, 0, 4, 2]];
+    let stripe = |x: u32, y: u32| colours[order[usize::from(y >= h / 2)][(x / 240) as usize]];
+    let img = RgbImage::from_fn(w, h, |x, y| image::Rgb(stripe(x, y)));
+    let info = FrameInfo {
+        width: w,
+        height: h,
+        display_width: 1280,
+        display_height: 720,
+    };
+    let mut pipe = Pipeline::new();
+    for color in [LIMITED_601, LIMITED_709] {
+        for layout in LAYOUTS {
+            let frame = to_yuv420(&img, color, layout);
+            for spec in [jpeg(), png()] {
+                let out = via_yuv_shown(&mut pipe, &frame, info, layout, color, &spec).img;
+                assert_eq!(out.dimensions(), (1280, 720));
+                let what = format!("{color:?} {layout:?} {:?}", spec.format);
+                for (half, y) in [(0, 180), (1, 540)] {
+                    let want = |i: usize| colours[order[half][i]];
+                    for i in 0..8 {
+                        let got = out.get_pixel(160 * i as u32 + 80, y).0;
+                        assert!(
+                            max_diff(got, want(i)) <= 6,
+                            "{what}: stripe {i} row {y} is {got:?}, want {:?}",
+                            want(i)
+                        );
+                    }
+                    for i in 1..8 {
+                        let edge = 160.0 * i as f64;
+                        let sides = [want(i - 1), want(i)];
+                        assert_vertical_edge(&out, y, edge, sides, &format!("{what} row {y}"));
+                    }
+                }
+                // The middle row: rows 356 and 363 keep their half's colour.
+                for i in 0..8 {
+                    let x = 160 * i as u32 + 80;
+                    let (top, bottom) = (out.get_pixel(x, 356).0, out.get_pixel(x, 363).0);
+                    let (a, b) = (colours[order[0][i]], colours[order[1][i]]);
+                    assert!(
+                        max_diff(top, a) <= 16 && max_diff(bottom, b) <= 16,
+                        "{what}: column {x} is {top:?} above the middle, {bottom:?} below"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_letterbox_keeps_chroma_edges_where_luma_edges_are() {
+    // 320×240, red on the left half, blue on the right, contained in 303×201: the picture is
+    // 268×201 from column 17 (odd), so its chroma starts mid-cell, and the red–blue edge lands
+    // at column 17 + 134 = 151 (odd too); the output's sides are odd. A chroma picture shifted
+    // by a luma pixel or more, or stretched from the wrong cell, moves the chroma edge off the
+    // luma edge.
+    let (w, h) = (320, 240);
+    let img = RgbImage::from_fn(w, h, |x, _| image::Rgb(if x < w / 2 { RED } else { BLUE }));
+    let spec = |mirror, format| SnapshotSpec {
+        width: 303,
+        height: 201,
+        fit: Fit::Contain,
+        mirror,
+        format,
+        ..jpeg()
+    };
+    let mut pipe = Pipeline::new();
+    for color in COLORS {
+        for layout in LAYOUTS {
+            let frame = to_yuv420(&img, color, layout);
+            for format in [ImageFormat::Jpeg, ImageFormat::Png] {
+                for mirror in [false, true] {
+                    let s = spec(mirror, format);
+                    let out = via_yuv(&mut pipe, &frame, (w, h), layout, color, &s).img;
+                    assert_eq!(out.dimensions(), (303, 201));
+                    let what = format!("{color:?} {layout:?} {format:?} mirror {mirror}");
+                    let (edge, sides) = if mirror {
+                        (303.0 - 151.0, [BLUE, RED])
+                    } else {
+                        (151.0, [RED, BLUE])
+                    };
+                    for y in [3, 100, 197] {
+                        assert_vertical_edge(&out, y, edge, sides, &format!("{what} row {y}"));
+                    }
+                    // The bars (columns 0..17 and 285..303, before the mirror) are black up to
+                    // a few pixels from the picture.
+                    for x in (0..13).chain(290..303) {
+                        let p = out.get_pixel(x, 100).0;
+                        assert!(p.iter().all(|&c| c <= 3), "{what}: bar ({x}, 100) is {p:?}");
+                    }
+                }
+            }
+        }
+    }
+    // The same across rows: red on top, blue below, contained in 203×153: the picture is
+    // 203×114 from row 19 (odd), the edge at row 19 + 90·114/180 = 76.
+    let img = RgbImage::from_fn(320, 180, |_, y| image::Rgb(if y < 90 { RED } else { BLUE }));
+    for color in [LIMITED_601, FULL_709] {
+        for layout in LAYOUTS {
+            let frame = to_yuv420(&img, color, layout);
+            let s = SnapshotSpec {
+                width: 203,
+                height: 153,
+                fit: Fit::Contain,
+                ..jpeg()
+            };
+            let out = via_yuv(&mut pipe, &frame, (320, 180), layout, color, &s).img;
+            assert_eq!(out.dimensions(), (203, 153));
+            for x in [3, 101, 199] {
+                let what = format!("{color:?} {layout:?} column {x}");
+                assert_edge(|y| out.get_pixel(x, y).0, 76.0, [RED, BLUE], &what);
+            }
+        }
+    }
+}
+
+#[test]
+fn cover_crops_from_an_odd_offset_with_colours_in_place() {
+    // Cover crops the source's sides: 322×180 into 200×180 keeps columns 61..261 (an odd start,
+    // at the source's own scale: one tap a pixel), and 643×361 into 300×200 keeps
+    // 50.75..592.25 (scaled by 1.805). A red–blue edge at source column 162 lands at 101, and
+    // one at column 322 at (322 − 50.75) / 1.805 = 150.28.
+    let cases = [
+        ((322, 180), (200, 180), 162, 101.0),
+        ((643, 361), (300, 200), 322, (322.0 - 50.75) / 1.805),
+    ];
+    let mut pipe = Pipeline::new();
+    for ((w, h), (ow, oh), split, edge) in cases {
+        let img = RgbImage::from_fn(w, h, |x, _| image::Rgb(if x < split { RED } else { BLUE }));
+        let spec = SnapshotSpec {
+            width: ow,
+            height: oh,
+            fit: Fit::Cover,
+            ..jpeg()
+        };
+        for color in COLORS {
+            for layout in LAYOUTS {
+                let frame = to_yuv420(&img, color, layout);
+                let out = via_yuv(&mut pipe, &frame, (w, h), layout, color, &spec).img;
+                assert_eq!(out.dimensions(), (ow, oh));
+                let what = format!("{w}×{h} → {ow}×{oh} {color:?} {layout:?}");
+                // No bars: the corners are the picture's colours.
+                for (x, y, want) in [(0, 0, RED), (ow - 1, oh - 1, BLUE)] {
+                    let p = out.get_pixel(x, y).0;
+                    assert!(max_diff(p, want) <= 16, "{what}: ({x}, {y}) is {p:?}");
+                }
+                for y in [2, oh / 2, oh - 3] {
+                    assert_vertical_edge(&out, y, edge, [RED, BLUE], &format!("{what} row {y}"));
+                }
             }
         }
     }
@@ -845,14 +1116,6 @@ fn malformed_yuv_input_is_an_error_not_a_panic() {
     let e = encode_jpeg_yuv420(frame, LIMITED_601, false, settings, &mut out).unwrap_err();
     assert_eq!(e.code, Code::EncodeFailed);
     assert!(e.message.contains("70000×2"), "{}", e.message);
-
-    // Packed YUV of the wrong length, or too large for JPEG.
-    for (len, w, h) in [(15, 2, 2), (17, 2, 2), (0, 0, 0), (8, 70_000, 0)] {
-        let e =
-            encode_jpeg_yuvx(&vec![0; len], (w, h), LIMITED_709, settings, &mut out).unwrap_err();
-        assert_eq!(e.code, Code::EncodeFailed, "{len} bytes {w}×{h}");
-    }
-    assert!(encode_jpeg_yuvx(&[0; 16], (2, 2), LIMITED_709, settings, &mut out).is_ok());
 }
 
 #[test]

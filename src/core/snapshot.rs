@@ -6,11 +6,10 @@
 use super::encode::{encode_rgba, ImageFormat, JpegSettings};
 use super::error::{Code, Error, Result};
 use super::input::DEFAULT_QUALITY;
-use super::scale::{Scaler, Target, RGBA_BLACK};
+use super::scale::{mirror_rows, Scaler};
 use super::size::{output_size, placement, Fit, Placement};
 use super::yuv::{
-    encode_jpeg_yuv420, encode_jpeg_yuvx, yuv420_to_rgba, yuv420_to_yuvx, ChromaLayout, Yuv420,
-    YuvColor,
+    encode_jpeg_yuv420, scale_yuv420, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor,
 };
 
 /// What the caller asked the image to be.
@@ -90,17 +89,16 @@ pub struct Encoded<'a> {
 #[derive(Default)]
 pub struct Pipeline {
     input: Vec<u8>,
-    /// A YUV frame as 4-byte pixels at full size: RGBA for PNG, packed YUV for a JPEG that is
-    /// scaled, cropped or letterboxed.
-    converted: Vec<u8>,
     work: Work,
 }
 
-/// Everything after the input and its conversion: separate from them so they can be read
-/// while these are written.
+/// Everything after the input: separate from it so it can be read while these are written.
 #[derive(Default)]
 struct Work {
+    /// RGBA pixels of the output size: scaled RGBA, or a YUV frame converted for PNG.
     scaled: Vec<u8>,
+    /// A YUV frame scaled as planes: a 4:2:0 frame of the output size.
+    planes: Vec<u8>,
     out: Vec<u8>,
     scratch: Vec<u8>,
     scaler: Scaler,
@@ -136,14 +134,6 @@ impl Plan {
     }
 }
 
-/// What 4-byte pixels hold.
-#[derive(Clone, Copy)]
-enum Pixels {
-    Rgba,
-    /// Y, U, V in this colour, and a spare byte.
-    Yuvx(YuvColor),
-}
-
 impl Pipeline {
     pub fn new() -> Self {
         Pipeline::default()
@@ -173,17 +163,17 @@ impl Pipeline {
             ));
         }
         let plan = Plan::new(frame, spec)?;
-        self.work.finish(&self.input, Pixels::Rgba, &plan, spec)
+        self.work.finish(&self.input, &plan, spec)
     }
 
     /// Turns the 4:2:0 frame in the input buffer (a `frame.width × frame.height` luma plane,
     /// then its chroma as `layout` says, tightly packed) into an image as `spec` asks, with
     /// the same sizes, fit, bars and mirror as [`Pipeline::process`].
     ///
-    /// JPEG never goes through RGB: straight from the planes when the frame is kept whole (a
-    /// mirror is applied as the planes are read), else the planes are packed into 4-byte
-    /// pixels, scaled like RGBA (bars are `color`'s black) and converted to JFIF YCbCr as they
-    /// are encoded. PNG converts to RGBA with `color` first.
+    /// A frame that is scaled, cropped or letterboxed is resampled plane by plane into a 4:2:0
+    /// frame of the output size (bars are `color`'s black), never at full size in 4-byte
+    /// pixels. JPEG then never goes through RGB: it is encoded from the planes, the mirror
+    /// applied as they are read. PNG converts the (output-sized) planes to RGBA with `color`.
     pub fn process_yuv420(
         &mut self,
         frame: FrameInfo,
@@ -193,70 +183,74 @@ impl Pipeline {
     ) -> Result<Encoded<'_>> {
         let planes = Yuv420::new(&self.input, frame.width, frame.height, layout)?;
         let plan = Plan::new(frame, spec)?;
-        match spec.format {
-            ImageFormat::Jpeg if plan.untouched => {
-                let work = &mut self.work;
-                encode_jpeg_yuv420(
-                    planes,
-                    color,
-                    spec.mirror,
-                    spec.jpeg_settings(),
-                    &mut work.out,
-                )?;
-                Ok(work.encoded(plan.size))
-            }
-            ImageFormat::Jpeg => {
-                yuv420_to_yuvx(planes, &mut self.converted)?;
-                self.work
-                    .finish(&self.converted, Pixels::Yuvx(color), &plan, spec)
-            }
-            ImageFormat::Png => {
-                yuv420_to_rgba(planes, color, &mut self.converted)?;
-                self.work.finish(&self.converted, Pixels::Rgba, &plan, spec)
-            }
-        }
+        self.work.finish_yuv420(planes, color, &plan, spec)
     }
 }
 
 impl Work {
-    /// Scales, letterboxes, mirrors and encodes 4-byte pixels of the planned frame.
-    fn finish(
-        &mut self,
-        src: &[u8],
-        kind: Pixels,
-        plan: &Plan,
-        spec: &SnapshotSpec,
-    ) -> Result<Encoded<'_>> {
+    /// Scales, letterboxes, mirrors and encodes RGBA pixels of the planned frame.
+    fn finish(&mut self, src: &[u8], plan: &Plan, spec: &SnapshotSpec) -> Result<Encoded<'_>> {
         let size = plan.size;
         let pixels: &[u8] = if plan.untouched && !spec.mirror {
             src
         } else {
-            let bar = match kind {
-                Pixels::Rgba => RGBA_BLACK,
-                Pixels::Yuvx(color) => color.black_yuvx(),
-            };
-            let target = Target {
-                pixels: &mut self.scaled,
+            self.scaler.render(
+                src,
+                plan.src,
+                &plan.place,
+                &mut self.scaled,
                 size,
-                bar,
-                mirror: spec.mirror,
-            };
-            self.scaler
-                .render_into(src, plan.src, &plan.place, target)?;
+                spec.mirror,
+            )?;
             &self.scaled
         };
-        let settings = spec.jpeg_settings();
-        match kind {
-            Pixels::Rgba => encode_rgba(
-                pixels,
-                size.0,
-                size.1,
-                spec.format,
-                settings,
-                &mut self.out,
-                &mut self.scratch,
-            )?,
-            Pixels::Yuvx(color) => encode_jpeg_yuvx(pixels, size, color, settings, &mut self.out)?,
+        encode_rgba(
+            pixels,
+            size.0,
+            size.1,
+            spec.format,
+            spec.jpeg_settings(),
+            &mut self.out,
+            &mut self.scratch,
+        )?;
+        Ok(self.encoded(size))
+    }
+
+    /// Scales, letterboxes, mirrors and encodes a 4:2:0 frame as planned.
+    fn finish_yuv420(
+        &mut self,
+        planes: Yuv420<'_>,
+        color: YuvColor,
+        plan: &Plan,
+        spec: &SnapshotSpec,
+    ) -> Result<Encoded<'_>> {
+        let size = plan.size;
+        let frame = if plan.untouched {
+            planes
+        } else {
+            let (scaler, out) = (&mut self.scaler, &mut self.planes);
+            scale_yuv420(planes, &plan.place, size, color, scaler, out)?
+        };
+        match spec.format {
+            ImageFormat::Jpeg => {
+                let settings = spec.jpeg_settings();
+                encode_jpeg_yuv420(frame, color, spec.mirror, settings, &mut self.out)?;
+            }
+            ImageFormat::Png => {
+                yuv420_to_rgba(frame, color, &mut self.scaled)?;
+                if spec.mirror {
+                    mirror_rows(&mut self.scaled, size.0);
+                }
+                encode_rgba(
+                    &self.scaled,
+                    size.0,
+                    size.1,
+                    ImageFormat::Png,
+                    spec.jpeg_settings(),
+                    &mut self.out,
+                    &mut self.scratch,
+                )?;
+            }
         }
         Ok(self.encoded(size))
     }

@@ -28,7 +28,8 @@ pub fn post_json(url: String, body: String) {
                 // `verdict` never asks for a fresh URL; a callback has none.
                 Verdict::Retry | Verdict::Refresh => {
                     let wait = policy.delay_ms(attempt, js_sys::Math::random());
-                    let _ = JsFuture::from(timer(wait)).await;
+                    let pause = timer(wait);
+                    let _ = JsFuture::from(pause.promise.clone()).await;
                     attempt += 1;
                 }
                 Verdict::GiveUp => {

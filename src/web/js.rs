@@ -25,6 +25,9 @@ extern "C" {
     #[wasm_bindgen(js_name = setTimeout, catch)]
     fn set_timeout(handler: &Function, ms: i32) -> Result<JsValue, JsValue>;
 
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+
     #[wasm_bindgen(js_name = setInterval, catch)]
     fn set_interval(handler: &Function, ms: i32) -> Result<JsValue, JsValue>;
 
@@ -157,11 +160,47 @@ impl Drop for Interval {
     }
 }
 
-/// A promise that resolves after `ms` milliseconds.
-pub fn timer(ms: u32) -> Promise {
-    Promise::new(&mut |resolve, _reject| {
-        let _ = set_timeout(&resolve, ms.min(i32::MAX as u32) as i32);
-    })
+/// A promise that resolves after `ms` milliseconds, or when the timer is dropped.
+///
+/// Dropping clears the browser's timer: a wait that ended otherwise (the frame came, the
+/// worker answered) leaves nothing to fire later on the page's thread — a snapshot used to
+/// leave a 20 ms poll and a 20 s job timeout behind. It also settles the promise, so that
+/// whatever awaited it (a `JsFuture`'s closures) is freed rather than kept until it fires.
+pub struct Timer {
+    pub promise: Promise,
+    id: JsValue,
+    resolve: Option<Function>,
+}
+
+pub fn timer(ms: u32) -> Timer {
+    let mut resolve = None;
+    let promise = Promise::new(&mut |r, _| resolve = Some(r));
+    let id = resolve
+        .as_ref()
+        .and_then(|r| set_timeout(r, ms.min(i32::MAX as u32) as i32).ok())
+        .unwrap_or(JsValue::UNDEFINED);
+    Timer {
+        promise,
+        id,
+        resolve,
+    }
+}
+
+impl std::ops::Deref for Timer {
+    type Target = Promise;
+
+    fn deref(&self) -> &Promise {
+        &self.promise
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+        if let Some(resolve) = self.resolve.take() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    }
 }
 
 /// The switch that `destroy()` flips for the waits of one part of an engine.
