@@ -47,3 +47,73 @@ scenarios!(run:
     without_workers_the_page_encodes,
     a_bug_inside_becomes_an_error_event,
 );
+
+/// The DCT's wasm SIMD path (four columns, then four rows, at once) gives the same bits as
+/// the portable path the host runs: random blocks, flat ones, and the extremes
+/// of level-shifted 8-bit samples with fractions.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_dct_gives_the_same_bits_as_the_portable_dct() {
+    use tracksnap::core::jpeg::dct::{forward_transposed, forward_transposed_portable};
+    let mut seed = 0x2545_f491_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let mut blocks: Vec<[[f32; 8]; 8]> = vec![[[-128.0; 8]; 8], [[127.9375; 8]; 8]];
+    for _ in 0..2000 {
+        let mut b = [[0.0f32; 8]; 8];
+        for row in b.iter_mut() {
+            for x in row.iter_mut() {
+                // A sample with FRACTION = 4 bits, level-shifted: -128 ..= 127.9375.
+                *x = (next() % 4096) as f32 / 16.0 - 128.0;
+            }
+        }
+        blocks.push(b);
+    }
+    for (i, b) in blocks.iter().enumerate() {
+        let simd = forward_transposed(b);
+        let portable = forward_transposed_portable(b);
+        let bits = |o: &[[f32; 8]; 8]| {
+            o.as_flattened()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&simd), bits(&portable), "block {i}");
+    }
+}
+
+/// The non-zero mask of a block's levels with wasm SIMD equals the portable loop's, for
+/// signed levels and for magnitudes, from empty to full blocks.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_ac_mask_gives_the_same_mask_as_the_portable_one() {
+    use tracksnap::core::jpeg::quantise::{ac_mask, ac_mask_portable};
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    for density in [0u32, 1, 4, 16, 64, 100] {
+        for _ in 0..500 {
+            let mut signed = [0i16; 64];
+            let mut magnitudes = [0u16; 64];
+            for (s, m) in signed.iter_mut().zip(magnitudes.iter_mut()) {
+                if next() % 100 < density {
+                    let v = (next() % 2047) as i16 + 1;
+                    *s = if next() % 2 == 0 { v } else { -v };
+                    *m = v as u16;
+                }
+            }
+            assert_eq!(ac_mask(&signed), ac_mask_portable(&signed), "{signed:?}");
+            assert_eq!(
+                ac_mask(&magnitudes),
+                ac_mask_portable(&magnitudes),
+                "{magnitudes:?}"
+            );
+        }
+    }
+}
