@@ -56,12 +56,14 @@ async function threadBaseline() {
     const c0 = await threadNs();
     await Promise.resolve();
     const c1 = await threadNs();
+    if (c0 === null || c1 === null) return null;
     overhead.push((c1 - c0) / 1e6);
   }
   const c0 = await threadNs();
   const t = performance.now();
   await sleep(500);
   const c1 = await threadNs();
+  if (c0 === null || c1 === null) return null;
   return { overheadMs: median(overhead), idleRate: (c1 - c0) / 1e6 / (performance.now() - t) };
 }
 
@@ -167,7 +169,12 @@ async function heldCameraSource(width, height) {
   return heldFrameSource(`held-camera-${height}p`, 'fake camera frame, held', frame);
 }
 
-/** A canvas showing the photo-like picture: copied from the reference at every animation frame. */
+/**
+ * A canvas showing the photo-like picture, drawn once. At every animation frame the page draws
+ * a 2×2 corner of the reference over the same pixels: the canvas counts as changed, so its
+ * track delivers frames at 30 fps, while the picture stays the reference and the page's
+ * thread is spared copying 8 MB per frame (noise in every method's main-thread figure).
+ */
 function canvasSource(width, height) {
   const ref = document.createElement('canvas');
   ref.width = width;
@@ -183,7 +190,7 @@ function canvasSource(width, height) {
   const track = canvas.captureStream(30).getVideoTracks()[0];
   let raf = 0;
   const loop = () => {
-    ctx.drawImage(ref, 0, 0);
+    ctx.drawImage(ref, 0, 0, 2, 2, 0, 0, 2, 2);
     raf = requestAnimationFrame(loop);
   };
   raf = requestAnimationFrame(loop);
@@ -231,7 +238,23 @@ async function jsquash(video) {
   return new Blob([bytes], { type: 'image/jpeg' });
 }
 
-function methods(engine) {
+// The control for the main-thread figures: the page asks a Worker to keep its core busy for
+// as long as tracksnap's JPEG call took on the same source, and only waits for the answer. The
+// page's thread does nothing of its own, so what the control's main CPU shows is the
+// measurement's bias on that source (the page's background work, such as a canvas read back
+// for its track, costs more CPU time while the other core is busy).
+let spinner = null;
+function busyWorker(ms) {
+  spinner ??= new Worker(URL.createObjectURL(new Blob([
+    'onmessage = (e) => { const t = performance.now(); while (performance.now() - t < e.data); postMessage(0); };',
+  ], { type: 'text/javascript' })));
+  return new Promise((resolve) => {
+    spinner.onmessage = () => resolve(new Blob([]));
+    spinner.postMessage(ms);
+  });
+}
+
+function methods(engine, control) {
   // tracksnap also reports when its frame arrived (`timestamp`): the wait for the track's
   // next frame is part of its time, which the <video> methods do not have.
   const ts = (request) => {
@@ -251,161 +274,202 @@ function methods(engine) {
     { id: 'video-tojpeg', label: '<video>+toBlob JPEG 0.85', run: (v) => videoToBlob(v, 'image/jpeg', 0.85) },
     { id: 'video-topng', label: '<video>+toBlob PNG', run: (v) => videoToBlob(v, 'image/png') },
     { id: 'jsquash-jpeg', label: '@jsquash/jpeg q85', run: (v) => jsquash(v) },
+    { id: 'control-busy-worker', label: 'control: Worker busy', control: true, run: () => busyWorker(control.ms) },
   ];
 }
 
 // ----- Part 1 -------------------------------------------------------------------------------
 
 const KEEP_FOR_QUALITY = 3;
+const WARM_UP = 3;
 
-async function measureMethod(method, source, video, iterations, probe) {
-  const row = { id: method.id, label: method.label, status: 'ok' };
-  const run = () => method.run(video);
-  let first;
-  try {
-    first = await run(); // warm-up, not timed
-  } catch (e) {
-    return { ...row, status: 'failed', reason: `${e?.code ?? ''} ${e?.message ?? e}`.trim() };
+/**
+ * Measures every method on one source, the methods' calls interleaved: round i makes call i of
+ * each method in turn, so that a machine that speeds up or slows down during the run (this
+ * one's speed drifts by a third between minutes) moves every method's figures alike and the
+ * ratios between them hold. `control.ms` is set before each control call to the time of the
+ * tracksnap JPEG call just before it.
+ */
+async function measureSource(methodList, source, video, iterations, probe, control) {
+  const states = [];
+  for (const method of methodList) {
+    const row = { id: method.id, label: method.label, status: 'ok' };
+    const run = () => method.run(video);
+    try {
+      // Warm-up, not timed: three calls, so that wasm (tracksnap's and @jsquash/jpeg's) runs
+      // the optimised code V8 compiles in the background for hot functions, not its baseline.
+      const first = await run();
+      for (let i = 1; i < WARM_UP; i++) await run();
+      if (!method.control) {
+        const bitmap = await createImageBitmap(first);
+        row.output = { width: bitmap.width, height: bitmap.height, type: first.type };
+        bitmap.close();
+      }
+    } catch (e) {
+      states.push({ method, row: { ...row, status: 'failed', reason: `${e?.code ?? ''} ${e?.message ?? e}`.trim() } });
+      continue;
+    }
+    if (method.run.frameWaits) method.run.frameWaits.length = 0;
+    states.push({ method, row, run, times: [], busyMs: [], idle: { cpuMs: 0, ms: 0 }, bytes: [], kept: [], busy: [], idleShares: [] });
   }
-  const bitmap = await createImageBitmap(first);
-  row.output = { width: bitmap.width, height: bitmap.height, type: first.type };
-  bitmap.close();
+  const live = states.filter((st) => st.row.status === 'ok');
+  let lastTracksnapMs = 0;
+  const call = async (st) => {
+    if (st.method.control) control.ms = lastTracksnapMs;
+    const t = performance.now();
+    const blob = await st.run();
+    const dt = performance.now() - t;
+    if (st.method.id === 'tracksnap-jpeg') lastTracksnapMs = dt;
+    return { blob, t, dt };
+  };
 
   // Time: call → Blob. With the runner, also the CPU time of the page's main thread between
   // two readings around each call, less the readings' own cost and the thread's idle CPU rate
-  // in a window as long as the call right after it (the page's own work, such as a canvas
-  // source drawing at every animation frame, goes on during the call too).
+  // times the call's length (the page's own work, such as Chromium reading a canvas source
+  // back for its track at every frame, goes on during the call too). The idle rate is
+  // measured in a window as long as the call right after each call, and pooled over all of a
+  // method's windows: one window of 20–60 ms holds one or two of a canvas's frames, too few
+  // for a rate.
   const thread = await threadBaseline();
-  const times = [];
-  const cpu = [];
-  const idleRates = [];
-  const bytes = [];
-  const kept = [];
-  if (method.run.frameWaits) method.run.frameWaits.length = 0;
   for (let i = 0; i < iterations; i++) {
-    await sleep(20);
-    const c0 = await threadNs();
-    const t = performance.now();
-    const blob = await run();
-    const dt = performance.now() - t;
-    const c1 = await threadNs();
-    times.push(dt);
-    if (thread) {
-      const ia = performance.now();
-      await sleep(Math.min(1000, Math.max(20, dt)));
-      const c2 = await threadNs();
-      const idleRate = Math.max(0, ((c2 - c1) / 1e6 - thread.overheadMs) / (performance.now() - ia));
-      idleRates.push(idleRate);
-      cpu.push((c1 - c0) / 1e6 - thread.overheadMs - idleRate * dt);
+    for (const st of live) {
+      await sleep(20);
+      const c0 = await threadNs();
+      const { blob, dt } = await call(st);
+      const c1 = await threadNs();
+      st.times.push(dt);
+      if (thread) {
+        const ia = performance.now();
+        await sleep(Math.min(1000, Math.max(20, dt)));
+        const c2 = await threadNs();
+        // A reading that failed (the thread is gone) gives no sample rather than a zero.
+        if (c0 !== null && c1 !== null && c2 !== null) {
+          st.idle.cpuMs += Math.max(0, (c2 - c1) / 1e6 - thread.overheadMs);
+          st.idle.ms += performance.now() - ia;
+          st.busyMs.push({ ms: (c1 - c0) / 1e6 - thread.overheadMs, dt });
+        }
+      }
+      st.bytes.push(blob.size);
+      if (st.kept.length < KEEP_FOR_QUALITY) st.kept.push(blob);
     }
-    bytes.push(blob.size);
-    if (kept.length < KEEP_FOR_QUALITY) kept.push(blob);
   }
-  row.timeMs = { median: round(median(times)), p95: round(percentile(times, 95)), samples: times.map((v) => round(v)) };
-  row.bytes = { median: median(bytes), samples: bytes };
-  if (method.run.frameWaits) {
-    const waits = method.run.frameWaits.slice(0, iterations);
-    row.frameWaitMs = { median: round(median(waits)), samples: waits };
-  }
-  row.mainThreadCpuMs = thread
-    ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(median(idleRates), 4), readingOverheadMs: round(thread.overheadMs, 3) }
-    : null;
 
   // Main-thread time by the page's own probe: the same calls again with the probe running.
   // After each call, the probe watches the idle page for as long as the call took; the busy
   // share seen then (other page work, and the OS running other processes) is subtracted.
   probe.start();
   await sleep(100);
-  const busy = [];
-  const idleShares = [];
   for (let i = 0; i < iterations; i++) {
-    await sleep(20);
-    probe.reset();
-    const a = performance.now();
-    await run();
-    const b = performance.now();
-    const during = probe.busy(a, b);
-    probe.reset();
-    const ia = performance.now();
-    await sleep(Math.min(1000, Math.max(20, b - a)));
-    const ib = performance.now();
-    const idleShare = probe.busy(ia, ib) / (ib - ia);
-    idleShares.push(idleShare);
-    busy.push(during - idleShare * (b - a));
+    for (const st of live) {
+      await sleep(20);
+      probe.reset();
+      const { t: a, dt } = await call(st);
+      const b = a + dt;
+      const during = probe.busy(a, b);
+      probe.reset();
+      const ia = performance.now();
+      await sleep(Math.min(1000, Math.max(20, dt)));
+      const ib = performance.now();
+      const idleShare = probe.busy(ia, ib) / (ib - ia);
+      st.idleShares.push(idleShare);
+      st.busy.push(during - idleShare * dt);
+    }
   }
   probe.stop();
-  row.mainThreadMs = { median: round(median(busy)), samples: busy.map((v) => round(v)), idleBusyShare: round(median(idleShares), 4) };
 
-  // Quality against the reference picture (still canvases only). PSNR null = identical (∞).
-  if (source.reference) {
-    const p = [];
-    const s = [];
-    const mse = [];
-    for (const blob of kept) {
-      const img = await decode(blob);
-      if (img.width !== source.reference.width || img.height !== source.reference.height) {
-        row.quality = { error: `output ${img.width}×${img.height}, reference ${source.reference.width}×${source.reference.height}` };
-        break;
-      }
-      const q = psnr(img, source.reference);
-      p.push(q);
-      mse.push(round(255 * 255 / 10 ** (q / 10), 4));
-      s.push(ssim(img, source.reference));
+  for (const st of live) {
+    const { row, method, times } = st;
+    row.timeMs = { median: round(median(times)), p95: round(percentile(times, 95)), samples: times.map((v) => round(v)) };
+    row.bytes = { median: median(st.bytes), samples: st.bytes };
+    if (method.run.frameWaits) {
+      const waits = method.run.frameWaits.slice(0, iterations);
+      row.frameWaitMs = { median: round(median(waits)), samples: waits };
     }
-    if (!row.quality) {
-      const m = medianWithInfinity(p);
-      row.quality = {
-        psnrDb: { median: m === Infinity ? null : round(m, 3), identical: p.filter((v) => v === Infinity).length, samples: p.map((v) => (v === Infinity ? null : round(v, 3))) },
-        mse,
-        ssim: { median: round(median(s), 5), samples: s.map((v) => round(v, 5)) },
-      };
-    }
+    const idleRate = st.idle.ms > 0 ? st.idle.cpuMs / st.idle.ms : 0;
+    const cpu = st.busyMs.map((b) => b.ms - idleRate * b.dt);
+    row.mainThreadCpuMs = thread && cpu.length > 0
+      ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(idleRate, 4), readingOverheadMs: round(thread.overheadMs, 3) }
+      : null;
+    row.mainThreadMs = { median: round(median(st.busy)), samples: st.busy.map((v) => round(v)), idleBusyShare: round(median(st.idleShares), 4) };
+    if (source.reference && !method.control) row.quality = await quality(st.kept, source.reference);
   }
-  return row;
+  return states.map((st) => st.row);
+}
+
+/** Quality of the kept outputs against the reference picture. PSNR null = identical (∞). */
+async function quality(kept, reference) {
+  const p = [];
+  const s = [];
+  const mse = [];
+  for (const blob of kept) {
+    const img = await decode(blob);
+    if (img.width !== reference.width || img.height !== reference.height) {
+      return { error: `output ${img.width}×${img.height}, reference ${reference.width}×${reference.height}` };
+    }
+    const q = psnr(img, reference);
+    p.push(q);
+    mse.push(round(255 * 255 / 10 ** (q / 10), 4));
+    s.push(ssim(img, reference));
+  }
+  const m = medianWithInfinity(p);
+  return {
+    psnrDb: { median: m === Infinity ? null : round(m, 3), identical: p.filter((v) => v === Infinity).length, samples: p.map((v) => (v === Infinity ? null : round(v, 3))) },
+    mse,
+    ssim: { median: round(median(s), 5), samples: s.map((v) => round(v, 5)) },
+  };
 }
 
 async function part1({ iterations }) {
   log(`Part 1: one snapshot, ${iterations} iterations per method`);
   const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
-  log('drawing the photo-like pictures …');
-  const sources = [
-    canvasSource(1920, 1080), canvasSource(1280, 720), await cameraSource(1920, 1080), await cameraSource(1280, 720),
-    photoI420Source(1920, 1080), await heldCameraSource(1920, 1080),
+  // One source at a time: each is made, played and measured, then stopped before the next, so
+  // the page's thread carries no other source's drawing or decoding while a method is timed.
+  const makers = [
+    () => canvasSource(1920, 1080), () => canvasSource(1280, 720), () => cameraSource(1920, 1080), () => cameraSource(1280, 720),
+    () => photoI420Source(1920, 1080), () => heldCameraSource(1920, 1080),
   ];
-  const results = { iterations, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath, sources: [] };
-  const videos = [];
+  const results = {
+    iterations, warmUp: WARM_UP, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath,
+    sourcesLive: 'one at a time', sources: [],
+  };
   try {
-    for (const s of sources) videos.push(await playingVideo(s.track));
     const probe = new BusyProbe(1);
     results.mainThread = await findThread();
-    for (const [i, source] of sources.entries()) {
-      const video = videos[i];
-      const settings = source.track.getSettings();
-      const code = engine.startVideoPreview('main', source.track);
-      if (code !== 0) throw new Error(`startVideoPreview: ${code} ${engine.lastError?.message}`);
-      const entry = {
-        id: source.id, kind: source.kind, label: source.label,
-        track: { width: settings.width, height: settings.height, frameRate: round(settings.frameRate, 1) },
-        video: { width: video.videoWidth, height: video.videoHeight },
-        methods: [],
-      };
-      log(`${source.label} (track ${settings.width}×${settings.height} @ ${round(settings.frameRate, 1)} fps)`);
-      for (const method of methods(engine)) {
-        const row = await measureMethod(method, source, video, iterations, probe);
-        entry.methods.push(row);
-        log(`  ${method.label.padEnd(30)} ${row.status === 'ok'
-          ? `${row.timeMs.median} ms (p95 ${row.timeMs.p95}), main thread ${row.mainThreadMs.median} ms (probe)${row.mainThreadCpuMs ? ` ${row.mainThreadCpuMs.median} ms (CPU)` : ''}, ${row.bytes.median} B${row.quality?.psnrDb ? `, ${row.quality.psnrDb.median ?? '∞'} dB, SSIM ${row.quality.ssim.median}` : ''}`
-          : `${row.status}: ${row.reason}`}`);
+    for (const make of makers) {
+      const source = await make();
+      let video = null;
+      try {
+        video = await playingVideo(source.track);
+        const settings = source.track.getSettings();
+        const code = engine.startVideoPreview('main', source.track);
+        if (code !== 0) throw new Error(`startVideoPreview: ${code} ${engine.lastError?.message}`);
+        const entry = {
+          id: source.id, kind: source.kind, label: source.label,
+          track: { width: settings.width, height: settings.height, frameRate: round(settings.frameRate, 1) },
+          video: { width: video.videoWidth, height: video.videoHeight },
+          methods: [],
+        };
+        log(`${source.label} (track ${settings.width}×${settings.height} @ ${round(settings.frameRate, 1)} fps)`);
+        const control = { ms: 0 };
+        const rows = await measureSource(methods(engine, control), source, video, iterations, probe, control);
+        for (const row of rows) {
+          entry.methods.push(row);
+          log(`  ${row.label.padEnd(30)} ${row.status === 'ok'
+            ? `${row.timeMs.median} ms (p95 ${row.timeMs.p95}), main thread ${row.mainThreadMs.median} ms (probe)${row.mainThreadCpuMs ? ` ${row.mainThreadCpuMs.median} ms (CPU)` : ''}, ${row.bytes.median} B${row.quality?.psnrDb ? `, ${row.quality.psnrDb.median ?? '∞'} dB, SSIM ${row.quality.ssim.median}` : ''}`
+            : `${row.status}: ${row.reason}`}`);
+        }
+        results.sources.push(entry);
+      } finally {
+        engine.stopVideoPreview('main');
+        if (video) {
+          video.srcObject = null;
+          video.remove();
+        }
+        source.stop();
       }
-      results.sources.push(entry);
     }
   } finally {
     engine.destroy();
-    for (const v of videos) {
-      v.srcObject = null;
-      v.remove();
-    }
-    for (const s of sources) s.stop();
   }
   results.derived = derive(results);
   return results;

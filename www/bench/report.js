@@ -16,7 +16,16 @@ export function derive(part1) {
     const native = find(part1, s.id, 'video-tojpeg');
     const sf = find(part1, s.id, 'tracksnap-jpeg-sizefirst');
     const jq = find(part1, s.id, 'jsquash-jpeg');
+    const control = find(part1, s.id, 'control-busy-worker');
     perSource[s.id] = {
+      // tracksnap's main-thread CPU (JPEG, PNG, sizeFirst) and the control's: the measurement's
+      // bias on this source, which tracksnap's figures include too.
+      mainThreadCpuMs: {
+        jpeg: find(part1, s.id, 'tracksnap-jpeg')?.mainThreadCpuMs?.median ?? null,
+        png: find(part1, s.id, 'tracksnap-png')?.mainThreadCpuMs?.median ?? null,
+        sizeFirst: sf?.mainThreadCpuMs?.median ?? null,
+        control: control?.mainThreadCpuMs?.median ?? null,
+      },
       tracksnapJpegOverToBlobJpeg: {
         time: ratio(ts?.timeMs.median, native?.timeMs.median),
         mainThreadCpu: ratio(ts?.mainThreadCpuMs?.median, native?.mainThreadCpuMs?.median),
@@ -64,9 +73,11 @@ const psnrText = (q) => (q.median === null ? `∞ (${q.identical}/${q.samples.le
 function part1Report(p) {
   const lines = [];
   const mt = p.mainThread;
-  lines.push(`PART 1 — one snapshot of the same live track; ${p.iterations} timed calls per method (after 1 warm-up call)`);
+  lines.push(`PART 1 — one snapshot of the same live track; ${p.iterations} timed calls per method (after ${p.warmUp ?? 1} warm-up call${(p.warmUp ?? 1) === 1 ? '' : 's'})`);
+  if (p.sourcesLive) lines.push(`  sources     ${p.sourcesLive}: the others are stopped while one is measured; its methods' calls interleaved, call i of each in turn`);
   lines.push('  time        call → Blob; median, and p95 by nearest rank (the maximum below 20 calls)');
-  lines.push(`  main CPU    CPU time of the page's main thread during the call, less the readings' cost and the idle CPU share of an equal window right after it`);
+  lines.push(`  main CPU    CPU time of the page's main thread during the call, less the readings' cost and the thread's idle CPU share times the call's length`);
+  lines.push('              (the share pooled over windows as long as each call, right after it)');
   lines.push(`              (runner: ${mt ? `/proc/${mt.pid}/task/${mt.tid}/schedstat, the thread that ran the page's 300 ms busy loop` : 'not available'})`);
   lines.push(`  main probe  time the page's MessageChannel probe found the thread unavailable (gaps > 1 ms), in a second pass, less`);
   lines.push('              the share seen in an idle window as long as the call right after it; the OS running other processes');
@@ -76,6 +87,7 @@ function part1Report(p) {
   lines.push(`  tracksnap   capture path ${p.capturePath}, encoded in ${p.encodePath === 'worker' ? 'a Worker' : "the page's thread"}; it waits for the`);
   lines.push("              track's next frame (up to one frame interval: 'frame wait', part of its time, from the result's");
   lines.push('              timestamp), while the <video> methods read the frame already on screen');
+  lines.push("  control     no snapshot: a Worker busy for as long as tracksnap's JPEG call, the page waiting (see the last table)");
   for (const s of p.sources) {
     lines.push('');
     lines.push(`${s.label} — track ${s.track.width}×${s.track.height} @ ${s.track.frameRate} fps, <video> ${s.video.width}×${s.video.height}`);
@@ -104,6 +116,16 @@ function part1Report(p) {
   }
   lines.push(table(['source', 'ts/toBlob time', cpuKnown ? 'main CPU' : 'main probe', 'bytes', 'ΔPSNR', 'ΔSSIM', 'sizeFirst/jsquash bytes', 'time'], rows));
   lines.push('  ts/toBlob: tracksnap JPEG q85 over <video>+toBlob JPEG 0.85; ΔPSNR, ΔSSIM: tracksnap minus toBlob.');
+  if (cpuKnown) {
+    lines.push('');
+    lines.push("MAIN-THREAD CPU PER SNAPSHOT (ms, medians) beside the control: a Worker busy as long as tracksnap's JPEG call while the");
+    lines.push("page only waits, so the control's figure is the measurement's own bias on that source");
+    const cpuRows = p.sources.map((s) => {
+      const c = p.derived?.[s.id]?.mainThreadCpuMs ?? {};
+      return [s.label, fmt(c.jpeg, 2), fmt(c.png, 2), fmt(c.sizeFirst, 2), fmt(c.control, 2)];
+    });
+    lines.push(table(['source', 'JPEG', 'PNG', 'sizeFirst', 'control'], cpuRows));
+  }
   return lines.join('\n');
 }
 

@@ -73,6 +73,15 @@ let cdp;
 let threadsBefore = null;
 let mainThread = null; // the page's main thread, found by findThread() in bench.js
 
+/** Whether `pid` is one of Chromium's renderer processes (by its command line). */
+function isRenderer(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--type=renderer');
+  } catch {
+    return false;
+  }
+}
+
 const server = await start(0);
 const browser = await launchChromium();
 result.machine = { ...machine(browser.version()), loadStart: loadavg() };
@@ -100,11 +109,13 @@ try {
       return { ok: true };
     }
     if (name === 'thread:find-end') {
-      // The thread that ran the page's 300 ms of busy work: the renderer main thread
-      // (CrRendererMain) whose CPU time grew most; any thread if none has that name.
+      // The thread that ran the page's 300 ms of busy work: of the renderer processes' main
+      // threads (tid = pid; named CrRendererMain by some builds, plain "chromium" by Debian's),
+      // the one whose CPU time grew most; any thread if none is found. (Not just the busiest
+      // thread: the GPU process's main thread can come close while the page draws.)
       const grown = [...chromiumThreads()].map(([key, t]) => ({ ...t, deltaMs: (t.ns - (threadsBefore.get(key)?.ns ?? t.ns)) / 1e6 }))
         .sort((a, b) => b.deltaMs - a.deltaMs);
-      const best = grown.find((t) => t.comm === 'CrRendererMain') ?? grown[0];
+      const best = grown.find((t) => t.tid === t.pid && isRenderer(t.pid)) ?? grown.find((t) => t.comm === 'CrRendererMain') ?? grown[0];
       mainThread = best ? { pid: best.pid, tid: best.tid, comm: best.comm } : null;
       return best ? { pid: best.pid, tid: best.tid, comm: best.comm, cpuMsDuring300msBusyLoop: Math.round(best.deltaMs * 10) / 10 } : null;
     }
