@@ -1,0 +1,75 @@
+//! The encoder's wasm SIMD kernels against their portable versions, run by the browsers' own
+//! wasm engines (Chromium's and Firefox's V8 and SpiderMonkey): both must give the same bits,
+//! so the host tests of `src/core/jpeg` speak for the files the browsers make.
+#![cfg(target_arch = "wasm32")]
+
+use tracksnap::core::jpeg::dct::{forward_transposed, forward_transposed_portable};
+use tracksnap::core::jpeg::quantise::{ac_mask, ac_mask_portable};
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// A xorshift generator: the same numbers in every run.
+fn numbers(mut seed: u32) -> impl FnMut() -> u32 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    }
+}
+
+/// The DCT's SIMD path (four columns, then four rows, at once) gives the same bits as the
+/// portable path: random blocks, flat ones, and the extremes of level-shifted 8-bit samples
+/// with fractions.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_dct_gives_the_same_bits_as_the_portable_dct() {
+    let mut next = numbers(0x2545_f491);
+    let mut blocks: Vec<[[f32; 8]; 8]> = vec![[[-128.0; 8]; 8], [[127.9375; 8]; 8]];
+    for _ in 0..2000 {
+        let mut b = [[0.0f32; 8]; 8];
+        for row in b.iter_mut() {
+            for x in row.iter_mut() {
+                // A sample with FRACTION = 4 bits, level-shifted: -128 ..= 127.9375.
+                *x = (next() % 4096) as f32 / 16.0 - 128.0;
+            }
+        }
+        blocks.push(b);
+    }
+    let bits = |o: &[[f32; 8]; 8]| {
+        o.as_flattened()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    };
+    for (i, b) in blocks.iter().enumerate() {
+        let simd = forward_transposed(b);
+        let portable = forward_transposed_portable(b);
+        assert_eq!(bits(&simd), bits(&portable), "block {i}");
+    }
+}
+
+/// The non-zero mask of a block's levels with SIMD equals the portable loop's, for signed
+/// levels and for magnitudes, from empty to full blocks.
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_ac_mask_gives_the_same_mask_as_the_portable_one() {
+    let mut next = numbers(0x9e37_79b9);
+    for density in [0u32, 1, 4, 16, 64, 100] {
+        for _ in 0..500 {
+            let mut signed = [0i16; 64];
+            let mut magnitudes = [0u16; 64];
+            for (s, m) in signed.iter_mut().zip(magnitudes.iter_mut()) {
+                if next() % 100 < density {
+                    let v = (next() % 2047) as i16 + 1;
+                    *s = if next().is_multiple_of(2) { v } else { -v };
+                    *m = v as u16;
+                }
+            }
+            assert_eq!(ac_mask(&signed), ac_mask_portable(&signed), "{signed:?}");
+            assert_eq!(
+                ac_mask(&magnitudes),
+                ac_mask_portable(&magnitudes),
+                "{magnitudes:?}"
+            );
+        }
+    }
+}
