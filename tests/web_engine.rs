@@ -35,6 +35,7 @@ scenarios!(run:
     ended_tracks,
     timing_walk,
     destroy_ends_in_flight,
+    destroy_ends_encoding,
     frame_timeout,
     one_event_per_accepted_call,
     default_names,

@@ -29,7 +29,7 @@ use web_sys::{
     VideoFrameCopyToOptions, VideoPixelFormat,
 };
 
-use super::js::{self, browser_error, first_of, get, timer, Canceller, Interval};
+use super::js::{self, browser_error, get, timer, wait_for, Canceller, Interval, Waited};
 use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::FrameInfo;
 
@@ -345,9 +345,9 @@ impl Capture {
         let deadline = js::now_ms() + f64::from(self.timeout_ms);
         loop {
             let cancelled = self.cancel.signal();
-            let (winner, outcome) = first_of(&[&read, &timer(POLL_MS), &cancelled.promise]).await;
-            let still_waiting = match (winner, outcome) {
-                (0, Ok(result)) => {
+            let waited = wait_for(Some(&read), Some(&timer(POLL_MS)), Some(&cancelled)).await;
+            let still_waiting = match waited {
+                Waited::Settled(Ok(result)) => {
                     return match get(&result, "value").dyn_into::<VideoFrame>() {
                         Ok(frame) => Ok(Frame(frame)),
                         Err(_) if self.cancel.is_cancelled() => Err(destroyed()),
@@ -355,11 +355,11 @@ impl Capture {
                         Err(_) => Err(ended()),
                     };
                 }
-                (0, Err(e)) => {
+                Waited::Settled(Err(e)) => {
                     return Err(browser_error(Code::CaptureFailed, "reading a frame", &e))
                 }
-                (1, _) => self.still_waiting(track, clone, deadline),
-                _ => Err(destroyed()),
+                Waited::TimedOut => self.still_waiting(track, clone, deadline),
+                Waited::Cancelled => Err(destroyed()),
             };
             if let Err(e) = still_waiting {
                 close_when_settled(&read);
@@ -391,8 +391,8 @@ impl Capture {
         // because the element did not exist before it.
         while player.video.ready_state() < 2 || player.video.video_width() == 0 {
             let cancelled = self.cancel.signal();
-            let (winner, _) = first_of(&[&timer(POLL_MS), &cancelled.promise]).await;
-            if winner == 1 {
+            if let Waited::Cancelled = wait_for(None, Some(&timer(POLL_MS)), Some(&cancelled)).await
+            {
                 return Err(destroyed());
             }
             self.still_waiting(track, &player.clone.0, deadline)?;

@@ -13,15 +13,16 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, MessageEvent, Url, Worker};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{Blob, MessageEvent, Url, VideoFrame, Worker};
 
 use super::capture::{destroyed, Frame};
-use super::js::{self, first_of, get, set, timer, Canceller};
+use super::js::{self, set, timer, wait_for, Canceller, Waited};
 use crate::core::encode::ImageFormat;
 use crate::core::error::{Code, Error, Result};
 use crate::core::size::Fit;
@@ -33,8 +34,65 @@ const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
 /// under a second; this only guards against a worker that stopped answering).
 const JOB_TIMEOUT_MS: u32 = 20_000;
 
+/// How often the watchdog looks for jobs past their deadline while any job waits.
+const WATCH_MS: u32 = 1_000;
+
 /// How long the worker may take to instantiate the module (a few milliseconds normally).
 const START_TIMEOUT_MS: u32 = 5_000;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A job for the worker, `{ id, frame, spec }`, and the worker's messages back. Typed
+    /// property accessors: the glue names the property, so no key string crosses from wasm
+    /// and nothing is wrapped for exceptions (these are plain objects of ours, and a message's
+    /// data from our own worker).
+    #[wasm_bindgen(extends = Object)]
+    type JobMessage;
+    #[wasm_bindgen(method, setter)]
+    fn set_id(this: &JobMessage, id: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_frame(this: &JobMessage, frame: &VideoFrame);
+    #[wasm_bindgen(method, setter)]
+    fn set_spec(this: &JobMessage, spec: &JsValue);
+
+    /// The `spec` of a job, as the worker reads it: numbers and booleans.
+    #[wasm_bindgen(extends = Object)]
+    type SpecMessage;
+    #[wasm_bindgen(method, setter)]
+    fn set_format(this: &SpecMessage, format: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_quality(this: &SpecMessage, quality: u8);
+    #[wasm_bindgen(method, setter)]
+    fn set_width(this: &SpecMessage, width: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_height(this: &SpecMessage, height: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_fit(this: &SpecMessage, fit: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_mirror(this: &SpecMessage, mirror: bool);
+    #[wasm_bindgen(method, setter, js_name = sizeFirst)]
+    fn set_size_first(this: &SpecMessage, size_first: bool);
+
+    /// What the worker posts: `{ ready }`, `{ fatal }`, or a job's answer
+    /// `{ id, blob, width, height }` / `{ id, code, message }`.
+    type WorkerMessage;
+    #[wasm_bindgen(method, getter)]
+    fn id(this: &WorkerMessage) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn ready(this: &WorkerMessage) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn fatal(this: &WorkerMessage) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    fn blob(this: &WorkerMessage) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn width(this: &WorkerMessage) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn height(this: &WorkerMessage) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn code(this: &WorkerMessage) -> Option<f64>;
+    #[wasm_bindgen(method, getter)]
+    fn message(this: &WorkerMessage) -> Option<String>;
+}
 
 /// An encoded image.
 pub struct Image {
@@ -47,6 +105,9 @@ pub struct Image {
 /// The engine's encoder: the worker while it works, else nothing (the page path).
 pub struct Encoder {
     link: RefCell<Option<Rc<Link>>>,
+    /// The last job's spec and its message: snapshots mostly ask for the same image, and a
+    /// posted message is cloned, so the same object can go out again.
+    last_spec: RefCell<Option<(SnapshotSpec, JsValue)>>,
 }
 
 struct Link {
@@ -61,8 +122,11 @@ struct Link {
 
 #[derive(Default)]
 struct Jobs {
-    waiting: RefCell<BTreeMap<u32, Function>>,
+    /// Each waiting job's `resolve` and its deadline (`js::now_ms`).
+    waiting: RefCell<BTreeMap<u32, (Function, f64)>>,
     next: Cell<u32>,
+    /// The watchdog runs (see [`watch`]).
+    watched: Cell<bool>,
     /// The worker said it is ready.
     started: Cell<bool>,
     broken: Cell<bool>,
@@ -72,10 +136,55 @@ impl Jobs {
     /// Answers every waiting job with `answer`.
     fn answer_all(&self, answer: &JsValue) {
         let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
-        for resolve in waiting.values() {
+        for (resolve, _) in waiting.values() {
             let _ = resolve.call1(&JsValue::UNDEFINED, answer);
         }
     }
+}
+
+/// Fails the jobs the worker has not answered by their deadline, checking every [`WATCH_MS`]
+/// for as long as any job waits. One timer for all jobs in flight, rather than one set and
+/// cleared on the page's thread for each: snapshots a second or less apart set none.
+fn watch(jobs: &Rc<Jobs>) {
+    if jobs.watched.replace(true) {
+        return;
+    }
+    let jobs: Weak<Jobs> = Rc::downgrade(jobs);
+    spawn_local(async move {
+        loop {
+            let _ = JsFuture::from(timer(WATCH_MS).promise.clone()).await;
+            // The engine is gone: its jobs were answered when the encoder stopped.
+            let Some(jobs) = jobs.upgrade() else {
+                return;
+            };
+            let now = js::now_ms();
+            let overdue: Vec<Function> = {
+                let mut waiting = jobs.waiting.borrow_mut();
+                let late: Vec<u32> = waiting
+                    .iter()
+                    .filter(|(_, (_, deadline))| now >= *deadline)
+                    .map(|(id, _)| *id)
+                    .collect();
+                late.iter()
+                    .filter_map(|id| waiting.remove(id))
+                    .map(|(resolve, _)| resolve)
+                    .collect()
+            };
+            if !overdue.is_empty() {
+                let answer = failure(
+                    Code::EncodeFailed,
+                    &format!("the encoder worker did not answer within {JOB_TIMEOUT_MS} ms"),
+                );
+                for resolve in overdue {
+                    let _ = resolve.call1(&JsValue::UNDEFINED, &answer);
+                }
+            }
+            if jobs.waiting.borrow().is_empty() {
+                jobs.watched.set(false);
+                return;
+            }
+        }
+    });
 }
 
 impl Encoder {
@@ -84,6 +193,7 @@ impl Encoder {
         let link = if use_worker { Link::start() } else { None };
         Encoder {
             link: RefCell::new(link.map(Rc::new)),
+            last_spec: RefCell::new(None),
         }
     }
 
@@ -108,13 +218,14 @@ impl Encoder {
         };
         if !link.jobs.started.get() {
             let cancelled = cancel.signal();
-            let (winner, outcome) =
-                first_of(&[&link.ready, &cancelled.promise, &timer(START_TIMEOUT_MS)]).await;
-            if winner == 1 {
-                return Ok(Err(destroyed()));
-            }
-            // Not ready in time (winner 2) or failed to start: the page encodes from now on.
-            if winner == 2 || outcome.ok().and_then(|v| v.as_bool()) != Some(true) {
+            let limit = timer(START_TIMEOUT_MS);
+            let started = match wait_for(Some(&link.ready), Some(&limit), Some(&cancelled)).await {
+                Waited::Cancelled => return Ok(Err(destroyed())),
+                Waited::Settled(outcome) => outcome.ok().and_then(|v| v.as_bool()) == Some(true),
+                Waited::TimedOut => false,
+            };
+            // Not ready in time or failed to start: the page encodes from now on.
+            if !started {
                 self.stop();
                 return Err(frame);
             }
@@ -125,13 +236,17 @@ impl Encoder {
         }
         let id = link.jobs.next.get().wrapping_add(1);
         link.jobs.next.set(id);
+        let deadline = js::now_ms() + f64::from(JOB_TIMEOUT_MS);
         let answer = Promise::new(&mut |resolve, _| {
-            link.jobs.waiting.borrow_mut().insert(id, resolve);
+            link.jobs
+                .waiting
+                .borrow_mut()
+                .insert(id, (resolve, deadline));
         });
-        let message: JsValue = Object::new().into();
-        set(&message, "id", &id.into());
-        set(&message, "frame", frame.video_frame());
-        set(&message, "spec", &spec_value(spec));
+        let message: JobMessage = Object::new().unchecked_into();
+        message.set_id(id);
+        message.set_frame(frame.video_frame());
+        message.set_spec(&self.spec_message(spec));
         if link
             .worker
             .post_message_with_transfer(&message, &Array::of1(frame.video_frame()))
@@ -144,29 +259,35 @@ impl Encoder {
         }
         // Transferred: the worker closes it.
         frame.forget();
-        let cancelled = cancel.signal();
-        let (winner, outcome) =
-            first_of(&[&answer, &cancelled.promise, &timer(JOB_TIMEOUT_MS)]).await;
-        // An answer that never came: settle its promise, so what awaited it is freed.
-        let unanswered = link.jobs.waiting.borrow_mut().remove(&id);
-        if let Some(resolve) = unanswered {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
-        Ok(match (winner, outcome) {
-            (0, Ok(answer)) => read_answer(&answer),
-            (1, _) => Err(destroyed()),
-            _ => Err(Error::new(
-                Code::EncodeFailed,
-                format!("the encoder worker did not answer within {JOB_TIMEOUT_MS} ms"),
-            )),
+        watch(&link.jobs);
+        // Settled by the worker's answer, by the watchdog, or by `stop()` (the engine's
+        // `destroy()`, or a worker that failed): no race, no timer of its own.
+        Ok(match JsFuture::from(answer).await {
+            Ok(answer) => read_answer(&answer),
+            Err(_) => Err(destroyed()),
         })
     }
 
-    /// Ends the worker; later frames are encoded on the page.
+    /// `spec` as the worker reads it, made once for a run of snapshots with the same spec.
+    fn spec_message(&self, spec: &SnapshotSpec) -> JsValue {
+        let mut last = self.last_spec.borrow_mut();
+        match &*last {
+            Some((s, message)) if s == spec => message.clone(),
+            _ => {
+                let message = spec_value(spec);
+                *last = Some((spec.clone(), message.clone()));
+                message
+            }
+        }
+    }
+
+    /// Ends the worker; later frames are encoded on the page. Jobs still waiting (only at the
+    /// engine's `destroy()`: a worker that failed has answered its own) fail with
+    /// `ERR_DESTROYED`.
     pub fn stop(&self) {
         if let Some(link) = self.link.borrow_mut().take() {
-            link.jobs
-                .answer_all(&failure(Code::Destroyed, "the encoder was stopped"));
+            let e = destroyed();
+            link.jobs.answer_all(&failure(e.code, &e.message));
         }
     }
 }
@@ -183,21 +304,22 @@ impl Link {
             let ready_resolve = ready_resolve.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                 let data = event.data();
-                if get(&data, "ready").is_truthy() {
+                let message: &WorkerMessage = data.unchecked_ref();
+                if let Some(id) = message.id() {
+                    let resolve = jobs.waiting.borrow_mut().remove(&(id as u32));
+                    if let Some((resolve, _)) = resolve {
+                        let _ = resolve.call1(&JsValue::UNDEFINED, &data);
+                    }
+                } else if message.ready().is_truthy() {
                     jobs.started.set(true);
                     let _ = ready_resolve.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
-                } else if let Some(why) = get(&data, "fatal").as_string() {
+                } else if let Some(why) = message.fatal() {
                     js::warn(
                         "tracksnap: the encoder worker could not start:",
                         &why.into(),
                     );
                     jobs.broken.set(true);
                     let _ = ready_resolve.call1(&JsValue::UNDEFINED, &JsValue::FALSE);
-                } else if let Some(id) = get(&data, "id").as_f64() {
-                    let resolve = jobs.waiting.borrow_mut().remove(&(id as u32));
-                    if let Some(resolve) = resolve {
-                        let _ = resolve.call1(&JsValue::UNDEFINED, &data);
-                    }
                 }
             })
         };
@@ -236,7 +358,7 @@ impl Drop for Link {
 
 /// The job's `spec` as the worker reads it: numbers and booleans.
 fn spec_value(spec: &SnapshotSpec) -> JsValue {
-    let o: JsValue = Object::new().into();
+    let o: SpecMessage = Object::new().unchecked_into();
     let format = match spec.format {
         ImageFormat::Jpeg => 0,
         ImageFormat::Png => 1,
@@ -246,32 +368,32 @@ fn spec_value(spec: &SnapshotSpec) -> JsValue {
         Fit::Contain => 1,
         Fit::Cover => 2,
     };
-    set(&o, "format", &format.into());
-    set(&o, "quality", &spec.quality.into());
-    set(&o, "width", &spec.width.into());
-    set(&o, "height", &spec.height.into());
-    set(&o, "fit", &fit.into());
-    set(&o, "mirror", &spec.mirror.into());
-    set(&o, "sizeFirst", &spec.size_first.into());
-    o
+    o.set_format(format);
+    o.set_quality(spec.quality);
+    o.set_width(spec.width);
+    o.set_height(spec.height);
+    o.set_fit(fit);
+    o.set_mirror(spec.mirror);
+    o.set_size_first(spec.size_first);
+    o.into()
 }
 
 fn read_answer(answer: &JsValue) -> Result<Image> {
-    if let Ok(blob) = get(answer, "blob").dyn_into::<Blob>() {
-        let number = |key| get(answer, key).as_f64().unwrap_or(0.0);
+    let answer: &WorkerMessage = answer.unchecked_ref();
+    if let Ok(blob) = answer.blob().dyn_into::<Blob>() {
         return Ok(Image {
             size: blob.size() as usize,
             blob,
-            width: number("width") as u32,
-            height: number("height") as u32,
+            width: answer.width().unwrap_or(0.0) as u32,
+            height: answer.height().unwrap_or(0.0) as u32,
         });
     }
-    let code = match get(answer, "code").as_f64().and_then(Code::from_value) {
+    let code = match answer.code().and_then(Code::from_value) {
         Some(Code::Ok) | None => Code::EncodeFailed,
         Some(code) => code,
     };
-    let message = get(answer, "message")
-        .as_string()
+    let message = answer
+        .message()
         .unwrap_or_else(|| "the encoder worker failed".into());
     Err(Error::new(code, message))
 }

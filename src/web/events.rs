@@ -118,6 +118,12 @@ impl Emitter {
     /// the `takesnapshotresult` event with the result as `detail`.
     pub fn snapshot_result(&self, code: i32, path: &str, result: &JsValue) {
         let handler = self.handler.borrow().clone();
+        // No handler set: reading a property of `undefined` would throw, and an exception per
+        // snapshot costs the page's thread more than the rest of the delivery.
+        if !handler.is_object() {
+            self.dispatch(TAKE_SNAPSHOT_RESULT, result);
+            return;
+        }
         if let Ok(method) = get(&handler, "onTakeSnapshotResult").dyn_into::<Function>() {
             if let Err(e) = method.call3(&handler, &code.into(), &path.into(), result) {
                 js::warn("tracksnap: onTakeSnapshotResult threw", &e);

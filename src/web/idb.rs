@@ -13,7 +13,7 @@ use web_sys::{
     IdbTransaction, IdbTransactionMode,
 };
 
-use super::js::{first_of, timer};
+use super::js::{timer, wait_for, Waited};
 
 /// The database every engine of an origin shares.
 pub const DB_NAME: &str = "tracksnap";
@@ -66,10 +66,10 @@ impl Db {
         };
         open.set_onupgradeneeded(Some(upgrade.unchecked_ref()));
         let opened = settled(&open);
-        let (winner, outcome) = first_of(&[&opened, &timer(OPEN_TIMEOUT_MS)]).await;
-        if winner != 0 {
-            return Err(JsValue::from_str("IndexedDB did not open in time"));
-        }
+        let outcome = match wait_for(Some(&opened), Some(&timer(OPEN_TIMEOUT_MS)), None).await {
+            Waited::Settled(outcome) => outcome,
+            _ => return Err(JsValue::from_str("IndexedDB did not open in time")),
+        };
         if outcome.is_err() {
             return Err(open
                 .error()

@@ -1,14 +1,11 @@
 //! Small bridges to JavaScript that the rest of `web` shares: reading caller values safely,
-//! errors with codes, timers, and waiting for the first of several promises.
+//! errors with codes, timers, and waiting for a promise with a time limit and a cancel switch.
 //!
 //! Every import here that can throw is declared `catch`: an exception unwinding through wasm
 //! frames would skip destructors and leave `RefCell`s borrowed for good.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::Poll;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -24,6 +21,14 @@ extern "C" {
     // Global functions, not `window.*`: the same code runs in a Worker.
     #[wasm_bindgen(js_name = setTimeout, catch)]
     fn set_timeout(handler: &Function, ms: i32) -> Result<JsValue, JsValue>;
+
+    /// `setTimeout(handler, ms, argument)`: the handler is called with `argument`.
+    #[wasm_bindgen(js_name = setTimeout, catch)]
+    fn set_timeout_with(
+        handler: &Function,
+        ms: i32,
+        argument: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
@@ -63,6 +68,13 @@ pub fn to_value(v: &JsValue) -> Value {
 }
 
 fn read_value(v: &JsValue, depth: usize) -> Value {
+    // The common kinds first: each test is a call into JavaScript.
+    if let Some(n) = v.as_f64() {
+        return Value::Number(n);
+    }
+    if let Some(s) = v.as_string() {
+        return Value::String(s);
+    }
     if v.is_undefined() {
         return Value::Undefined;
     }
@@ -71,12 +83,6 @@ fn read_value(v: &JsValue, depth: usize) -> Value {
     }
     if let Some(b) = v.as_bool() {
         return Value::Bool(b);
-    }
-    if let Some(n) = v.as_f64() {
-        return Value::Number(n);
-    }
-    if let Some(s) = v.as_string() {
-        return Value::String(s);
     }
     if v.is_function() {
         return Value::Other("function".into());
@@ -100,7 +106,8 @@ fn read_value(v: &JsValue, depth: usize) -> Value {
         return Value::Other(format!("object with {} entries", entries.length()));
     }
     let pairs = entries.iter().filter_map(|pair| {
-        let pair: Array = pair.dyn_into().ok()?;
+        // `Object.entries` gives `[key, value]` arrays with string keys.
+        let pair: Array = pair.unchecked_into();
         Some((
             pair.get(0).as_string()?,
             read_value(&pair.get(1), depth + 1),
@@ -160,6 +167,14 @@ impl Drop for Interval {
     }
 }
 
+thread_local! {
+    /// What a [`Timer`]'s promise resolves with when its time is up, and a [`CancelSignal`]'s
+    /// when the canceller is flipped: objects no other promise can resolve with, so that
+    /// [`wait_for`] tells who won a `Promise.race` by the value alone.
+    static TIMED_OUT: JsValue = js_sys::Object::new().into();
+    static CANCELLED: JsValue = js_sys::Object::new().into();
+}
+
 /// A promise that resolves after `ms` milliseconds, or when the timer is dropped.
 ///
 /// Dropping clears the browser's timer: a wait that ended otherwise (the frame came, the
@@ -177,7 +192,10 @@ pub fn timer(ms: u32) -> Timer {
     let promise = Promise::new(&mut |r, _| resolve = Some(r));
     let id = resolve
         .as_ref()
-        .and_then(|r| set_timeout(r, ms.min(i32::MAX as u32) as i32).ok())
+        .and_then(|r| {
+            let ms = ms.min(i32::MAX as u32) as i32;
+            TIMED_OUT.with(|value| set_timeout_with(r, ms, value).ok())
+        })
         .unwrap_or(JsValue::UNDEFINED);
     Timer {
         promise,
@@ -230,9 +248,11 @@ impl Canceller {
     pub fn cancel(&self) {
         self.cancelled.set(true);
         let waits = std::mem::take(&mut *self.waits.borrow_mut());
-        for resolve in waits.into_values() {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
-        }
+        CANCELLED.with(|value| {
+            for resolve in waits.into_values() {
+                let _ = resolve.call1(&JsValue::UNDEFINED, value);
+            }
+        });
     }
 
     /// A promise for one wait, resolved by [`Canceller::cancel`] or when the returned guard
@@ -240,7 +260,7 @@ impl Canceller {
     pub fn signal(&self) -> CancelSignal<'_> {
         if self.cancelled.get() {
             return CancelSignal {
-                promise: Promise::resolve(&JsValue::UNDEFINED),
+                promise: CANCELLED.with(Promise::resolve),
                 owner: self,
                 id: None,
             };
@@ -279,23 +299,41 @@ impl Drop for CancelSignal<'_> {
     }
 }
 
-/// Waits for the first of several promises; returns its index and outcome. The others keep
-/// running: a caller that abandons a promise which may still yield a resource must clean up
-/// after it (see `capture::close_when_settled`).
-pub async fn first_of(promises: &[&Promise]) -> (usize, Result<JsValue, JsValue>) {
-    let mut futures: Vec<JsFuture> = promises
-        .iter()
-        .map(|p| JsFuture::from((*p).clone()))
-        .collect();
-    std::future::poll_fn(move |cx| {
-        for (i, f) in futures.iter_mut().enumerate() {
-            if let Poll::Ready(r) = Pin::new(f).poll(cx) {
-                return Poll::Ready((i, r));
-            }
-        }
-        Poll::Pending
-    })
-    .await
+/// How a [`wait_for`] ended.
+#[derive(Debug)]
+pub enum Waited {
+    /// The awaited promise settled first: its value, or what it rejected with.
+    Settled(Result<JsValue, JsValue>),
+    /// The timer fired first.
+    TimedOut,
+    /// The canceller was flipped first.
+    Cancelled,
+}
+
+/// Waits for `work` to settle, for `limit` to fire, or for `cancel`, whichever comes first
+/// (in that order of precedence when several have already). One `Promise.race` and one
+/// `JsFuture`, however many are raced: a `JsFuture` makes two wasm closures, and these waits
+/// run on the page's thread for every snapshot.
+///
+/// The losers keep running: a caller that abandons a promise which may still yield a resource
+/// must clean up after it (see `capture::close_when_settled`).
+pub async fn wait_for(
+    work: Option<&Promise>,
+    limit: Option<&Timer>,
+    cancel: Option<&CancelSignal<'_>>,
+) -> Waited {
+    let racers = Array::new();
+    for p in [work, limit.map(|t| &t.promise), cancel.map(|c| &c.promise)]
+        .into_iter()
+        .flatten()
+    {
+        racers.push(p);
+    }
+    match JsFuture::from(Promise::race(&racers)).await {
+        Ok(v) if TIMED_OUT.with(|t| *t == v) => Waited::TimedOut,
+        Ok(v) if CANCELLED.with(|c| *c == v) => Waited::Cancelled,
+        outcome => Waited::Settled(outcome),
+    }
 }
 
 /// Runs `handler` with whatever `promise` settles to, so an abandoned promise's rejection is

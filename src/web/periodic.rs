@@ -18,7 +18,7 @@ use super::callback;
 use super::clock::monotonic_ms;
 use super::engine::Shared;
 use super::idb::TASKS;
-use super::js::{self, first_of, get, set, timer};
+use super::js::{self, get, set, timer, wait_for, Waited};
 use super::snapshot::Captured;
 use super::upload::Upload;
 use crate::core::error::Result;
@@ -193,8 +193,10 @@ impl Shared {
             let id = id.clone();
             async move { db.get(TASKS, &id).await }
         });
-        let (winner, previous) = first_of(&[&read, &timer(JOURNAL_TIMEOUT_MS)]).await;
-        let previous = if winner == 0 { previous.ok() } else { None };
+        let previous = match wait_for(Some(&read), Some(&timer(JOURNAL_TIMEOUT_MS)), None).await {
+            Waited::Settled(previous) => previous.ok(),
+            _ => None,
+        };
         let died_running = previous
             .as_ref()
             .is_some_and(|p| get(p, "running").as_bool() == Some(true));

@@ -17,6 +17,41 @@ use crate::core::snapshot::SnapshotSpec;
 use crate::core::storage::object_key;
 use crate::core::stream::StreamType;
 
+#[wasm_bindgen]
+extern "C" {
+    /// The `SnapshotResult` object, filled through typed setters: the glue names each
+    /// property, so no key string crosses from wasm (one is made per snapshot, on the page's
+    /// thread).
+    #[wasm_bindgen(extends = Object)]
+    type ResultObject;
+    #[wasm_bindgen(method, setter)]
+    fn set_path(this: &ResultObject, path: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_uid(this: &ResultObject, uid: &str);
+    #[wasm_bindgen(method, setter, js_name = streamType)]
+    fn set_stream_type(this: &ResultObject, stream_type: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_format(this: &ResultObject, format: &str);
+    #[wasm_bindgen(method, setter, js_name = mimeType)]
+    fn set_mime_type(this: &ResultObject, mime_type: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_url(this: &ResultObject, url: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_code(this: &ResultObject, code: i32);
+    #[wasm_bindgen(method, setter)]
+    fn set_message(this: &ResultObject, message: &str);
+    #[wasm_bindgen(method, setter)]
+    fn set_width(this: &ResultObject, width: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_height(this: &ResultObject, height: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_size(this: &ResultObject, size: f64);
+    #[wasm_bindgen(method, setter)]
+    fn set_blob(this: &ResultObject, blob: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_timestamp(this: &ResultObject, timestamp: f64);
+}
+
 /// One accepted snapshot.
 pub(crate) struct Job {
     /// `""` for the local user before joining.
@@ -201,35 +236,35 @@ fn outbox_meta(result: &JsValue) -> JsValue {
 
 /// The `SnapshotResult` object of the README (`url` is set once uploaded).
 fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
-    let o: JsValue = Object::new().into();
+    let o: ResultObject = Object::new().unchecked_into();
     let format = job.spec.format;
-    set(&o, "path", &job.path.as_str().into());
-    set(&o, "uid", &job.uid.as_str().into());
-    set(&o, "streamType", &job.stream_type.as_str().into());
-    set(&o, "format", &format.as_str().into());
-    set(&o, "mimeType", &format.mime_type().into());
-    set(&o, "url", &JsValue::NULL);
+    o.set_path(&job.path);
+    o.set_uid(&job.uid);
+    o.set_stream_type(job.stream_type.as_str());
+    o.set_format(format.as_str());
+    o.set_mime_type(format.mime_type());
+    o.set_url(&JsValue::NULL);
     match outcome {
         Ok(c) => {
-            set(&o, "code", &Code::Ok.value().into());
-            set(&o, "message", &"".into());
-            set(&o, "width", &c.width.into());
-            set(&o, "height", &c.height.into());
-            set(&o, "size", &(c.size as f64).into());
-            set(&o, "blob", &c.blob);
-            set(&o, "timestamp", &c.timestamp.into());
+            o.set_code(Code::Ok.value());
+            o.set_message("");
+            o.set_width(c.width);
+            o.set_height(c.height);
+            o.set_size(c.size as f64);
+            o.set_blob(&c.blob);
+            o.set_timestamp(c.timestamp);
         }
         Err(e) => {
-            set(&o, "code", &e.code.value().into());
-            set(&o, "message", &e.message.as_str().into());
-            set(&o, "width", &0.into());
-            set(&o, "height", &0.into());
-            set(&o, "size", &0.into());
-            set(&o, "blob", &JsValue::NULL);
-            set(&o, "timestamp", &js::now_ms().into());
+            o.set_code(e.code.value());
+            o.set_message(&e.message);
+            o.set_width(0);
+            o.set_height(0);
+            o.set_size(0.0);
+            o.set_blob(&JsValue::NULL);
+            o.set_timestamp(js::now_ms());
         }
     }
-    o
+    o.into()
 }
 
 fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {

@@ -19,7 +19,7 @@ use web_sys::{AbortController, Blob, FormData, RequestInit, RequestMode, Respons
 
 use super::events::Emitter;
 use super::idb::{Db, OUTBOX};
-use super::js::{self, browser_error, first_of, get, set, timer, Canceller};
+use super::js::{self, browser_error, get, set, timer, wait_for, Canceller, Waited};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
@@ -411,24 +411,23 @@ impl Uploader {
     /// Awaits `promise` unless it takes longer than `ms` or the uploader is cancelled.
     async fn bounded(&self, promise: Promise, ms: u32, what: &str) -> Result<JsValue> {
         let cancelled = self.cancel.signal();
-        let (winner, outcome) = first_of(&[&promise, &timer(ms), &cancelled.promise]).await;
-        match winner {
-            0 => outcome.map_err(|e| browser_error(Code::PresignFailed, what, &e)),
-            1 => Err(Error::new(
+        match wait_for(Some(&promise), Some(&timer(ms)), Some(&cancelled)).await {
+            Waited::Settled(outcome) => {
+                outcome.map_err(|e| browser_error(Code::PresignFailed, what, &e))
+            }
+            Waited::TimedOut => Err(Error::new(
                 Code::PresignFailed,
                 format!("{what} gave no answer within {ms} ms"),
             )),
-            _ => Err(destroyed()),
+            Waited::Cancelled => Err(destroyed()),
         }
     }
 
     async fn wait(&self, ms: u32) -> Result<()> {
         let cancelled = self.cancel.signal();
-        let (winner, _) = first_of(&[&timer(ms), &cancelled.promise]).await;
-        if winner == 0 {
-            Ok(())
-        } else {
-            Err(destroyed())
+        match wait_for(None, Some(&timer(ms)), Some(&cancelled)).await {
+            Waited::Cancelled => Err(destroyed()),
+            _ => Ok(()),
         }
     }
 
@@ -444,11 +443,9 @@ impl Uploader {
             self.waiting.borrow_mut().push_back(resolve);
         }
         let cancelled = self.cancel.signal();
-        let (winner, _) = first_of(&[&turn, &cancelled.promise]).await;
-        if winner == 0 {
-            Ok(Slot(self))
-        } else {
-            Err(destroyed())
+        match wait_for(Some(&turn), None, Some(&cancelled)).await {
+            Waited::Cancelled => Err(destroyed()),
+            _ => Ok(Slot(self)),
         }
     }
 }

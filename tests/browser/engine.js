@@ -383,6 +383,51 @@ export const scenarios = {
     }
   },
 
+  async destroy_ends_encoding(Engine) {
+    // A 4K PNG of noise keeps the worker busy for a while: destroy() must end the snapshot
+    // whose frame is already in the worker, without waiting for its image.
+    const engine = new Engine();
+    const rec = record(engine);
+    const noise = new OffscreenCanvas(3840, 2160);
+    {
+      const img = new ImageData(3840, 2160);
+      const words = new Uint32Array(img.data.buffer);
+      let x = 2463534242;
+      for (let i = 0; i < words.length; i++) {
+        x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+        words[i] = (x >>> 0) | 0xff000000;
+      }
+      noise.getContext('2d').putImageData(img, 0, 0);
+    }
+    // Repainted by copying the noise: cheap enough every 40 ms at 4K.
+    const big = canvasSource(3840, 2160, (ctx) => ctx.drawImage(noise, 0, 0));
+    try {
+      eq(engine.startVideoPreview('main', big.track), OK, 'preview');
+      const request = { streamType: 'main', format: 'png' };
+      const t0 = performance.now();
+      const whole = await engine.snapshot(request);
+      const encodeMs = performance.now() - t0;
+      eq(engine.encodePath, 'worker', 'this scenario needs the worker');
+      eq(whole.width, 3840, 'an undisturbed 4K PNG');
+      assert(encodeMs > 120, `a 4K PNG took only ${encodeMs} ms: too short to end in the middle`);
+      const pending = engine.snapshot(request);
+      // The canvas repaints every 40 ms: by then its frame is in the worker.
+      await sleep(60);
+      const t1 = performance.now();
+      engine.destroy();
+      await rejects(pending, DESTROYED, 'snapshot() in the worker');
+      const ended = performance.now() - t1;
+      assert(ended < encodeMs / 2, `ended ${ended} ms after destroy(); the image takes ${encodeMs} ms`);
+      await sleep(encodeMs + 200);
+      eq(rec.events.map((e) => e.code).join(), `${OK},${DESTROYED}`, 'one event each, nothing later');
+      eq(rec.events[1].blob, null, 'no blob');
+      return `4K PNG ${Math.round(encodeMs)} ms; ended ${ended.toFixed(1)} ms after destroy()`;
+    } finally {
+      big.stop();
+      engine.destroy();
+    }
+  },
+
   async frame_timeout(Engine) {
     const engine = new Engine({ frameTimeout: 300 });
     const rec = record(engine);

@@ -49,6 +49,57 @@ async function findThread() {
 }
 
 /** The cost of two readings around nothing, and the thread's CPU share while idle. */
+/**
+ * tracksnap's own main-thread time per JPEG snapshot, in blocks. A reading per call carries
+ * the page's own work during the call, which on a canvas source is large and lumpy: Chromium
+ * spends several milliseconds of the page's thread on each frame of a 1080p canvas track,
+ * and a call spans one frame or two. Here a block of BLOCK_CALLS tracksnap calls is read as
+ * a whole, then a control block of as many calls that keep a Worker busy for exactly as long
+ * as each of those tracksnap calls took while the page only waits (same pauses, same
+ * readings). Their difference per call is tracksnap's share: the page's background, and how
+ * much more it costs while the other core works, are in both. Blocks alternate, and the
+ * figure is the median over BLOCKS pairs. Each block is also given raw, as the per-call
+ * figures are (less the thread's idle share over the block's length, `idleRate` from the
+ * per-call windows, and one reading's cost): a block holds a dozen canvas frames, not one or
+ * two, so their lumps weigh far less than in a single call.
+ */
+async function blockMainThread(run, idleRate, readingMs) {
+  const diffs = [];
+  const raw = [];
+  const rawControl = [];
+  const block = async (call) => {
+    await sleep(20);
+    const t0 = performance.now();
+    const c0 = await threadNs();
+    for (let i = 0; i < BLOCK_CALLS; i++) {
+      await sleep(20);
+      await call(i);
+    }
+    const c1 = await threadNs();
+    if (c0 === null || c1 === null) return null;
+    const cpuMs = (c1 - c0) / 1e6;
+    return { cpuMs, rawMs: (cpuMs - readingMs - idleRate * (performance.now() - t0)) / BLOCK_CALLS };
+  };
+  for (let b = 0; b < BLOCKS; b++) {
+    const durations = [];
+    const ts = await block(async () => {
+      const t = performance.now();
+      await run();
+      durations.push(performance.now() - t);
+    });
+    const control = await block((i) => busyWorker(durations[i]));
+    if (!ts || !control) return null;
+    diffs.push((ts.cpuMs - control.cpuMs) / BLOCK_CALLS);
+    raw.push(ts.rawMs);
+    rawControl.push(control.rawMs);
+  }
+  return {
+    median: round(median(diffs)), samples: diffs.map((v) => round(v)), callsPerBlock: BLOCK_CALLS, blocks: BLOCKS,
+    raw: { median: round(median(raw)), samples: raw.map((v) => round(v)) },
+    rawControl: { median: round(median(rawControl)), samples: rawControl.map((v) => round(v)) },
+  };
+}
+
 async function threadBaseline() {
   if ((await threadNs()) === null) return null;
   const overhead = [];
@@ -282,6 +333,9 @@ function methods(engine, control) {
 
 const KEEP_FOR_QUALITY = 3;
 const WARM_UP = 3;
+// The block measurement of tracksnap's main-thread time (see blockMainThread).
+const BLOCK_CALLS = 12;
+const BLOCKS = 9;
 
 /**
  * Measures every method on one source, the methods' calls interleaved: round i makes call i of
@@ -377,6 +431,10 @@ async function measureSource(methodList, source, video, iterations, probe, contr
   }
   probe.stop();
 
+  const jpeg = live.find((st) => st.method.id === 'tracksnap-jpeg');
+  const idleRate = (st) => (st.idle.ms > 0 ? st.idle.cpuMs / st.idle.ms : 0);
+  const blocks = thread && jpeg ? await blockMainThread(jpeg.run, idleRate(jpeg), thread.overheadMs) : null;
+
   for (const st of live) {
     const { row, method, times } = st;
     row.timeMs = { median: round(median(times)), p95: round(percentile(times, 95)), samples: times.map((v) => round(v)) };
@@ -385,12 +443,12 @@ async function measureSource(methodList, source, video, iterations, probe, contr
       const waits = method.run.frameWaits.slice(0, iterations);
       row.frameWaitMs = { median: round(median(waits)), samples: waits };
     }
-    const idleRate = st.idle.ms > 0 ? st.idle.cpuMs / st.idle.ms : 0;
-    const cpu = st.busyMs.map((b) => b.ms - idleRate * b.dt);
+    const cpu = st.busyMs.map((b) => b.ms - idleRate(st) * b.dt);
     row.mainThreadCpuMs = thread && cpu.length > 0
-      ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(idleRate, 4), readingOverheadMs: round(thread.overheadMs, 3) }
+      ? { median: round(median(cpu)), samples: cpu.map((v) => round(v)), idleCpuShare: round(idleRate(st), 4), readingOverheadMs: round(thread.overheadMs, 3) }
       : null;
     row.mainThreadMs = { median: round(median(st.busy)), samples: st.busy.map((v) => round(v)), idleBusyShare: round(median(st.idleShares), 4) };
+    if (st === jpeg && blocks) row.mainThreadBlockMs = blocks;
     if (source.reference && !method.control) row.quality = await quality(st.kept, source.reference);
   }
   return states.map((st) => st.row);
