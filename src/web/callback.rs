@@ -6,7 +6,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{RequestInit, RequestMode, Response};
 
-use super::js::{self, timer};
+use super::js::{self, timer, wait_for};
 use crate::core::retry::{RetryPolicy, Verdict};
 
 #[wasm_bindgen]
@@ -28,8 +28,7 @@ pub fn post_json(url: String, body: String) {
                 // `verdict` never asks for a fresh URL; a callback has none.
                 Verdict::Retry | Verdict::Refresh => {
                     let wait = policy.delay_ms(attempt, js_sys::Math::random());
-                    let pause = timer(wait);
-                    let _ = JsFuture::from(pause.promise.clone()).await;
+                    wait_for(None, Some(&timer(wait)), None).await;
                     attempt += 1;
                 }
                 Verdict::GiveUp => {

@@ -152,7 +152,7 @@ fn watch(jobs: &Rc<Jobs>) {
     let jobs: Weak<Jobs> = Rc::downgrade(jobs);
     spawn_local(async move {
         loop {
-            let _ = JsFuture::from(timer(WATCH_MS).promise.clone()).await;
+            wait_for(None, Some(&timer(WATCH_MS)), None).await;
             // The engine is gone: its jobs were answered when the encoder stopped.
             let Some(jobs) = jobs.upgrade() else {
                 return;

@@ -48,7 +48,6 @@ async function findThread() {
   return mark('thread:find-end');
 }
 
-/** The cost of two readings around nothing, and the thread's CPU share while idle. */
 /**
  * tracksnap's own main-thread time per JPEG snapshot, in blocks. A reading per call carries
  * the page's own work during the call, which on a canvas source is large and lumpy: Chromium
@@ -100,6 +99,7 @@ async function blockMainThread(run, idleRate, readingMs) {
   };
 }
 
+/** The cost of two readings around nothing, and the thread's CPU share while idle. */
 async function threadBaseline() {
   if ((await threadNs()) === null) return null;
   const overhead = [];
