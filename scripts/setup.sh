@@ -39,6 +39,9 @@ command -v chromium >/dev/null || missing_debs+=(chromium)
 command -v chromedriver >/dev/null || missing_debs+=(chromium-driver)
 command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing_debs+=(firefox-esr)
 command -v wasm-opt >/dev/null || missing_debs+=(binaryen)
+# WebKitGTK (Safari's engine): its WebDriver and MiniBrowser, and a virtual display to run in.
+command -v WebKitWebDriver >/dev/null || missing_debs+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || missing_debs+=(xvfb)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   say "installing ${missing_debs[*]} from Debian"
   as_root apt-get update -qq

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Every test: host tests of src/core, fuzzing of the core, browser tests in headless Chromium and
-# Firefox, the --target web build, the demo page end to end, and a 5-minute soak. Installs what
-# it needs first.
+# Every test: host tests of src/core, fuzzing of the core, browser tests in headless Chromium,
+# Firefox and WebKitGTK (twice: with and without its MediaStreamTrackProcessor), the --target web
+# build, the pages end to end, and a 5-minute soak. Installs what it needs first.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,25 +23,80 @@ scripts/fuzz.sh
 # A browser test binary runs all its scenarios in one page: give it more than the 20 s default.
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 
+# Background servers of this run, stopped on exit.
+background=()
+trap 'for p in "${background[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+
+# Starts `$3...` in the background, logging to target/$1.log, waits for its line that starts
+# with `$2`, and sets `served` to the rest of that line (a URL, say).
+serve() {
+  local name=$1 ready=$2
+  shift 2
+  "$@" > "target/$name.log" 2>&1 &
+  background+=($!)
+  served=""
+  for _ in $(seq 150); do
+    served="$(sed -n "s|^$ready||p" "target/$name.log" | head -n 1)"
+    [ -n "$served" ] && return 0
+    sleep 0.1
+  done
+  cat "target/$name.log" >&2
+  echo "$name did not start" >&2
+  return 1
+}
+
 step "dev server (CallbackUrl receiver for the browser tests)"
 mkdir -p target
-node www/serve.mjs 0 --faults > target/dev-server.log 2>&1 &
-dev_server=$!
-trap 'kill "$dev_server" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  grep -q '^tracksnap demo: ' target/dev-server.log && break
-  sleep 0.1
-done
-TRACKSNAP_DEV_URL="$(sed -n 's|^tracksnap demo: \(http://[^/]*\)/.*|\1|p' target/dev-server.log)"
-[ -n "$TRACKSNAP_DEV_URL" ] || { cat target/dev-server.log; echo "the dev server did not start" >&2; exit 1; }
-export TRACKSNAP_DEV_URL
+serve dev-server 'tracksnap demo: ' node www/serve.mjs 0 --faults
+export TRACKSNAP_DEV_URL="${served%/www/}"
 echo "dev server at $TRACKSNAP_DEV_URL"
 
-step "browser tests: headless Chromium"
-wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)"
+# Every browser test crate in one browser; a crate's failure does not stop the others. The
+# scenarios' notes (what stood in for what a browser lacks) are printed.
+failed=()
+browser_tests() {
+  local name=$1
+  shift
+  for crate in tests/web_*.rs; do
+    crate="$(basename "$crate" .rs)"
+    step "browser tests: $name: $crate"
+    wasm-pack test --headless "$@" --test "$crate" -- --nocapture || failed+=("$name/$crate")
+  done
+}
 
-step "browser tests: headless Firefox"
-wasm-pack test --headless --firefox --geckodriver "$(command -v geckodriver)"
+browser_tests chromium --chrome --chromedriver "$(command -v chromedriver)"
+browser_tests firefox --firefox --geckodriver "$(command -v geckodriver)"
+
+# WebKitGTK has no headless mode: it runs on a virtual display. wasm-pack's runner sends Safari
+# empty capabilities, so it reaches WebKitWebDriver through scripts/webkit-driver.mjs, which
+# adds MiniBrowser's (mock camera, feature switches).
+step "WebKitGTK: virtual display"
+# Xvfb picks a free display and writes its number on fd 3.
+rm -f target/xvfb.display
+Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3> target/xvfb.display 2> target/xvfb.log &
+background+=($!)
+for _ in $(seq 100); do
+  [ -s target/xvfb.display ] && break
+  sleep 0.1
+done
+[ -s target/xvfb.display ] || { cat target/xvfb.log >&2; echo "Xvfb did not start" >&2; exit 1; }
+export DISPLAY=":$(head -n 1 target/xvfb.display)"
+echo "Xvfb on $DISPLAY"
+for mode in processor-off processor-on; do
+  flag=""
+  [ "$mode" = processor-on ] && flag=--processor
+  serve "webkit-driver-$mode" 'webkit driver: ' node scripts/webkit-driver.mjs $flag
+  export SAFARIDRIVER_REMOTE="${served%% *}"
+  browser_tests "webkit ($mode)" --safari --safaridriver "$(command -v WebKitWebDriver)"
+done
+# The page tests drive WebKit with its processor on, as Safari 18+ has it.
+export TRACKSNAP_WEBKIT_DRIVER="$SAFARIDRIVER_REMOTE"
+unset SAFARIDRIVER_REMOTE
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf '\nbrowser tests failed: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
 
 step "build pkg/: the npm package, the module script, the classic script"
 scripts/build.sh
@@ -52,11 +107,11 @@ node scripts/size.mjs
 step "public TypeScript types (tsc --noEmit, strict)"
 npx --no-install tsc -p tests/types
 
-step "demo page end to end (headless Chromium)"
+step "the pages end to end (headless Chromium, WebKitGTK)"
 node --test --test-concurrency=1 www/e2e/
 
 step "soak: 17 streams for 5 minutes with store faults (scripts/soak.sh --minutes 5)"
-kill "$dev_server" 2>/dev/null || true
+for p in "${background[@]}"; do kill "$p" 2>/dev/null || true; done
 scripts/soak.sh --minutes 5 --no-build
 
 step "all tests passed"

@@ -65,6 +65,23 @@ fn jpeg_round_trip_keeps_size_and_colour() {
     }
 }
 
+/// WebKit hands out B, G, R, A bytes: the same picture in that order gives the same file.
+#[test]
+fn bgra_pixels_give_the_picture_of_their_rgba_twins() {
+    let mut pipe = Pipeline::new();
+    let paint = |x: u32, y: u32| [(x * 7) as u8, (y * 13) as u8, ((x + y) * 3) as u8];
+    for spec in [png(), jpeg()] {
+        let info = frame(&mut pipe, 33, 17, paint);
+        let want = pipe.process(info, &spec).expect("rgba").bytes.to_vec();
+        frame(&mut pipe, 33, 17, paint);
+        for px in pipe.input_mut(33 * 17 * 4).chunks_exact_mut(4) {
+            px.swap(0, 2);
+        }
+        let got = pipe.process_bgra(info, &spec).expect("bgra").bytes.to_vec();
+        assert_eq!(got, want, "{:?}", spec.format);
+    }
+}
+
 #[test]
 fn png_round_trip_is_lossless() {
     let mut pipe = Pipeline::new();

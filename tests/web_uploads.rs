@@ -18,5 +18,6 @@ scenarios_with_dev_server!("/tests/browser/uploads.js":
     next_engine_uploads_the_outbox,
     a_full_outbox_says_so,
     a_task_uploads_every_image,
+    periodic_uploads_keep_pace,
     recovered_tasks_name_their_files_bak,
 );

@@ -27,6 +27,8 @@ const engine = new SnapshotEngine({
   quality: 85,
   storage: { presignEndpoint: new URL('/presign', location.href).href },
 });
+// Settled once the engine's Worker has started (Safari reads frames there).
+await engine.ready;
 $('capture-path').textContent = engine.capturePath;
 $('encode-path').textContent = engine.encodePath === 'worker' ? 'a Worker' : "the page's thread";
 
@@ -187,6 +189,12 @@ function board(label, hue = 200) {
 }
 
 async function loopback(track) {
+  if (typeof RTCPeerConnection !== 'function') {
+    // Some WebKit builds (WebKitGTK without WebRTC) have no peer connection: the board's own
+    // track stands in for the received one.
+    log('no RTCPeerConnection in this browser: the board is handed over as the remote track', 0);
+    return track;
+  }
   const a = new RTCPeerConnection();
   const b = new RTCPeerConnection();
   a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);

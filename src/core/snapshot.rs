@@ -166,6 +166,13 @@ impl Pipeline {
         self.work.finish(&self.input, &plan, spec)
     }
 
+    /// [`Pipeline::process`] for pixels in B, G, R, A order (WebKit's frames, which its
+    /// `copyTo` hands out as they are, whatever `format` asks): swapped in place first.
+    pub fn process_bgra(&mut self, frame: FrameInfo, spec: &SnapshotSpec) -> Result<Encoded<'_>> {
+        bgra_to_rgba(&mut self.input);
+        self.process(frame, spec)
+    }
+
     /// Turns the 4:2:0 frame in the input buffer (a `frame.width × frame.height` luma plane,
     /// then its chroma as `layout` says, tightly packed) into an image as `spec` asks, with
     /// the same sizes, fit, bars and mirror as [`Pipeline::process`].
@@ -260,6 +267,18 @@ impl Work {
             width: size.0,
             height: size.1,
             bytes: &self.out,
+        }
+    }
+}
+
+/// Swaps the first and third byte of every 4-byte pixel, a 32-bit word at a time (the compiler
+/// vectorises the word form; a byte swap per pixel it does not).
+fn bgra_to_rgba(pixels: &mut [u8]) {
+    for px in pixels.chunks_exact_mut(4) {
+        if let Ok(bytes) = <[u8; 4]>::try_from(&*px) {
+            let w = u32::from_le_bytes(bytes);
+            let swapped = (w & 0xff00_ff00) | ((w >> 16) & 0xff) | ((w & 0xff) << 16);
+            px.copy_from_slice(&swapped.to_le_bytes());
         }
     }
 }

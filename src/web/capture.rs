@@ -1,20 +1,28 @@
 //! Getting one fresh frame out of a `MediaStreamTrack`, and its pixels out of the frame.
 //!
-//! Two paths, chosen by feature detection:
+//! Three paths, chosen by feature detection:
 //! - **processor** (Chromium): a `MediaStreamTrackProcessor` on a clone of the track, kept for
 //!   as long as the stream is started, with a one-frame buffer: the browser keeps only the
 //!   newest frame (no JavaScript runs per frame), so a snapshot takes the picture the track
 //!   shows now without waiting for the next frame. A muted track (a remote stream whose
 //!   packets stopped) gets a processor of its own and must deliver a frame after the call.
-//! - **element** (Firefox and others without the processor): an off-document `<video>` playing a
-//!   clone of the track; once it has a frame, `new VideoFrame(video)`.
+//! - **processor in the Worker** (Safari 18+, which offers the processor only in Workers): the
+//!   clone is transferred to the engine's Worker, whose processor is read continuously there
+//!   (WebKit's one-frame buffer keeps the oldest frame, not the newest); a snapshot gets a
+//!   copy of the newest frame back. Screen captures take the element path: WebKit's Worker
+//!   processor gets no frames from them.
+//! - **element** (Firefox, and WebKit without the processor): an off-document `<video>`
+//!   playing a clone of the track, kept like a processor; `new VideoFrame(video)` takes the
+//!   frame it shows (a new player's first frame arrives after the call).
 //!
-//! Either way the page's own track and `<video>` elements are untouched (the clone is stopped
-//! afterwards), the wait is bounded by the frame timeout, and every `VideoFrame` is closed on
-//! every path by [`Frame`]'s `Drop`.
+//! Every way, the page's own track and `<video>` elements are untouched (the clone is stopped
+//! when its stream stops, or within [`SWEEP_MS`] of the page stopping its track), the wait is
+//! bounded by the frame timeout, and every `VideoFrame` is closed on every path by [`Frame`]'s
+//! `Drop`.
 //!
-//! Pixels: `VideoFrame.copyTo` with `format: "RGBA"` where the browser converts; otherwise the
-//! frame is drawn on an `OffscreenCanvas` and read back. Either way they cross into wasm once.
+//! Pixels: a frame's own RGBA or BGRA bytes, else `VideoFrame.copyTo` with `format: "RGBA"`
+//! where the browser converts; otherwise the frame is drawn on an `OffscreenCanvas` and read
+//! back. Either way they cross into wasm once.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -30,6 +38,7 @@ use web_sys::{
 };
 
 use super::js::{self, browser_error, get, timer, wait_for, Canceller, Interval, Waited};
+use super::worker::{Request, Started, WorkerLink};
 use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::FrameInfo;
 
@@ -50,6 +59,13 @@ extern "C" {
     #[wasm_bindgen(js_name = VideoFrame)]
     type CheckedFrame;
 
+    /// A `MediaStreamTrack` whose `getSettings` is caught (a caller's object may be a subclass).
+    #[wasm_bindgen(js_name = MediaStreamTrack)]
+    type CheckedTrack;
+
+    #[wasm_bindgen(method, catch, js_name = getSettings)]
+    fn get_settings(this: &CheckedTrack) -> std::result::Result<JsValue, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = copyTo)]
     fn copy_to(
         this: &CheckedFrame,
@@ -61,7 +77,7 @@ extern "C" {
 /// How often a wait for a frame checks whether the track ended, in milliseconds.
 const POLL_MS: u32 = 20;
 
-/// How often kept processors check whether the page stopped its track (`stop()` fires no
+/// How often kept sources check whether the page stopped its track (`stop()` fires no
 /// event): our clone would otherwise keep the camera on.
 const SWEEP_MS: u32 = 250;
 
@@ -69,6 +85,7 @@ const SWEEP_MS: u32 = 250;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
     Processor,
+    WorkerProcessor,
     Element,
     /// No `VideoFrame` at all: every snapshot fails with `ERR_NOT_SUPPORTED`.
     Unsupported,
@@ -78,6 +95,7 @@ impl Path {
     pub fn as_str(self) -> &'static str {
         match self {
             Path::Processor => "MediaStreamTrackProcessor",
+            Path::WorkerProcessor => "MediaStreamTrackProcessor in a Worker",
             Path::Element => "video element",
             Path::Unsupported => "unsupported",
         }
@@ -122,6 +140,8 @@ impl Drop for Frame {
 pub struct Pixels {
     pub info: FrameInfo,
     data: PixelData,
+    /// The bytes are B, G, R, A (a WebKit frame's own), not R, G, B, A.
+    pub bgra: bool,
 }
 
 enum PixelData {
@@ -133,14 +153,17 @@ enum PixelData {
 
 /// Frame capture for one engine.
 pub struct Capture {
+    /// The path this page offers by itself.
     path: Path,
+    /// The engine's Worker, which reads frames where only Workers have the processor.
+    link: Option<Rc<WorkerLink>>,
     timeout_ms: u32,
-    /// Whether `copyTo({format: "RGBA"})` works here; cleared after the first refusal.
+    /// Whether `copyTo({format: "RGBA"})` may convert here; cleared after the first refusal.
     rgba_copy: Cell<bool>,
     scratch: RefCell<Option<Uint8Array>>,
-    /// The processors kept for started streams (processor path).
+    /// The sources kept for started streams.
     held: Rc<RefCell<Vec<Held>>>,
-    /// While processors are kept: the interval that ends those whose page track ended.
+    /// While sources are kept: the interval that ends those whose page track ended.
     sweeper: RefCell<Option<Interval>>,
     /// Flipped by [`Capture::cancel_all`], which also ends the readers: their `done` then
     /// means "destroyed", not "ended". Every wait races against one of its signals.
@@ -150,10 +173,11 @@ pub struct Capture {
 }
 
 impl Capture {
-    pub fn new(timeout_ms: u32) -> Capture {
+    pub fn new(timeout_ms: u32, link: Option<Rc<WorkerLink>>) -> Capture {
         let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
         Capture {
             path: Path::detect(),
+            link,
             timeout_ms,
             rgba_copy: Cell::new(true),
             scratch: RefCell::new(None),
@@ -164,8 +188,24 @@ impl Capture {
         }
     }
 
+    /// How the next snapshot takes its frame (settled once the Worker has started).
     pub fn path(&self) -> Path {
-        self.path
+        match (&self.link, self.path) {
+            (Some(link), Path::Element) if link.has_processor() => Path::WorkerProcessor,
+            (_, path) => path,
+        }
+    }
+
+    /// The Worker, once started, if it has the processor this page lacks.
+    async fn reading_worker(&self) -> Result<Option<&Rc<WorkerLink>>> {
+        let Some(link) = self.link.as_ref().filter(|l| l.usable()) else {
+            return Ok(None);
+        };
+        match link.started(&self.cancel).await {
+            Started::Cancelled => Err(destroyed()),
+            Started::No => Ok(None),
+            Started::Yes => Ok(link.has_processor().then_some(link)),
+        }
     }
 
     /// Flipped when the engine is destroyed.
@@ -173,7 +213,7 @@ impl Capture {
         &self.cancel
     }
 
-    /// Ends every wait in progress with `ERR_DESTROYED`, and every kept processor.
+    /// Ends every wait in progress with `ERR_DESTROYED`, and every kept source.
     pub fn cancel_all(&self) {
         self.cancel.cancel();
         let all = std::mem::take(&mut *self.held.borrow_mut());
@@ -181,7 +221,7 @@ impl Capture {
         self.stop_sweeper();
     }
 
-    /// Ends the kept processors of tracks that are not in `live` (streams that stopped); one
+    /// Ends the kept sources of tracks that are not in `live` (streams that stopped); one
     /// that a snapshot is reading from ends when that read is over.
     pub fn keep_only(&self, live: &[&MediaStreamTrack]) {
         for h in self.held.borrow().iter() {
@@ -192,7 +232,7 @@ impl Capture {
         self.drop_retired();
     }
 
-    /// Drops the retired processors nobody is reading from.
+    /// Drops the retired sources nobody is reading from.
     fn drop_retired(&self) {
         let dropped: Vec<Held> = {
             let mut held = self.held.borrow_mut();
@@ -237,35 +277,47 @@ impl Capture {
         self.sweeper.borrow_mut().take();
     }
 
-    /// One frame of `track` that arrived after this call.
+    /// A frame of `track`: the picture it shows now, from the source kept for its stream (made
+    /// on the first call, which waits for its first frame); a muted track's from a source of
+    /// its own, which must deliver a frame after the call.
     pub async fn grab(&self, track: &MediaStreamTrack) -> Result<Frame> {
         if track.ready_state() == MediaStreamTrackState::Ended {
             return Err(ended());
         }
-        match self.path {
-            Path::Processor => match self.grab_with_processor(track).await {
-                // A processor that cannot be built (a future browser that hides it on
-                // windows, say) leaves the element path.
-                Err(e) if e.code == Code::NotSupported => self.grab_with_element(track).await,
-                other => other,
-            },
-            Path::Element => self.grab_with_element(track).await,
-            Path::Unsupported => Err(Error::new(
-                Code::NotSupported,
-                "this browser has no VideoFrame: snapshots are not possible here",
-            )),
+        let kind = match self.path {
+            Path::Processor => Kind::Processor,
+            // WebKit's processor in a Worker gets no frames from a screen capture (measured:
+            // WebKitGTK 2.50): those are played in a <video> instead.
+            Path::Element if !is_screen(track) && self.reading_worker().await?.is_some() => {
+                Kind::Worker
+            }
+            Path::Element | Path::WorkerProcessor => Kind::Player,
+            Path::Unsupported => {
+                return Err(Error::new(
+                    Code::NotSupported,
+                    "this browser has no VideoFrame: snapshots are not possible here",
+                ))
+            }
+        };
+        match self.grab_from(track, kind).await {
+            // A processor that cannot be built (a future browser that hides it on windows,
+            // say) leaves the element path.
+            Err(e) if e.code == Code::NotSupported && kind != Kind::Player => {
+                self.grab_from(track, Kind::Player).await
+            }
+            other => other,
         }
     }
 
-    async fn grab_with_processor(&self, track: &MediaStreamTrack) -> Result<Frame> {
+    async fn grab_from(&self, track: &MediaStreamTrack, kind: Kind) -> Result<Frame> {
         if track.muted() {
             // Its newest frame may be old: wait for one that arrives after the call.
-            let (clone, reader) = self.processor(track, None)?;
-            return self.read_frame(track, &clone.0, &reader.0).await;
+            let source = self.open(track, kind, false)?;
+            return self.frame_from(track, &source).await;
         }
-        let (clone, reader, reads) = self.held_processor(track)?;
+        let (source, reads) = self.held_source(track, kind)?;
         let reading = Reading::start(reads);
-        let frame = self.read_frame(track, &clone, &reader).await;
+        let frame = self.frame_from(track, &source).await;
         drop(reading);
         if matches!(&frame, Err(e) if e.code == Code::TrackEnded) {
             for h in self.held.borrow().iter().filter(|h| h.track == *track) {
@@ -276,72 +328,83 @@ impl Capture {
         frame
     }
 
-    /// A processor on a clone of `track` (`max_buffer`: how many frames it keeps unread).
-    fn processor(
-        &self,
-        track: &MediaStreamTrack,
-        max_buffer: Option<u32>,
-    ) -> Result<(TrackClone, Cancelled)> {
+    /// A new source of `kind` on a clone of `track`; a processor that is `kept` holds one
+    /// frame (the newest) unread.
+    fn open(&self, track: &MediaStreamTrack, kind: Kind, kept: bool) -> Result<Rc<FrameSource>> {
         let clone = TrackClone::of(track);
-        let init = Object::new();
-        js::set(&init, "track", &clone.0);
-        if let Some(n) = max_buffer {
-            js::set(&init, "maxBufferSize", &n.into());
-        }
-        let processor = TrackProcessor::new(&init)
-            .map_err(|e| browser_error(Code::NotSupported, "MediaStreamTrackProcessor", &e))?;
-        let readable = processor
-            .readable()
-            .map_err(|e| browser_error(Code::CaptureFailed, "MediaStreamTrackProcessor", &e))?;
-        let reader = Cancelled(readable.get_reader().unchecked_into(), self.ignore.clone());
-        Ok((clone, reader))
+        let source = match kind {
+            Kind::Processor => {
+                let init = Object::new();
+                js::set(&init, "track", &clone.0);
+                if kept {
+                    js::set(&init, "maxBufferSize", &1.into());
+                }
+                let processor = TrackProcessor::new(&init).map_err(|e| {
+                    browser_error(Code::NotSupported, "MediaStreamTrackProcessor", &e)
+                })?;
+                let readable = processor.readable().map_err(|e| {
+                    browser_error(Code::CaptureFailed, "MediaStreamTrackProcessor", &e)
+                })?;
+                FrameSource::Processor {
+                    reader: readable.get_reader().unchecked_into(),
+                    clone,
+                    ignore: self.ignore.clone(),
+                }
+            }
+            Kind::Worker => {
+                let link = self
+                    .link
+                    .clone()
+                    .filter(|l| l.has_processor())
+                    .ok_or_else(|| {
+                        Error::new(Code::NotSupported, "no MediaStreamTrackProcessor")
+                    })?;
+                FrameSource::in_worker(link, clone)?
+            }
+            Kind::Player => FrameSource::Player(Player::start(clone, &self.ignore)?),
+        };
+        Ok(Rc::new(source))
     }
 
-    /// The kept processor of `track` (made on first use): its clone, its reader, and the
-    /// count of reads in progress.
-    fn held_processor(
+    /// The source kept for `track` (made on first use), and the count of reads in progress.
+    fn held_source(
         &self,
         track: &MediaStreamTrack,
-    ) -> Result<(MediaStreamTrack, ReadableStreamDefaultReader, Rc<Cell<u32>>)> {
+        kind: Kind,
+    ) -> Result<(Rc<FrameSource>, Rc<Cell<u32>>)> {
         let mut held = self.held.borrow_mut();
         if let Some(h) = held.iter().find(|h| {
             h.track == *track
+                && h.source.kind() == kind
                 && !h.retired.get()
-                && h.clone.0.ready_state() != MediaStreamTrackState::Ended
+                && !h.source.clone_ended()
         }) {
-            return Ok((
-                Clone::clone(&h.clone.0),
-                Clone::clone(&h.reader.0),
-                h.reads.clone(),
-            ));
+            return Ok((h.source.clone(), h.reads.clone()));
         }
-        let (clone, reader) = self.processor(track, Some(1))?;
+        let source = self.open(track, kind, true)?;
         let reads = Rc::new(Cell::new(0));
-        let handles = (
-            Clone::clone(&clone.0),
-            Clone::clone(&reader.0),
-            reads.clone(),
-        );
         held.push(Held {
             track: Clone::clone(track),
-            clone,
-            reader,
-            reads,
+            source: source.clone(),
+            reads: reads.clone(),
             retired: Cell::new(false),
         });
         drop(held);
         self.start_sweeper();
-        Ok(handles)
+        Ok((source, reads))
     }
 
-    /// The next frame `reader` yields, within the frame timeout.
-    async fn read_frame(
-        &self,
-        track: &MediaStreamTrack,
-        clone: &MediaStreamTrack,
-        reader: &ReadableStreamDefaultReader,
-    ) -> Result<Frame> {
-        let read = reader.read();
+    /// A frame from `source`, within the frame timeout.
+    async fn frame_from(&self, track: &MediaStreamTrack, source: &FrameSource) -> Result<Frame> {
+        match source {
+            FrameSource::Player(player) => self.frame_shown(track, player).await,
+            reader => self.read_frame(track, reader).await,
+        }
+    }
+
+    /// The next frame a processor's reader yields.
+    async fn read_frame(&self, track: &MediaStreamTrack, reader: &FrameSource) -> Result<Frame> {
+        let read = reader.read()?;
         let deadline = js::now_ms() + f64::from(self.timeout_ms);
         loop {
             let cancelled = self.cancel.signal();
@@ -351,6 +414,14 @@ impl Capture {
                     return match get(&result, "value").dyn_into::<VideoFrame>() {
                         Ok(frame) => Ok(Frame(frame)),
                         Err(_) if self.cancel.is_cancelled() => Err(destroyed()),
+                        // The Worker's reader failed, or did not answer.
+                        Err(_) if !get(&result, "code").is_undefined() => Err(Error::new(
+                            Code::CaptureFailed,
+                            format!(
+                                "reading a frame in the Worker: {}",
+                                get(&result, "message").as_string().unwrap_or_default()
+                            ),
+                        )),
                         // `done`: the stream closed because the source ended.
                         Err(_) => Err(ended()),
                     };
@@ -358,7 +429,7 @@ impl Capture {
                 Waited::Settled(Err(e)) => {
                     return Err(browser_error(Code::CaptureFailed, "reading a frame", &e))
                 }
-                Waited::TimedOut => self.still_waiting(track, clone, deadline),
+                Waited::TimedOut => self.still_waiting(track, reader.clone_ended(), deadline),
                 Waited::Cancelled => Err(destroyed()),
             };
             if let Err(e) = still_waiting {
@@ -368,38 +439,35 @@ impl Capture {
         }
     }
 
-    async fn grab_with_element(&self, track: &MediaStreamTrack) -> Result<Frame> {
-        let document = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or_else(|| Error::new(Code::NotSupported, "no document to play the track in"))?;
-        let video: HtmlVideoElement = document
-            .create_element("video")
-            .map_err(|e| browser_error(Code::CaptureFailed, "creating a video element", &e))?
-            .unchecked_into();
-        let clone = TrackClone::of(track);
-        let stream = MediaStream::new_with_tracks(&Array::of1(&clone.0))
-            .map_err(|e| browser_error(Code::CaptureFailed, "MediaStream", &e))?;
-        let player = Player { video, clone };
-        player.video.set_muted(true);
-        let _ = player.video.set_attribute("playsinline", "");
-        player.video.set_src_object(Some(&stream));
-        if let Ok(playing) = player.video.play() {
-            js::settle_quietly(&playing, &self.ignore);
-        }
+    /// The frame `player` shows, once it shows one.
+    async fn frame_shown(&self, track: &MediaStreamTrack, player: &Player) -> Result<Frame> {
         let deadline = js::now_ms() + f64::from(self.timeout_ms);
-        // HAVE_CURRENT_DATA: the element holds a decoded frame, which arrived after the call
-        // because the element did not exist before it.
-        while player.video.ready_state() < 2 || player.video.video_width() == 0 {
+        loop {
+            // HAVE_CURRENT_DATA: the element holds a decoded frame (a new element's arrived
+            // after the call, because the element did not exist before it).
+            if player.video.ready_state() >= 2 && player.video.video_width() > 0 {
+                match VideoFrame::new_with_html_video_element(&player.video) {
+                    Ok(frame) => return Ok(Frame(frame)),
+                    // WebKit says HAVE_CURRENT_DATA a moment before it can hand the frame out.
+                    Err(e)
+                        if get(&e, "name").as_string().as_deref() == Some("InvalidStateError") => {}
+                    Err(e) => {
+                        return Err(browser_error(
+                            Code::CaptureFailed,
+                            "new VideoFrame(video)",
+                            &e,
+                        ))
+                    }
+                }
+            }
             let cancelled = self.cancel.signal();
             if let Waited::Cancelled = wait_for(None, Some(&timer(POLL_MS)), Some(&cancelled)).await
             {
                 return Err(destroyed());
             }
-            self.still_waiting(track, &player.clone.0, deadline)?;
+            let clone_ended = player.clone.0.ready_state() == MediaStreamTrackState::Ended;
+            self.still_waiting(track, clone_ended, deadline)?;
         }
-        VideoFrame::new_with_html_video_element(&player.video)
-            .map(Frame)
-            .map_err(|e| browser_error(Code::CaptureFailed, "new VideoFrame(video)", &e))
     }
 
     /// Between polls of a wait: fails once the page's track (or our clone of it) has ended,
@@ -407,11 +475,10 @@ impl Capture {
     fn still_waiting(
         &self,
         track: &MediaStreamTrack,
-        clone: &MediaStreamTrack,
+        clone_ended: bool,
         deadline: f64,
     ) -> Result<()> {
-        let ended_now = |t: &MediaStreamTrack| t.ready_state() == MediaStreamTrackState::Ended;
-        if ended_now(track) || ended_now(clone) {
+        if clone_ended || track.ready_state() == MediaStreamTrackState::Ended {
             Err(ended())
         } else if js::now_ms() >= deadline {
             Err(Error::new(
@@ -426,7 +493,7 @@ impl Capture {
         }
     }
 
-    /// The frame's pixels as RGBA, still in a JavaScript buffer.
+    /// The frame's pixels as 4-byte RGB, still in a JavaScript buffer.
     pub async fn read(&self, frame: &Frame) -> Result<Pixels> {
         let f = &frame.0;
         let (dw, dh) = (f.display_width(), f.display_height());
@@ -437,31 +504,54 @@ impl Capture {
         if w == 0 || h == 0 || dw == 0 || dh == 0 {
             return Err(Error::new(Code::CaptureFailed, "the frame has no pixels"));
         }
-        if self.rgba_copy.get() {
-            if let Some(data) = self.copy_rgba(f, w, h).await {
-                let info = FrameInfo {
-                    width: w,
-                    height: h,
-                    display_width: dw,
-                    display_height: dh,
-                };
-                return Ok(Pixels { info, data });
-            }
+        if let Some((data, bgra)) = self.copy_rgb(f, w, h).await {
+            let info = FrameInfo {
+                width: w,
+                height: h,
+                display_width: dw,
+                display_height: dh,
+            };
+            return Ok(Pixels { info, data, bgra });
         }
         self.draw_rgba(f, dw, dh)
     }
 
-    /// `copyTo` with the browser's RGBA conversion; `None` where that is not available.
-    async fn copy_rgba(&self, f: &VideoFrame, w: u32, h: u32) -> Option<PixelData> {
-        let options = VideoFrameCopyToOptions::new();
-        options.set_format(VideoPixelFormat::Rgba);
-        js::set(&options, "colorSpace", &JsValue::from_str("srgb"));
+    /// `copyTo` into 4-byte pixels, and whether they are B, G, R, A: the frame's own pixels
+    /// where they are RGB in sRGB (WebKit's `copyTo` ignores `format` and always gives these),
+    /// else the browser's RGBA conversion; `None` where neither is available. The same choice
+    /// as the encoder worker's.
+    async fn copy_rgb(&self, f: &VideoFrame, w: u32, h: u32) -> Option<(PixelData, bool)> {
         let len = w.checked_mul(h)?.checked_mul(4)?;
-        // A browser that ignores `format` reports the native size: treat it as "no conversion".
-        if f.allocation_size_with_options(&options).ok() != Some(len) {
-            self.rgba_copy.set(false);
-            return None;
-        }
+        let own = f.allocation_size().ok();
+        let options = VideoFrameCopyToOptions::new();
+        let bgra = match f.format() {
+            Some(VideoPixelFormat::Rgba | VideoPixelFormat::Rgbx)
+                if own == Some(len) && srgb(f) =>
+            {
+                false
+            }
+            Some(VideoPixelFormat::Bgra | VideoPixelFormat::Bgrx)
+                if own == Some(len) && srgb(f) =>
+            {
+                true
+            }
+            _ if self.rgba_copy.get() => {
+                options.set_format(VideoPixelFormat::Rgba);
+                js::set(&options, "colorSpace", &JsValue::from_str("srgb"));
+                // A browser that ignores `format` reports the frame's own size: no conversion.
+                let converted = f.allocation_size_with_options(&options).ok();
+                if converted != Some(len) {
+                    self.rgba_copy.set(false);
+                    return None;
+                }
+                if own == converted {
+                    // Its own pixels take as many bytes: whether it converts cannot be told.
+                    return None;
+                }
+                false
+            }
+            _ => return None,
+        };
         let buffer = self.take_scratch(len);
         let view = buffer.subarray(0, len);
         let copied = match f.unchecked_ref::<CheckedFrame>().copy_to(&view, &options) {
@@ -469,7 +559,7 @@ impl Capture {
             Err(_) => false,
         };
         if copied {
-            Some(PixelData::Scratch(buffer, len))
+            Some((PixelData::Scratch(buffer, len), bgra))
         } else {
             self.put_scratch(buffer);
             None
@@ -491,6 +581,7 @@ impl Capture {
         Ok(Pixels {
             info: FrameInfo::square(w, h),
             data: PixelData::Canvas(get(&image, "data")),
+            bgra: false,
         })
     }
 
@@ -568,18 +659,17 @@ impl Drop for TrackClone {
     }
 }
 
-/// A processor kept for a started stream: the page's track, our clone, the clone's reader.
+/// A source kept for a started stream: the page's track and the source on our clone of it.
 struct Held {
     track: MediaStreamTrack,
-    clone: TrackClone,
-    reader: Cancelled,
+    source: Rc<FrameSource>,
     /// Snapshots reading from it now.
     reads: Rc<Cell<u32>>,
     /// Its stream stopped: dropped once `reads` is 0.
     retired: Cell<bool>,
 }
 
-/// One read of a kept processor in progress, counted until dropped (also when the snapshot's
+/// One read of a kept source in progress, counted until dropped (also when the snapshot's
 /// future is dropped midway).
 struct Reading(Rc<Cell<u32>>);
 
@@ -596,13 +686,106 @@ impl Drop for Reading {
     }
 }
 
-/// A stream reader that is cancelled when dropped (ending the processor's stream); the
-/// second field swallows the cancellation's outcome.
-struct Cancelled(ReadableStreamDefaultReader, Function);
+/// The kinds of [`FrameSource`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Processor,
+    Worker,
+    Player,
+}
 
-impl Drop for Cancelled {
+/// Where a stream's frames come from; dropping it ends the source and our clone.
+enum FrameSource {
+    /// A processor on this page; `ignore` swallows the cancellation's outcome.
+    Processor {
+        reader: ReadableStreamDefaultReader,
+        clone: TrackClone,
+        ignore: Function,
+    },
+    /// A processor in the Worker, on our clone transferred there (the clone now lives, and
+    /// ends, in the Worker).
+    Worker { link: Rc<WorkerLink>, id: u32 },
+    /// An off-document `<video>` playing our clone.
+    Player(Player),
+}
+
+thread_local! {
+    /// Numbers the readers opened in Workers (unique per page, whatever the engine).
+    static NEXT_READER: Cell<u32> = const { Cell::new(0) };
+}
+
+impl FrameSource {
+    /// Transfers `clone` to `link`'s Worker, where a processor reads it.
+    fn in_worker(link: Rc<WorkerLink>, clone: TrackClone) -> Result<FrameSource> {
+        let id = NEXT_READER.with(|n| {
+            n.set(n.get().wrapping_add(1));
+            n.get()
+        });
+        let open: JsValue = Object::new().into();
+        js::set(&open, "open", &id.into());
+        js::set(&open, "track", &clone.0);
+        if !link.post(&open, &Array::of1(&clone.0)) {
+            return Err(Error::new(
+                Code::NotSupported,
+                "the track could not be sent to the Worker",
+            ));
+        }
+        // Transferred: the page's handle is ended; the Worker stops its clone on `close`.
+        std::mem::forget(clone);
+        Ok(FrameSource::Worker { link, id })
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            FrameSource::Processor { .. } => Kind::Processor,
+            FrameSource::Worker { .. } => Kind::Worker,
+            FrameSource::Player(_) => Kind::Player,
+        }
+    }
+
+    /// A processor's next frame, as `ReadableStreamDefaultReader.read()` gives it: `{ value }`
+    /// or `{ done }` (or, from the Worker, `{ code, message }`).
+    fn read(&self) -> Result<Promise> {
+        match self {
+            FrameSource::Processor { reader, .. } => Ok(reader.read()),
+            FrameSource::Worker { link, id } => {
+                let request: Request = Object::new().unchecked_into();
+                js::set(&request, "read", &(*id).into());
+                link.request(&request, &Array::new()).ok_or_else(|| {
+                    Error::new(Code::CaptureFailed, "the Worker that reads frames stopped")
+                })
+            }
+            FrameSource::Player(_) => {
+                Err(Error::new(Code::CaptureFailed, "a player has no reader"))
+            }
+        }
+    }
+
+    /// Our clone ended (the page's own track may not have).
+    fn clone_ended(&self) -> bool {
+        match self {
+            FrameSource::Processor { clone, .. } | FrameSource::Player(Player { clone, .. }) => {
+                clone.0.ready_state() == MediaStreamTrackState::Ended
+            }
+            FrameSource::Worker { link, .. } => !link.usable(),
+        }
+    }
+}
+
+impl Drop for FrameSource {
     fn drop(&mut self) {
-        js::settle_quietly(&self.0.cancel(), &self.1);
+        match self {
+            FrameSource::Processor { reader, ignore, .. } => {
+                js::settle_quietly(&reader.cancel(), ignore)
+            }
+            // The player tears itself down.
+            FrameSource::Player(_) => {}
+            FrameSource::Worker { link, id } => {
+                let close: JsValue = Object::new().into();
+                js::set(&close, "close", &(*id).into());
+                link.post(&close, &Array::new());
+            }
+        }
     }
 }
 
@@ -611,6 +794,29 @@ impl Drop for Cancelled {
 struct Player {
     video: HtmlVideoElement,
     clone: TrackClone,
+}
+
+impl Player {
+    /// Starts playing `clone` (muted, inline, no controls, never in the document).
+    fn start(clone: TrackClone, ignore: &Function) -> Result<Player> {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| Error::new(Code::NotSupported, "no document to play the track in"))?;
+        let video: HtmlVideoElement = document
+            .create_element("video")
+            .map_err(|e| browser_error(Code::CaptureFailed, "creating a video element", &e))?
+            .unchecked_into();
+        let stream = MediaStream::new_with_tracks(&Array::of1(&clone.0))
+            .map_err(|e| browser_error(Code::CaptureFailed, "MediaStream", &e))?;
+        let player = Player { video, clone };
+        player.video.set_muted(true);
+        let _ = player.video.set_attribute("playsinline", "");
+        player.video.set_src_object(Some(&stream));
+        if let Ok(playing) = player.video.play() {
+            js::settle_quietly(&playing, ignore);
+        }
+        Ok(player)
+    }
 }
 
 impl Drop for Player {
@@ -628,6 +834,20 @@ fn close_when_settled(read: &Promise) {
         }
     });
     js::settle_quietly(read, close.unchecked_ref());
+}
+
+/// A screen (or window, or tab) capture: its settings name a display surface.
+fn is_screen(track: &MediaStreamTrack) -> bool {
+    track
+        .unchecked_ref::<CheckedTrack>()
+        .get_settings()
+        .is_ok_and(|settings| get(&settings, "displaySurface").is_string())
+}
+
+/// The frame's colour space is sRGB's (or not given): its RGB bytes need no conversion.
+fn srgb(f: &VideoFrame) -> bool {
+    let primaries = get(&get(f, "colorSpace"), "primaries");
+    primaries.is_null_or_undefined() || primaries.as_string().as_deref() == Some("bt709")
 }
 
 fn ended() -> Error {

@@ -29,6 +29,8 @@ thread_local! {
 const RGBA: u32 = 0;
 const I420: u32 = 1;
 const NV12: u32 = 2;
+/// RGBA with red and blue swapped (WebKit's own frames).
+const BGRA: u32 = 3;
 
 /// Sizes the input buffer for `len` bytes and returns where it starts (0 if it is busy).
 #[no_mangle]
@@ -42,7 +44,7 @@ pub extern "C" fn tracksnap_encoder_input(len: usize) -> *mut u8 {
 /// Encodes the pixels in the input buffer; 0 or an error code (the message is at
 /// [`tracksnap_encoder_message`]).
 ///
-/// `kind`: 0 RGBA, 1 I420, 2 NV12; `width`/`height` the pixels' size, `display_*` the
+/// `kind`: 0 RGBA, 1 I420, 2 NV12, 3 BGRA; `width`/`height` the pixels' size, `display_*` the
 /// frame's display size; `matrix` 0 BT.601, 1 BT.709; `format` 0 JPEG, 1 PNG; `fit` 0 fill,
 /// 1 contain, 2 cover; `out_*` the asked size (0 = not given).
 #[no_mangle]
@@ -103,6 +105,10 @@ pub extern "C" fn tracksnap_encode(
             RGBA => state
                 .pipeline
                 .process(frame, &spec)
+                .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height)),
+            BGRA => state
+                .pipeline
+                .process_bgra(frame, &spec)
                 .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height)),
             I420 | NV12 => {
                 let layout = if kind == I420 {

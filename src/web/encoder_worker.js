@@ -1,17 +1,26 @@
-// tracksnap's encoder worker. Made from a Blob by src/web/encoder.rs; it runs a second
-// instance of the module's own wasm (the compiled WebAssembly.Module is its first message)
-// without the JS glue: it calls only the plain `tracksnap_*` exports of
-// src/web/encoder_abi.rs, which never call out to JavaScript.
+// tracksnap's Worker. Made from a Blob by src/web/worker.rs; it runs a second instance of the
+// module's own wasm (the compiled WebAssembly.Module is its first message) without the JS glue:
+// it calls only the plain `tracksnap_*` exports of src/web/encoder_abi.rs, which never call out
+// to JavaScript. Its first answer is { ready, processor } or { fatal }.
 //
-// Each later message is a job { id, frame, spec } whose VideoFrame was transferred here. The
-// frame's pixels are copied once, by the browser, straight into wasm memory: its own I420 or
-// NV12 planes where it has them, RGBA otherwise. The answer is { id, blob, width, height,
-// size, pixels } or { id, code, message }. Every frame is closed, whatever happens.
+// Encoding: a job { id, frame, spec } whose VideoFrame was transferred here. The frame's pixels
+// are copied once, by the browser, straight into wasm memory: its own I420 or NV12 planes, or
+// its own RGBA or BGRA pixels, where it has them, RGBA otherwise. The answer is { id, blob,
+// width, height, size, pixels } or { id, code, message }. Every frame is closed, whatever
+// happens.
+//
+// Reading (Safari, whose MediaStreamTrackProcessor exists only in Workers): { open, track }
+// starts a reader on a transferred track, { id, read } asks for its newest frame (answered
+// { id, value } with a transferred copy, { id, done } once the track has ended, or { id, code,
+// message }), { close } ends the reader and stops the track.
 'use strict';
 
 const RGBA = 0;
 const I420 = 1;
 const NV12 = 2;
+const BGRA = 3;
+// Frames whose own pixels are 4-byte RGB: copied as they are, in their byte order.
+const RGB_ORDER = { RGBA, RGBX: RGBA, BGRA, BGRX: BGRA };
 const CAPTURE_FAILED = 30103;
 const ENCODE_FAILED = 30104;
 
@@ -36,13 +45,95 @@ onmessage = (event) => {
   if (data instanceof WebAssembly.Module) {
     module = data;
     instantiate().then(
-      () => postMessage({ ready: true }),
+      () => postMessage({ ready: true, processor: typeof MediaStreamTrackProcessor === 'function' }),
       (err) => postMessage({ fatal: String(err && err.message || err) }),
     );
+  } else if (data && data.open !== undefined) {
+    openReader(data.open, data.track);
+  } else if (data && data.read !== undefined) {
+    read(data.id, data.read);
+  } else if (data && data.close !== undefined) {
+    closeReader(data.close);
+  } else {
+    queue = queue.then(() => job(data));
+  }
+};
+
+// ----- frame readers --------------------------------------------------------------------------
+
+const readers = new Map();
+
+function openReader(rid, track) {
+  const reader = { track, stream: null, latest: null, asked: [], done: false, error: null };
+  readers.set(rid, reader);
+  try {
+    reader.stream = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  } catch (err) {
+    end(reader, `MediaStreamTrackProcessor: ${err && err.message || err}`);
     return;
   }
-  queue = queue.then(() => job(data));
-};
+  pump(reader);
+}
+
+/**
+ * Reads every frame as it comes and keeps only the newest: WebKit's processor, asked for a
+ * one-frame buffer, keeps the oldest unread frame instead, which would be a stale picture.
+ */
+function pump(reader) {
+  reader.stream.read().then(
+    ({ value, done }) => {
+      if (done || reader.done) {
+        if (value) value.close();
+        end(reader, null);
+        return;
+      }
+      if (reader.latest) reader.latest.close();
+      reader.latest = value;
+      for (const id of reader.asked.splice(0)) give(id, reader.latest);
+      pump(reader);
+    },
+    (err) => end(reader, `reading a frame: ${err && err.message || err}`),
+  );
+}
+
+/** Answers `id` with a copy of `frame` (the reader keeps its own until a newer one comes). */
+function give(id, frame) {
+  const copy = frame.clone();
+  postMessage({ id, value: copy }, [copy]);
+}
+
+function read(id, rid) {
+  const reader = readers.get(rid);
+  if (!reader || reader.done) {
+    postMessage(reader && reader.error ? { id, code: CAPTURE_FAILED, message: reader.error } : { id, done: true });
+  } else if (reader.latest) {
+    give(id, reader.latest);
+  } else {
+    reader.asked.push(id);
+  }
+}
+
+function end(reader, error) {
+  if (reader.done) return;
+  reader.done = true;
+  reader.error = error;
+  if (reader.latest) reader.latest.close();
+  reader.latest = null;
+  for (const id of reader.asked.splice(0)) {
+    postMessage(error ? { id, code: CAPTURE_FAILED, message: error } : { id, done: true });
+  }
+}
+
+function closeReader(rid) {
+  const reader = readers.get(rid);
+  if (!reader) return;
+  readers.delete(rid);
+  reader.track.stop();
+  if (reader.stream) reader.stream.cancel().catch(() => {});
+  end(reader, null);
+}
+
+// ----- encoding -------------------------------------------------------------------------------
 
 async function job(data) {
   const frame = data && data.frame;
@@ -66,6 +157,11 @@ function input(len) {
   if (!ptr) throw new Error(`no memory for ${len} bytes of pixels`);
   // A fresh view: the call above may have grown (and so replaced) the memory's buffer.
   return new Uint8Array(wasm.memory.buffer, ptr, len);
+}
+
+/** sRGB, or no colour space said: RGB bytes that need no conversion. */
+function isSrgb(cs) {
+  return !cs || !cs.primaries || cs.primaries === 'bt709';
 }
 
 async function encode(frame, spec) {
@@ -92,11 +188,17 @@ async function encode(frame, spec) {
     const layout = [{ offset: 0, stride: w }, { offset: y, stride: cw * 2 }];
     await frame.copyTo(input(y + 2 * cw * ch), { layout });
     kind = NV12;
+  } else if (frame.format in RGB_ORDER && isSrgb(frame.colorSpace) && frame.allocationSize() === w * h * 4) {
+    await frame.copyTo(input(w * h * 4));
+    kind = RGB_ORDER[frame.format];
   } else {
     const options = { format: 'RGBA', colorSpace: 'srgb' };
     let converts = false;
     try {
-      converts = frame.allocationSize(options) === w * h * 4;
+      // WebKit ignores `format` and copies the frame's own pixels: a size that differs from
+      // the frame's own is the sign the browser converts.
+      const len = frame.allocationSize(options);
+      converts = len === w * h * 4 && len !== frame.allocationSize();
     } catch (_) {
       // A browser without copyTo's conversion: draw the frame instead.
     }
@@ -133,6 +235,6 @@ async function encode(frame, spec) {
     width: wasm.tracksnap_encoded_width(),
     height: wasm.tracksnap_encoded_height(),
     size: bytes.length,
-    pixels: ['RGBA', 'I420', 'NV12'][kind],
+    pixels: ['RGBA', 'I420', 'NV12', 'BGRA'][kind],
   };
 }

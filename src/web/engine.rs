@@ -23,6 +23,7 @@ use super::periodic::{StopReason, Tasks};
 use super::snapshot::{self, Job};
 use super::track::{optional_video_track, video_track};
 use super::upload::Uploader;
+use super::worker::WorkerLink;
 use crate::core::error::{Code, Error, Result};
 use crate::core::input::{self, EngineOptions};
 use crate::core::snapshot::Pipeline;
@@ -85,11 +86,16 @@ impl SnapshotEngine {
             Uploader::new(options.storage.as_ref(), presign, db.clone())
                 .map_err(|e| error_value(&e))?,
         );
+        let link = options
+            .worker
+            .then(WorkerLink::start)
+            .flatten()
+            .map(Rc::new);
         let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
             let weak = weak.clone();
             Shared {
-                capture: Capture::new(options.frame_timeout_ms),
-                encoder: Encoder::new(options.worker),
+                capture: Capture::new(options.frame_timeout_ms, link.clone()),
+                encoder: Encoder::new(link),
                 options,
                 session: RefCell::new(Session::new()),
                 emitter,
@@ -480,8 +486,20 @@ impl SnapshotEngine {
         }
     }
 
-    /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"video element"`, or
-    /// `"unsupported"`.
+    /// Resolves once the engine knows how it takes and encodes frames: its Worker has started
+    /// or failed to (within 5 s). `capturePath` and `encodePath` are settled from then on.
+    #[wasm_bindgen(getter, unchecked_return_type = "Promise<void>")]
+    pub fn ready(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            shared.encoder.settle(shared.capture.canceller()).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"MediaStreamTrackProcessor
+    /// in a Worker"` (Safari), `"video element"`, or `"unsupported"`; settled once `ready`
+    /// has resolved.
     #[wasm_bindgen(getter = capturePath, unchecked_return_type = "CapturePath")]
     pub fn capture_path(&self) -> String {
         self.shared.capture.path().as_str().to_string()

@@ -6,7 +6,9 @@
 //! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
 //! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
-//! - [`encoder`]: the Worker that turns frames into images ([`encoder_abi`]: its wasm side)
+//! - [`encoder`]: frames into images, in the Worker or on the page ([`encoder_abi`]: the
+//!   Worker's wasm side)
+//! - [`worker`]: the engine's Worker, shared by the encoder and, in Safari, capture
 //! - [`track`]: checking that a caller's track is a live video track
 //! - [`events`]: the result handler and DOM events
 //! - [`js`]: safe reads of caller values, errors with codes, timers
@@ -37,5 +39,6 @@ pub mod snapshot;
 pub mod track;
 pub mod types;
 pub mod upload;
+pub mod worker;
 
 pub use engine::SnapshotEngine;

@@ -157,10 +157,14 @@ impl Shared {
         drop(frame);
         // From here on nothing awaits: the pipeline's buffers are ours alone.
         let mut pipeline = self.pipeline.borrow_mut();
-        let info = pixels.info;
+        let (info, bgra) = (pixels.info, pixels.bgra);
         let len = pixels.byte_len();
         self.capture.copy_into(pixels, pipeline.input_mut(len))?;
-        let encoded = pipeline.process(info, spec)?;
+        let encoded = if bgra {
+            pipeline.process_bgra(info, spec)?
+        } else {
+            pipeline.process(info, spec)?
+        };
         let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
         Ok(Image {
             width: encoded.width,

@@ -16,8 +16,12 @@ export type ImageFormatName = "jpeg" | "png";
 /** How a frame fills an output of another aspect ratio. */
 export type Fit = "fill" | "contain" | "cover";
 
-/** How this browser takes frames from tracks. */
-export type CapturePath = "MediaStreamTrackProcessor" | "video element" | "unsupported";
+/** How this browser takes frames from tracks (Safari: the processor in the engine's Worker). */
+export type CapturePath =
+  | "MediaStreamTrackProcessor"
+  | "MediaStreamTrackProcessor in a Worker"
+  | "video element"
+  | "unsupported";
 
 /** Where frames are encoded: a dedicated Worker, or the page's thread. */
 export type EncodePath = "worker" | "page";

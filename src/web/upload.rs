@@ -11,11 +11,13 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{AbortController, Blob, FormData, RequestInit, RequestMode, Response};
+use web_sys::{
+    AbortController, Blob, BlobPropertyBag, FormData, RequestInit, RequestMode, Response,
+};
 
 use super::events::Emitter;
 use super::idb::{Db, OUTBOX};
@@ -31,6 +33,8 @@ use crate::core::storage::{
 pub const CONCURRENT: usize = 4;
 /// An upload that has not finished in this time has failed (and is retried).
 const SEND_TIMEOUT_MS: u32 = 60_000;
+/// Reading an image's bytes from its Blob (in memory) for the outbox.
+const READ_TIMEOUT_MS: u32 = 10_000;
 
 pub const OUTBOX_UPLOAD: &str = "outboxupload";
 pub const OUTBOX_FULL: &str = "outboxfull";
@@ -228,11 +232,24 @@ impl Uploader {
                 ),
             ));
         }
+        // The bytes, not the Blob: WebKit's IndexedDB refuses Blobs in a private or
+        // automation session (the transaction fails), and every engine keeps bytes.
+        // Not raced against destroy(): what destroy() ends is kept.
+        let read = item.blob.array_buffer();
+        let image = match wait_for(Some(&read), Some(&timer(READ_TIMEOUT_MS)), None).await {
+            Waited::Settled(Ok(image)) => image,
+            _ => {
+                return Err(Error::new(
+                    Code::OutboxFull,
+                    "not uploaded, and its bytes could not be read for the outbox: the image is only in this event's Blob",
+                ))
+            }
+        };
         let record: JsValue = Object::new().into();
         set(&record, "key", &item.key.as_str().into());
         set(&record, "contentType", &item.content_type.as_str().into());
         set(&record, "size", &item.size.into());
-        set(&record, "blob", &item.blob);
+        set(&record, "bytes", &image);
         set(&record, "meta", &item.meta);
         set(
             &record,
@@ -467,10 +484,20 @@ impl Drop for Slot<'_> {
 
 /// An outbox record back as an [`Upload`]; `None` for a record this version cannot read.
 fn from_record(record: &JsValue) -> Option<Upload> {
+    let content_type = get(record, "contentType").as_string()?;
+    let bytes = get(record, "bytes");
+    // Records kept by earlier versions hold a Blob.
+    let blob = if bytes.is_undefined() {
+        get(record, "blob").dyn_into().ok()?
+    } else {
+        let options = BlobPropertyBag::new();
+        options.set_type(&content_type);
+        Blob::new_with_buffer_source_sequence_and_options(&Array::of1(&bytes), &options).ok()?
+    };
     Some(Upload {
         key: get(record, "key").as_string()?,
-        content_type: get(record, "contentType").as_string()?,
-        blob: get(record, "blob").dyn_into().ok()?,
+        content_type,
+        blob,
         size: get(record, "size").as_f64()?,
         meta: get(record, "meta"),
         endpoint: get(record, "endpoint").as_string(),

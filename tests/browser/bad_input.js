@@ -6,7 +6,7 @@
 import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, PRESIGN_FAILED,
   GREEN, BLUE, sleep, solid, canvasSource, audioTrack, decode, assert, eq, near, rejects, throws,
-  record, clearOutbox, faults, stored, sameBytes, folder,
+  record, clearOutbox, faults, stored, sameBytes, folder, runScenario,
 } from './media.js';
 
 const ROOM = 'room-b';
@@ -724,10 +724,7 @@ export const scenarios = {
 };
 
 export async function run(name, Engine, devUrl) {
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`no scenario ${name}`);
   assert(devUrl, 'the dev server URL is missing: run the tests with scripts/test.sh (it starts www/serve.mjs --faults)');
   await faults(devUrl, { reset: true });
-  const note = await scenario(Engine, devUrl);
-  return note === undefined ? '' : String(note);
+  return runScenario(scenarios, name, Engine, devUrl);
 }

@@ -5,7 +5,7 @@ import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
   RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
   fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
-  record, canGenerateFrames, yuvSource, repeatedFrame,
+  record, canGenerateFrames, yuvSource, repeatedFrame, runScenario, standIn,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -192,8 +192,9 @@ export const scenarios = {
     try {
       track = await screenTrack();
     } catch (e) {
-      // Firefox grants getDisplayMedia only on a user gesture: a canvas stands in for the screen.
+      // Firefox and WebKit grant getDisplayMedia only on a user gesture.
       if (isChromium()) throw new Error(`getDisplayMedia failed in Chromium: ${e}`);
+      standIn(`getDisplayMedia refused (${e.name}): an 800x600 canvas track is the screen`);
       real = false;
       track = canvasSource(800, 600, solid(GREEN)).track;
     }
@@ -210,7 +211,7 @@ export const scenarios = {
       eq(e.streamType, 'sub', 'stream type');
       eq(engine.stopScreenCapture(), OK, 'stop screen capture');
       eq(engine.takeLocalSnapshot('sub'), INVALID_OPERATION, 'take after stopping');
-      return real ? `real screen ${width}x${height}` : 'canvas stand-in for the screen';
+      return real ? `real screen ${width}x${height}` : '';
     } finally {
       track.stop();
       engine.destroy();
@@ -386,7 +387,8 @@ export const scenarios = {
   async destroy_ends_encoding(Engine) {
     // A 4K PNG of noise keeps the worker busy for a while: destroy() must end the snapshot
     // whose frame is already in the worker, without waiting for its image.
-    const engine = new Engine();
+    // WebKit's <video> path takes over a second for its first 4K frame.
+    const engine = new Engine({ frameTimeout: 10000 });
     const rec = record(engine);
     const noise = new OffscreenCanvas(3840, 2160);
     {
@@ -410,9 +412,10 @@ export const scenarios = {
       eq(engine.encodePath, 'worker', 'this scenario needs the worker');
       eq(whole.width, 3840, 'an undisturbed 4K PNG');
       assert(encodeMs > 120, `a 4K PNG took only ${encodeMs} ms: too short to end in the middle`);
+      const posted = frameSentToWorker();
       const pending = engine.snapshot(request);
-      // The canvas repaints every 40 ms: by then its frame is in the worker.
-      await sleep(60);
+      await posted;
+      await sleep(20);
       const t1 = performance.now();
       engine.destroy();
       await rejects(pending, DESTROYED, 'snapshot() in the worker');
@@ -529,10 +532,14 @@ export const scenarios = {
       clones.push({ of: this, clone: c });
       return c;
     };
+    // Safari: the clones are sent to the engine's Worker, and end there.
+    const inWorker = spyOnWorkers();
     const engine = new Engine();
     const camera = await fakeCamera(640, 480);
     const canvas = canvasSource(160, 120, solid(GREEN));
     try {
+      await engine.ready;
+      const viaWorker = engine.capturePath === 'MediaStreamTrackProcessor in a Worker';
       eq(engine.startVideoPreview('main', camera), OK, 'preview camera');
       eq(engine.startVideoPreview('sub', canvas.track), OK, 'preview canvas');
       for (let i = 0; i < 3; i++) {
@@ -542,19 +549,59 @@ export const scenarios = {
       const live = (of) => clones.filter((c) => c.of === of && c.clone.readyState === 'live').length;
       assert(clones.length >= 2, `clones made: ${clones.length}`);
       assert(live(camera) <= 1 && live(canvas.track) <= 1, 'at most one kept clone per stream');
+      const sent = await inWorker.report();
+      if (viaWorker) eq(`${sent.tracks}/${sent.live}`, '2/2', 'clones sent to the Worker/live there');
+      else eq(sent.tracks, 0, 'clones sent to a Worker');
       // The page stops its camera without telling the engine: the clone follows within 0.5 s.
       camera.stop();
       await sleep(600);
       eq(live(camera), 0, 'live clones of the stopped camera');
+      if (viaWorker) eq((await inWorker.report()).live, 1, 'live clones in the Worker: the canvas');
       // A stream the engine is told about ends its clone at once.
       eq(engine.stopVideoPreview('sub'), OK, 'stop canvas preview');
       eq(live(canvas.track), 0, 'live clones of the stopped stream');
-      return `${clones.length} clones, all ended with their streams`;
+      eq((await inWorker.report()).live, 0, 'live clones in the Worker');
+      return `${clones.length} clones${viaWorker ? ' (ended in the Worker)' : ''}, all ended with their streams`;
     } finally {
+      inWorker.restore();
       MediaStreamTrack.prototype.clone = clone;
       camera.stop();
       canvas.stop();
       engine.destroy();
+    }
+  },
+
+  async capture_path_tells_the_truth(Engine) {
+    // What this browser offers, asked directly: the processor on the page, only in a Worker
+    // (Safari), or neither.
+    const onPage = typeof MediaStreamTrackProcessor === 'function';
+    const inAWorker = await askWorker(() => typeof MediaStreamTrackProcessor === 'function');
+    const want = onPage ? 'MediaStreamTrackProcessor' : inAWorker ? 'MediaStreamTrackProcessor in a Worker' : 'video element';
+    const spy = spyOnWorkers();
+    const engine = new Engine();
+    const pageOnly = new Engine({ worker: false });
+    const src = canvasSource(160, 120, solid(BLUE));
+    try {
+      await engine.ready;
+      await pageOnly.ready;
+      eq(engine.capturePath, want, 'capturePath');
+      eq(engine.encodePath, 'worker', 'encodePath');
+      eq(pageOnly.capturePath, onPage ? want : 'video element', 'capturePath with worker: false');
+      eq(pageOnly.encodePath, 'page', 'encodePath with worker: false');
+      // The frames really come that way: read from a processor in the Worker, or not.
+      for (const e of [engine, pageOnly]) {
+        eq(e.startVideoPreview('main', src.track), OK, 'preview');
+        near(center(await decodeOk(await e.snapshot({ streamType: 'main' }), e.capturePath)), BLUE, 12, 'colour');
+      }
+      const { read } = await spy.report();
+      if (want.endsWith('in a Worker')) assert(read > 0, 'frames read in the Worker');
+      else eq(read, 0, 'frames read in a Worker');
+      return want;
+    } finally {
+      spy.restore();
+      src.stop();
+      engine.destroy();
+      pageOnly.destroy();
     }
   },
 
@@ -829,6 +876,42 @@ function spyOnFrames() {
   };
 }
 
+/** What `f()` returns inside a new dedicated Worker. */
+async function askWorker(f) {
+  const url = URL.createObjectURL(new Blob([`postMessage((${f})())`], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  try {
+    return await Promise.race([
+      new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data))),
+      sleep(5000).then(() => {
+        throw new Error('the test Worker did not answer');
+      }),
+    ]);
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** Resolves once the page posts a VideoFrame to a Worker (the next encoder job). */
+function frameSentToWorker(ms = 15000) {
+  const post = Worker.prototype.postMessage;
+  return new Promise((resolve, reject) => {
+    setTimeout(() => {
+      Worker.prototype.postMessage = post;
+      reject(new Error(`no frame was sent to a Worker within ${ms} ms`));
+    }, ms);
+    Worker.prototype.postMessage = function spiedPost(message, ...rest) {
+      const sent = post.call(this, message, ...rest);
+      if (message && message.frame instanceof VideoFrame) {
+        Worker.prototype.postMessage = post;
+        resolve();
+      }
+      return sent;
+    };
+  });
+}
+
 /**
  * Records in `seen` every VideoFrame read from a stream reader of this realm; gives the undo.
  * The encoder Worker runs it too (its source is put in front of the Worker's).
@@ -862,21 +945,28 @@ function recordConstructed(name, made) {
 
 /**
  * Records every VideoFrame inside the engine's encoder workers too: the frames they read from
- * a processor's stream (Chromium) and those the page transfers to them. The worker is made
+ * a processor's stream (Safari) and those the page transfers to them, and the tracks the page
+ * transfers to them. The worker is made
  * from a Blob URL; this puts a spy in front of its source. `report()` asks each worker how
  * many frames it saw and how many of them are still open.
  */
 function spyOnWorkers() {
   const prelude = `(() => {
-    const seen = [];
-    (${recordReads})(seen);
+    const read = [];
+    const received = [];
+    const tracks = [];
+    (${recordReads})(read);
     addEventListener('message', (e) => {
       if (e.data && e.data.spyReport) {
         e.stopImmediatePropagation();
+        const seen = [...read, ...received];
         const open = seen.filter((f) => f.format !== null || f.codedWidth !== 0).length;
-        postMessage({ spy: { seen: seen.length, open } });
+        const live = tracks.filter((t) => t.readyState === 'live').length;
+        postMessage({ spy: { seen: seen.length, open, read: read.length, tracks: tracks.length, live } });
       } else if (e.data && e.data.frame instanceof VideoFrame) {
-        seen.push(e.data.frame);
+        received.push(e.data.frame);
+      } else if (e.data && e.data.open !== undefined) {
+        tracks.push(e.data.track);
       }
     });
   })();
@@ -888,9 +978,9 @@ function spyOnWorkers() {
   const undoWorkers = recordConstructed('Worker', workers);
   return {
     workers,
+    /** Summed over the workers: frames seen, still open, read from processors; tracks, live. */
     async report() {
-      let seen = 0;
-      let open = 0;
+      const sum = { seen: 0, open: 0, read: 0, tracks: 0, live: 0 };
       for (const worker of workers) {
         const answer = new Promise((resolve) => {
           const listen = (e) => {
@@ -901,12 +991,11 @@ function spyOnWorkers() {
           worker.addEventListener('message', listen);
         });
         worker.postMessage({ spyReport: true });
-        const spy = await Promise.race([answer, sleep(2000).then(() => ({ seen: 0, open: 0, silent: true }))]);
+        const spy = await Promise.race([answer, sleep(2000).then(() => ({ silent: true }))]);
         assert(!spy.silent, 'the encoder worker answered the spy');
-        seen += spy.seen;
-        open += spy.open;
+        for (const k of Object.keys(sum)) sum[k] += spy[k];
       }
-      return { seen, open };
+      return sum;
     },
     restore() {
       URL.createObjectURL = createObjectURL;
@@ -917,11 +1006,12 @@ function spyOnWorkers() {
 
 scenarios.every_video_frame_is_closed = async (Engine) => {
   const summary = [];
-  // The worker (Chromium: it reads the kept processors itself) and the page's own path.
+  // The worker (Safari: it reads the kept processors itself) and the page's own path.
   for (const options of [{}, { worker: false }]) {
     const spy = spyOnFrames();
     const inWorker = spyOnWorkers();
-    const engine = new Engine({ frameTimeout: 400, ...options });
+    // Long enough for five snapshots at once through WebKit's <video> path (~100 ms each).
+    const engine = new Engine({ frameTimeout: 1500, ...options });
     const rec = record(engine);
     const src = canvasSource(160, 120, solid(GREEN));
     const silent = silentTrack();
@@ -937,9 +1027,14 @@ scenarios.every_video_frame_is_closed = async (Engine) => {
       await rec.wait(7);
       eq(rec.events[6].code, FRAME_TIMEOUT, 'timed out');
       await sleep(800);
+      // A kept reader holds its stream's newest frame while the stream runs (in the Worker,
+      // in Safari): the streams stop first.
+      eq(engine.stopVideoPreview('main'), OK, 'stop main');
+      eq(engine.stopVideoPreview('sub'), OK, 'stop sub');
       const worker = await inWorker.report();
       eq(worker.open, 0, `${label}: frames left open in the worker of ${worker.seen}`);
       // Cancelled by destroy.
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview again');
       eq(engine.takeLocalSnapshot('main'), OK, 'take before destroy');
       engine.destroy();
       await rec.wait(8);
@@ -962,9 +1057,6 @@ scenarios.every_video_frame_is_closed = async (Engine) => {
 };
 
 /** `fail(message)`: what the module's panic hook does with a panic's message (from Rust). */
-export async function run(name, Engine, fail) {
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`no scenario ${name}`);
-  const note = await scenario(Engine, fail);
-  return note === undefined ? '' : String(note);
+export function run(name, Engine, fail) {
+  return runScenario(scenarios, name, Engine, fail);
 }

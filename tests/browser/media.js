@@ -20,7 +20,32 @@ export const BLACK = [0, 0, 0];
 
 const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
 
-export const isChromium = () => /Chrome\//.test(navigator.userAgent);
+/** The engine under test: "chromium", "firefox" or "webkit" (WebKitGTK here; Safari's engine). */
+export function browserName() {
+  const ua = navigator.userAgent;
+  if (/Chrome\//.test(ua)) return 'chromium';
+  return /Firefox\//.test(ua) ? 'firefox' : 'webkit';
+}
+
+export const isChromium = () => browserName() === 'chromium';
+
+// What this browser could not give the running scenario, and what stood in for it.
+const standIns = new Set();
+
+/** Records that `what` stood in for something this browser lacks: the scenario's note says so. */
+export function standIn(what) {
+  standIns.add(what);
+}
+
+/** Runs `scenarios[name](...args)`: its note, followed by every stand-in it used. */
+export async function runScenario(scenarios, name, ...args) {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`no scenario ${name}`);
+  standIns.clear();
+  const note = await scenario(...args);
+  const said = [...standIns].map((s) => `[stand-in: ${s}]`);
+  return [note === undefined ? '' : String(note), ...said].filter(Boolean).join(' ');
+}
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -193,6 +218,18 @@ export async function screenTrack() {
  * (remote) track once it carries frames.
  */
 export async function loopback(track) {
+  if (typeof RTCPeerConnection !== 'function') {
+    // WebKitGTK here is built without WebRTC: a clone of the sent track is the nearest real
+    // thing, and the scenario's note says so.
+    standIn('no RTCPeerConnection here: a clone of the sent track is the remote track');
+    const clone = track.clone();
+    return {
+      track: clone,
+      close() {
+        clone.stop();
+      },
+    };
+  }
   const a = new RTCPeerConnection();
   const b = new RTCPeerConnection();
   a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
@@ -342,7 +379,7 @@ export async function sameBytes(blob, object, what) {
 }
 
 /** Where this scenario's objects go: unique per run and browser. */
-export const folder = (name) => `${name}-${navigator.userAgent.includes('Firefox') ? 'ff' : 'cr'}-${Date.now().toString(36)}`;
+export const folder = (name) => `${name}-${browserName()}-${Date.now().toString(36)}`;
 
 /** An engine with a preview of a solid colour; `close()` stops both. */
 export async function engineWithPreview(Engine, options, colour = RED) {

@@ -3,7 +3,7 @@
 // (for CallbackUrl) and throws on the first wrong observation.
 
 import {
-  RED, GREEN, BLUE, sleep, solid, canvasSource, loopback, decode, bytes, assert, eq, near,
+  RED, GREEN, BLUE, sleep, solid, canvasSource, loopback, decode, bytes, assert, eq, near, runScenario,
 } from './media.js';
 
 const APP = 'app-1';
@@ -409,9 +409,6 @@ export const scenarios = {
   },
 };
 
-export async function run(name, Engine, devUrl) {
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`no scenario ${name}`);
-  const note = await scenario(Engine, devUrl);
-  return note === undefined ? '' : String(note);
+export function run(name, Engine, devUrl) {
+  return runScenario(scenarios, name, Engine, devUrl);
 }

@@ -5,7 +5,7 @@
 import {
   OK, UPLOAD_FAILED, OUTBOX_FULL,
   RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, record,
-  clearOutbox, faults, stored, sameBytes, folder, engineWithPreview, waitForEvent,
+  clearOutbox, faults, stored, sameBytes, folder, engineWithPreview, waitForEvent, runScenario,
 } from './media.js';
 
 export const scenarios = {
@@ -271,6 +271,44 @@ export const scenarios = {
     }
   },
 
+  async periodic_uploads_keep_pace(Engine, dev) {
+    // A task's own PresignEndpoint (PUT) on an engine without storage, two streams at
+    // Interval 1: an image per stream and tick reaches the store while the task runs.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const engine = new Engine();
+    const cam = canvasSource(320, 240, solid(RED));
+    const screen = canvasSource(320, 180, solid(GREEN));
+    const images = [];
+    engine.addEventListener('periodicsnapshot', (e) => images.push(e.detail));
+    const room = folder('pace');
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), OK, 'camera');
+      eq(engine.startScreenCapture(screen.track), OK, 'screen');
+      const task = { AppId: 'app', RoomId: room, TaskId: 'pace' };
+      const storage = { Type: 'presigned', PresignEndpoint: `${dev}/presign` };
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, StorageConfig: storage })).Result, 'ok', 'start');
+      await sleep(3200);
+      const during = images.length;
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      for (const stream of ['teacher/0', 'teacher/1']) {
+        const n = images.filter((e) => `${e.UserId}/${e.StreamType}` === stream).length;
+        assert(n >= 3, `${stream}: ${n} images in 3.2 s at Interval 1`);
+      }
+      assert(during >= 6, `${during} images had arrived 3.2 s after the start`);
+      for (const e of images) {
+        eq(e.code, OK, `code (${e.message})`);
+        await sameBytes(e.blob, await stored(dev, e.key), e.key);
+      }
+      return `${during} images in 3.2 s, ${images.length} in all, every one in the store`;
+    } finally {
+      cam.stop();
+      screen.stop();
+      engine.destroy();
+    }
+  },
+
   async recovered_tasks_name_their_files_bak(Engine) {
     await clearOutbox();
     const cam = canvasSource(160, 120, solid(BLUE));
@@ -315,9 +353,6 @@ export const scenarios = {
 };
 
 export async function run(name, Engine, devUrl) {
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`no scenario ${name}`);
   assert(devUrl, 'the dev server URL is missing: run the tests with scripts/test.sh (it starts www/serve.mjs --faults)');
-  const note = await scenario(Engine, devUrl);
-  return note === undefined ? '' : String(note);
+  return runScenario(scenarios, name, Engine, devUrl);
 }

@@ -9,8 +9,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/tests/browser/media.js")]
 extern "C" {
     // Imported so the helpers' module is shipped next to the scenarios that import it.
-    #[wasm_bindgen(js_name = isChromium)]
-    fn is_chromium() -> bool;
+    #[wasm_bindgen(js_name = browserName)]
+    fn browser_name() -> String;
 }
 
 /// The dev server's origin (for CallbackUrl), set by scripts/test.sh when it compiles the tests.
@@ -26,8 +26,8 @@ pub fn engine_class() -> JsValue {
 pub fn check(name: &str, outcome: Result<JsValue, JsValue>) {
     match outcome {
         Ok(note) => {
-            let browser = if is_chromium() { "chromium" } else { "firefox" };
             let note = note.as_string().unwrap_or_default();
+            let browser = browser_name();
             web_sys::console::log_1(&format!("{name} [{browser}]: {note}").into());
         }
         Err(e) => {
