@@ -196,15 +196,15 @@ impl Capture {
         }
     }
 
-    /// The Worker, once started, if it has the processor this page lacks.
-    async fn reading_worker(&self) -> Result<Option<&Rc<WorkerLink>>> {
+    /// Whether the Worker, once started, has the processor this page lacks.
+    async fn worker_reads(&self) -> Result<bool> {
         let Some(link) = self.link.as_ref().filter(|l| l.usable()) else {
-            return Ok(None);
+            return Ok(false);
         };
         match link.started(&self.cancel).await {
             Started::Cancelled => Err(destroyed()),
-            Started::No => Ok(None),
-            Started::Yes => Ok(link.has_processor().then_some(link)),
+            Started::No => Ok(false),
+            Started::Yes => Ok(link.has_processor()),
         }
     }
 
@@ -288,9 +288,7 @@ impl Capture {
             Path::Processor => Kind::Processor,
             // WebKit's processor in a Worker gets no frames from a screen capture (measured:
             // WebKitGTK 2.50): those are played in a <video> instead.
-            Path::Element if !is_screen(track) && self.reading_worker().await?.is_some() => {
-                Kind::Worker
-            }
+            Path::Element if !is_screen(track) && self.worker_reads().await? => Kind::Worker,
             Path::Element | Path::WorkerProcessor => Kind::Player,
             Path::Unsupported => {
                 return Err(Error::new(

@@ -37,14 +37,16 @@ export function standIn(what) {
   standIns.add(what);
 }
 
-/** Runs `scenarios[name](...args)`: its note, followed by every stand-in it used. */
+/** Runs `scenarios[name](...args)`: its note, every stand-in it used, and how long it took. */
 export async function runScenario(scenarios, name, ...args) {
   const scenario = scenarios[name];
   if (!scenario) throw new Error(`no scenario ${name}`);
   standIns.clear();
+  const t0 = performance.now();
   const note = await scenario(...args);
   const said = [...standIns].map((s) => `[stand-in: ${s}]`);
-  return [note === undefined ? '' : String(note), ...said].filter(Boolean).join(' ');
+  const took = `(${Math.round(performance.now() - t0)} ms)`;
+  return [note === undefined ? '' : String(note), ...said, took].filter(Boolean).join(' ');
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,8 +106,42 @@ export function canvasSource(width, height, painter) {
   };
 }
 
-/** Whether this browser can make a track from VideoFrames we build (Chromium). */
-export const canGenerateFrames = () => typeof globalThis.MediaStreamTrackGenerator === 'function';
+let workerGenerates = null;
+
+/**
+ * Whether this browser can make a track from VideoFrames we build: on the page (Chromium's
+ * MediaStreamTrackGenerator) or in a Worker (WebKit's VideoTrackGenerator, with its
+ * MediaStreamTrackProcessing switch on, as in Safari 18+).
+ */
+export async function canGenerateFrames() {
+  if (typeof globalThis.MediaStreamTrackGenerator === 'function') return true;
+  workerGenerates ??= new Promise((resolve) => {
+    const worker = frameWorker();
+    worker.onmessage = (e) => resolve(e.data.generates === true);
+    worker.onerror = () => resolve(false);
+    worker.postMessage({ ask: true });
+    setTimeout(() => resolve(false), 5000);
+  });
+  return workerGenerates;
+}
+
+/** A Worker that turns the planes it is sent into a track (WebKit's VideoTrackGenerator). */
+function frameWorker() {
+  const source = `onmessage = (e) => {
+    if (e.data.ask) return postMessage({ generates: typeof VideoTrackGenerator === 'function' });
+    const { data, format, width, height, colorSpace } = e.data;
+    const generator = new VideoTrackGenerator();
+    const writer = generator.writable.getWriter();
+    let timestamp = 0;
+    setInterval(() => {
+      const frame = new VideoFrame(data, { format, codedWidth: width, codedHeight: height, timestamp, colorSpace });
+      timestamp += 40000;
+      writer.write(frame).catch(() => frame.close());
+    }, 40);
+    postMessage({ track: generator.track }, [generator.track]);
+  };`;
+  return new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+}
 
 /** (Y, Cb, Cr) of an sRGB colour in `matrix` ("bt709" or "smpte170m"), limited or full range. */
 export function toYuv([r, g, b], matrix, fullRange) {
@@ -120,11 +156,12 @@ export function toYuv([r, g, b], matrix, fullRange) {
 }
 
 /**
- * A live track of VideoFrames built from YUV planes (MediaStreamTrackGenerator, Chromium):
+ * A live track of VideoFrames built from YUV planes (see `repeatedFrame`):
  * `format` "I420" or "NV12", the left half `left` and the right half `right` (sRGB), in the
  * colour space { matrix, fullRange }. A frame every 40 ms.
  */
 export function yuvSource(width, height, format, left, right, { matrix, fullRange }) {
+  // Resolves with { track, stop }.
   const cw = width >> 1;
   const ch = height >> 1;
   const data = new Uint8Array(width * height + 2 * cw * ch);
@@ -152,10 +189,25 @@ export function yuvSource(width, height, format, left, right, { matrix, fullRang
 }
 
 /**
- * A track (a MediaStreamTrackGenerator) showing the frame whose planes are `data` (`format`,
- * `colorSpace`) again and again, every 40 ms.
+ * A track showing the frame whose planes are `data` (`format`, `colorSpace`) again and again,
+ * every 40 ms: made on the page (MediaStreamTrackGenerator), or in a Worker and sent here.
  */
-export function repeatedFrame(data, format, width, height, colorSpace) {
+export async function repeatedFrame(data, format, width, height, colorSpace) {
+  if (typeof globalThis.MediaStreamTrackGenerator !== 'function') {
+    const worker = frameWorker();
+    const track = await new Promise((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data.track);
+      setTimeout(() => reject(new Error('the frame Worker sent no track')), 5000);
+      worker.postMessage({ data, format, width, height, colorSpace });
+    });
+    return {
+      track,
+      stop() {
+        track.stop();
+        worker.terminate();
+      },
+    };
+  }
   const generator = new MediaStreamTrackGenerator({ kind: 'video' });
   const writer = generator.writable.getWriter();
   let timestamp = 0;

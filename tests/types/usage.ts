@@ -51,8 +51,11 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   engine.addEventListener('outboxupload', (e) => console.log(e.detail.url));
   engine.addEventListener('outboxfull', (e) => console.log(e.detail.outboxMaxBytes));
   engine.addEventListener('error', (e) => console.log(e.detail.code satisfies 30001, e.detail.message));
+  const ready: Promise<void> = engine.ready;
+  await ready;
   const path: 'worker' | 'page' = engine.encodePath;
-  console.log(path);
+  const capture: 'MediaStreamTrackProcessor' | 'MediaStreamTrackProcessor in a Worker' | 'video element' | 'unsupported' = engine.capturePath;
+  console.log(path, capture);
   // @ts-expect-error: a snapshot result has no TaskId
   engine.addEventListener('takesnapshotresult', (e) => console.log(e.detail.TaskId));
 
