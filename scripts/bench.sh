@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark figures (not a test): one snapshot of the same live tracks by tracksnap, by a
 # playing <video> + canvas.toBlob (the RTC SDKs' way) and by @jsquash/jpeg; then one periodic
-# task at Interval 1 over K streams. Headless Chromium; prints a table and writes
-# out/bench/bench.json. The page itself is http://127.0.0.1:8080/www/bench/ under
-# `node www/serve.mjs 8080` (a Run button), for a run by hand.
-#   scripts/bench.sh [--iterations N] [--seconds S] [--streams K] [--quick] [--no-build]
+# task at Interval 1 over K streams. Headless Chromium (and with --webkit, the first part in
+# WebKitGTK too); prints a table and writes out/bench/bench.json. The page itself is
+# http://127.0.0.1:8080/www/bench/ under `node www/serve.mjs 8080` (a Run button), for a run
+# by hand.
+#   scripts/bench.sh [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--no-build]
 #     --iterations N   timed calls per method and source (default 15)
 #     --seconds S      length of the periodic run (default 60; the no-task baseline is S/4)
 #     --streams K      streams of the periodic task (default 17: the camera + K-1 remote canvases)
 #     --quick          a smoke run: 3 iterations, 10 s
+#     --webkit         also the first part in WebKitGTK (on an Xvfb display of its own)
 #     --no-build       use pkg/ as it is instead of running scripts/build.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

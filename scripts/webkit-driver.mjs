@@ -9,7 +9,8 @@
 // The options are webdriver.json's "webkitgtk:browserOptions" plus the MiniBrowser binary that
 // Debian's libwebkit2gtk-4.1-0 installs; --processor adds +MediaStreamTrackProcessing (WebKit's
 // MediaStreamTrackProcessor, which Safari 18+ exposes in Workers). Prints
-// "webkit driver: http://127.0.0.1:PORT" once it listens. Needs DISPLAY (Xvfb).
+// "webkit driver: http://127.0.0.1:PORT" once it listens. It runs on $DISPLAY, or starts an Xvfb
+// display of its own when none is set.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import http from 'node:http';
@@ -87,12 +88,34 @@ function withOptions(body, options) {
   return JSON.stringify(request);
 }
 
-/** Starts WebKitWebDriver and the pass-through server; resolves with `{ url, close }`. */
+/** A virtual display (Xvfb picks a free number); resolves with `{ display, stop }`. */
+function startXvfb() {
+  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x1024x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let said = '';
+    const timer = setTimeout(() => reject(new Error('Xvfb did not start in 10 s')), 10000);
+    xvfb.once('error', reject);
+    xvfb.stdio[3].on('data', (d) => {
+      said += d;
+      if (!said.includes('\n')) return;
+      clearTimeout(timer);
+      resolve({ display: `:${said.trim()}`, stop: () => xvfb.kill() });
+    });
+  });
+}
+
+/**
+ * Starts WebKitWebDriver and the pass-through server, on $DISPLAY or on an Xvfb display of its
+ * own; resolves with `{ url, close }`.
+ */
 export async function startDriver({ port: listen = 0, processor: withProcessor = false } = {}) {
-  if (!process.env.DISPLAY) throw new Error('WebKitGTK needs a display: start Xvfb and set DISPLAY');
+  const xvfb = process.env.DISPLAY ? null : await startXvfb();
   const options = browserOptions({ processor: withProcessor });
   const driverPort = await freePort();
-  const driver = spawn('WebKitWebDriver', [`--port=${driverPort}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const env = xvfb ? { ...process.env, DISPLAY: xvfb.display } : process.env;
+  const driver = spawn('WebKitWebDriver', [`--port=${driverPort}`], { stdio: ['ignore', 'inherit', 'inherit'], env });
   const exited = new Promise((resolve) => driver.once('exit', resolve));
   await Promise.race([
     waitForPort(driverPort, 10000),
@@ -129,7 +152,7 @@ export async function startDriver({ port: listen = 0, processor: withProcessor =
     close() {
       server.close();
       driver.kill();
-      return exited;
+      return exited.then(() => xvfb?.stop());
     },
   };
 }

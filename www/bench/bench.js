@@ -482,18 +482,29 @@ async function part1({ iterations }) {
   const engine = new SnapshotEngine({ format: 'jpeg', quality: 85 });
   // One source at a time: each is made, played and measured, then stopped before the next, so
   // the page's thread carries no other source's drawing or decoding while a method is timed.
+  // The held-frame sources need a MediaStreamTrackGenerator (and the held camera frame a
+  // processor on the page): Chromium's. Other browsers measure the rest and say so.
+  const generator = typeof MediaStreamTrackGenerator === 'function';
+  const pageProcessor = typeof MediaStreamTrackProcessor === 'function';
   const makers = [
-    () => canvasSource(1920, 1080), () => canvasSource(1280, 720), () => cameraSource(1920, 1080), () => cameraSource(1280, 720),
-    () => photoI420Source(1920, 1080), () => heldCameraSource(1920, 1080),
+    { id: 'canvas-1080p', make: () => canvasSource(1920, 1080) },
+    { id: 'canvas-720p', make: () => canvasSource(1280, 720) },
+    { id: 'camera-1080p', make: () => cameraSource(1920, 1080) },
+    { id: 'camera-720p', make: () => cameraSource(1280, 720) },
+    { id: 'photo-i420-1080p', make: () => photoI420Source(1920, 1080), missing: !generator && 'no MediaStreamTrackGenerator in this browser' },
+    { id: 'held-camera-1080p', make: () => heldCameraSource(1920, 1080), missing: !(generator && pageProcessor) && 'no MediaStreamTrackGenerator and processor on the page in this browser' },
   ];
+  await engine.ready;
   const results = {
     iterations, warmUp: WARM_UP, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath,
     sourcesLive: 'one at a time', sources: [],
+    skipped: makers.filter((m) => m.missing).map((m) => ({ id: m.id, reason: m.missing })),
   };
+  for (const m of results.skipped) log(`${m.id}: not measured (${m.reason})`);
   try {
     const probe = new BusyProbe(1);
     results.mainThread = await findThread();
-    for (const make of makers) {
+    for (const { make } of makers.filter((m) => !m.missing)) {
       const source = await make();
       let video = null;
       try {

@@ -93,6 +93,7 @@ function part1Report(p) {
   lines.push("              track's next frame (up to one frame interval: 'frame wait', part of its time, from the result's");
   lines.push('              timestamp), while the <video> methods read the frame already on screen');
   lines.push("  control     no snapshot: a Worker busy for as long as tracksnap's JPEG call, the page waiting (see the last table)");
+  for (const m of p.skipped ?? []) lines.push(`  not measured: ${m.id} (${m.reason})`);
   for (const s of p.sources) {
     lines.push('');
     lines.push(`${s.label} — track ${s.track.width}×${s.track.height} @ ${s.track.frameRate} fps, <video> ${s.video.width}×${s.video.height}`);
@@ -168,6 +169,24 @@ function part2Report(p) {
   return lines.join('\n');
 }
 
+/** tracksnap JPEG against <video>+toBlob JPEG, source by source, in Chromium and in WebKit. */
+function browsersReport(r) {
+  const lines = ['CHROMIUM AND WEBKIT — tracksnap JPEG q85 against <video>+toBlob JPEG 0.85, medians of the same run'];
+  const sources = [...new Map([...(r.part1?.sources ?? []), ...(r.webkit?.part1?.sources ?? [])].map((s) => [s.id, s.label])).entries()];
+  const cells = (p, id) => {
+    const ts = p && find(p, id, 'tracksnap-jpeg');
+    const tb = p && find(p, id, 'video-tojpeg');
+    if (!ts || !tb) return ['–', '–', '–', '–'];
+    return [fmt(ts.timeMs.median), fmt(tb.timeMs.median), x(ratio(ts.timeMs.median, tb.timeMs.median)), x(ratio(ts.bytes.median, tb.bytes.median))];
+  };
+  lines.push(table(
+    ['source', 'Chromium ts ms', 'toBlob ms', 'time', 'bytes', 'WebKit ts ms', 'toBlob ms', 'time', 'bytes'],
+    sources.map(([id, label]) => [label, ...cells(r.part1, id), ...cells(r.webkit?.part1, id)]),
+  ));
+  lines.push(`  WebKit: ${r.webkit?.userAgent ?? 'n/a'}; capture path ${r.webkit?.part1?.capturePath}, encoded in ${r.webkit?.part1?.encodePath}`);
+  return lines.join('\n');
+}
+
 /** The whole report as text. */
 export function formatReport(r) {
   const lines = [];
@@ -188,6 +207,8 @@ export function formatReport(r) {
     lines.push(table(['file', 'raw', 'gzip -9'], r.sizes.map((s) => [s.label, int(s.raw), int(s.gzip)])));
   }
   if (r.part2) lines.push('', part2Report(r.part2));
+  if (r.webkit) lines.push('', 'WEBKIT', `browser: ${r.webkit.userAgent}`, '', part1Report(r.webkit.part1), '', browsersReport(r));
+  if (r.webkitError) lines.push('', `WEBKIT PART 1 failed: ${r.webkitError}`);
   if (r.part2error) lines.push('', `PART 2 failed: ${r.part2error}`);
   if (r.consoleErrors?.length) {
     lines.push('', `console errors (${r.consoleErrors.length}, first 5):`);

@@ -9,7 +9,11 @@
 //   - a forced garbage collection (CDP HeapProfiler.collectGarbage) before each memory reading;
 //   - Chromium's console warnings about VideoFrames garbage-collected without close().
 //
-// Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick]
+// With --webkit, Part 1 runs in WebKitGTK too (MiniBrowser through scripts/webkit-driver.mjs,
+// its processor on, as in Safari 18+), and the report sets the two browsers side by side.
+// The runner has no view into WebKit's processes: its figures are the page's own.
+//
+// Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]
 // (scripts/bench.sh builds pkg/ first and then runs this.)
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,13 +25,13 @@ import {
   CLK_TCK, chromiumCpu, chromiumThreads, cores, isVideoFrameWarning, launchChromium, loadavg, machine,
   machineCpu, openPage, recordConsole, say, settleVideoFrameWarnings, threadNs,
 } from './chromium.mjs';
-import { formatReport } from './report.js';
+import { derive, formatReport } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick]';
+const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]';
 
 function parseArgs(argv) {
-  const o = { iterations: 15, seconds: 60, streams: 17, quick: false };
+  const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min) => {
@@ -39,6 +43,7 @@ function parseArgs(argv) {
     else if (a === '--seconds') o.seconds = num(4);
     else if (a === '--streams') o.streams = num(1);
     else if (a === '--quick') o.quick = true;
+    else if (a === '--webkit') o.webkit = true;
     else if (a === '--help' || a === '-h') {
       console.log(usage);
       process.exit(0);
@@ -162,7 +167,44 @@ try {
   }
 } finally {
   await browser.close();
-  await server.close();
+}
+
+if (opts.webkit) {
+  try {
+    result.webkit = await webkitPart1(new URL('bench/', server.url).href);
+    result.webkit.part1.derived = derive(result.webkit.part1);
+  } catch (e) {
+    result.webkitError = String(e?.message ?? e);
+    say(`WebKit Part 1 failed: ${result.webkitError}`);
+  }
+}
+await server.close();
+
+/** Part 1 in WebKitGTK: the same page, driven over WebDriver. */
+async function webkitPart1(url) {
+  const { startDriver } = await import('../../scripts/webkit-driver.mjs');
+  const { WebDriverPage } = await import('../e2e/webdriver.mjs');
+  const driver = await startDriver({ processor: true });
+  try {
+    const page = await WebDriverPage.open(driver.url);
+    try {
+      await page.send('POST', '/window/rect', { width: 1280, height: 900 }).catch(() => {});
+      await page.goto(url);
+      await page.waitForFunction(() => window.benchReady === true || /could not load/.test(document.getElementById('out').textContent), null, { timeout: 60000 });
+      say('WebKit: Part 1 …');
+      // Started, then polled rarely: every poll is work on the page's thread.
+      await page.evaluate((o) => {
+        window.runBench(o).then((r) => (window.benchDone = { r }), (e) => (window.benchDone = { error: String(e?.stack ?? e) }));
+      }, { ...opts, parts: ['part1'] });
+      const done = await page.waitForFunction(() => window.benchDone ?? null, null, { timeout: 3600000, polling: 5000 });
+      if (done.error) throw new Error(done.error);
+      return { userAgent: done.r.userAgent, part1: done.r.part1 };
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await driver.close();
+  }
 }
 
 result.machine.loadEnd = loadavg();
@@ -172,4 +214,4 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(formatReport(result));
 console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}`);
-if (result.part1error || result.part2error) process.exitCode = 1;
+if (result.part1error || result.part2error || result.webkitError) process.exitCode = 1;

@@ -68,14 +68,14 @@ export class WebDriverPage {
     });
   }
 
-  /** Polls `fn(arg)` in the page until it is truthy. */
-  async waitForFunction(fn, arg, { timeout = 10000 } = {}) {
+  /** Polls `fn(arg)` in the page every `polling` ms until it is truthy. */
+  async waitForFunction(fn, arg, { timeout = 10000, polling = 50 } = {}) {
     const t0 = Date.now();
     for (;;) {
       const v = await this.evaluate(fn, arg);
       if (v) return v;
       if (Date.now() - t0 > timeout) throw new Error(`waited ${timeout} ms for ${String(fn).slice(0, 120)}`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, polling));
     }
   }
 
