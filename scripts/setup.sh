@@ -23,6 +23,25 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+missing_debs=()
+command -v chromium >/dev/null || missing_debs+=(chromium)
+command -v chromedriver >/dev/null || missing_debs+=(chromium-driver)
+command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing_debs+=(firefox-esr)
+command -v wasm-opt >/dev/null || missing_debs+=(binaryen)
+# WebKitGTK (Safari's engine): its WebDriver and MiniBrowser, and a virtual display to run in.
+command -v WebKitWebDriver >/dev/null || missing_debs+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || missing_debs+=(xvfb)
+# apt mostly waits on the disk and the network: it runs while cargo compiles (3 min saved).
+apt_pid=""
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  say "installing ${missing_debs[*]} from Debian (in the background: target/setup-apt.log)"
+  mkdir -p "$root/target"
+  (as_root apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}") \
+    > "$root/target/setup-apt.log" 2>&1 &
+  apt_pid=$!
+fi
+
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version (a few minutes)"
   # Without --locked: its lock file names a crate version the registry here does not serve.
@@ -34,20 +53,6 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --locked
 fi
 
-missing_debs=()
-command -v chromium >/dev/null || missing_debs+=(chromium)
-command -v chromedriver >/dev/null || missing_debs+=(chromium-driver)
-command -v firefox-esr >/dev/null || command -v firefox >/dev/null || missing_debs+=(firefox-esr)
-command -v wasm-opt >/dev/null || missing_debs+=(binaryen)
-# WebKitGTK (Safari's engine): its WebDriver and MiniBrowser, and a virtual display to run in.
-command -v WebKitWebDriver >/dev/null || missing_debs+=(webkit2gtk-driver)
-command -v Xvfb >/dev/null || missing_debs+=(xvfb)
-if [ "${#missing_debs[@]}" -gt 0 ]; then
-  say "installing ${missing_debs[*]} from Debian"
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}"
-fi
-
 if ! command -v geckodriver >/dev/null; then
   say "installing geckodriver from crates.io"
   cargo install geckodriver
@@ -56,6 +61,11 @@ fi
 if ! command -v s3s-fs >/dev/null; then
   say "installing s3s-fs (the S3-compatible store for the demo and the tests) from crates.io"
   cargo install s3s-fs@0.14.1 --features binary
+fi
+
+if [ -n "$apt_pid" ]; then
+  wait "$apt_pid" || { cat "$root/target/setup-apt.log" >&2; echo "apt-get failed" >&2; exit 1; }
+  say "Debian packages installed"
 fi
 
 # npm writes node_modules/.package-lock.json: reinstall when the lock file is newer. Not `npm ci`:

@@ -7,7 +7,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/setup.sh
 
-step() { printf '\n\033[1;34m== %s\033[0m\n' "$*"; }
+# Each step says when it started (minutes:seconds since this script did).
+step() { printf '\n\033[1;34m== %s\033[0m (%d:%02d)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)); }
 
 step "format and lints"
 cargo fmt --check
