@@ -117,10 +117,16 @@ export async function canGenerateFrames() {
   if (typeof globalThis.MediaStreamTrackGenerator === 'function') return true;
   workerGenerates ??= new Promise((resolve) => {
     const worker = frameWorker();
-    worker.onmessage = (e) => resolve(e.data.generates === true);
-    worker.onerror = () => resolve(false);
+    // The probe Worker is asked once and ends with its answer.
+    const answer = (generates) => {
+      clearTimeout(timer);
+      worker.terminate();
+      resolve(generates);
+    };
+    const timer = setTimeout(() => answer(false), 5000);
+    worker.onmessage = (e) => answer(e.data.generates === true);
+    worker.onerror = () => answer(false);
     worker.postMessage({ ask: true });
-    setTimeout(() => resolve(false), 5000);
   });
   return workerGenerates;
 }
@@ -158,10 +164,9 @@ export function toYuv([r, g, b], matrix, fullRange) {
 /**
  * A live track of VideoFrames built from YUV planes (see `repeatedFrame`):
  * `format` "I420" or "NV12", the left half `left` and the right half `right` (sRGB), in the
- * colour space { matrix, fullRange }. A frame every 40 ms.
+ * colour space { matrix, fullRange }. A frame every 40 ms. Resolves with { track, stop }.
  */
 export function yuvSource(width, height, format, left, right, { matrix, fullRange }) {
-  // Resolves with { track, stop }.
   const cw = width >> 1;
   const ch = height >> 1;
   const data = new Uint8Array(width * height + 2 * cw * ch);
@@ -195,11 +200,16 @@ export function yuvSource(width, height, format, left, right, { matrix, fullRang
 export async function repeatedFrame(data, format, width, height, colorSpace) {
   if (typeof globalThis.MediaStreamTrackGenerator !== 'function') {
     const worker = frameWorker();
+    let timer;
     const track = await new Promise((resolve, reject) => {
       worker.onmessage = (e) => resolve(e.data.track);
-      setTimeout(() => reject(new Error('the frame Worker sent no track')), 5000);
+      worker.onerror = () => reject(new Error('the frame Worker failed'));
+      timer = setTimeout(() => reject(new Error('the frame Worker sent no track')), 5000);
       worker.postMessage({ data, format, width, height, colorSpace });
-    });
+    }).catch((e) => {
+      worker.terminate();
+      throw e;
+    }).finally(() => clearTimeout(timer));
     return {
       track,
       stop() {

@@ -25,7 +25,7 @@ import {
   CLK_TCK, chromiumCpu, chromiumThreads, cores, isVideoFrameWarning, launchChromium, loadavg, machine,
   machineCpu, openPage, recordConsole, say, settleVideoFrameWarnings, threadNs,
 } from './chromium.mjs';
-import { derive, formatReport } from './report.js';
+import { formatReport } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]';
@@ -172,7 +172,6 @@ try {
 if (opts.webkit) {
   try {
     result.webkit = await webkitPart1(new URL('bench/', server.url).href);
-    result.webkit.part1.derived = derive(result.webkit.part1);
   } catch (e) {
     result.webkitError = String(e?.message ?? e);
     say(`WebKit Part 1 failed: ${result.webkitError}`);
