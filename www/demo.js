@@ -22,9 +22,13 @@ const REMOTE_UID = 2002;
 const $ = (id) => document.getElementById(id);
 // Every image is uploaded through presigned URLs from this page's server (www/serve.mjs),
 // which keeps the store's keys; the page never sees them.
+// ?frameTimeout=ms sets the engine's frame timeout: a page on a starved machine (the end-to-end
+// test's software-rendered WebKit) may leave a canvas track without frames for seconds.
+const frameTimeout = Number(new URLSearchParams(location.search).get('frameTimeout')) || undefined;
 const engine = new SnapshotEngine({
   format: 'jpeg',
   quality: 85,
+  frameTimeout,
   storage: { presignEndpoint: new URL('/presign', location.href).href },
 });
 // Settled once the engine's Worker has started (Safari reads frames there).
@@ -51,11 +55,12 @@ const counts = { ok: 0, failed: 0 };
 
 // ----- the log: every call and the code it answered --------------------------------------
 
-function log(call, code) {
+/** `why` defaults to `lastError`, which belongs to the call that just answered: pass it for
+ * codes that arrive later, such as results. */
+function log(call, code, why = code !== 0 ? engine.lastError?.message : undefined) {
   const li = document.createElement('li');
   li.className = code === 0 ? 'ok' : 'err';
-  const why = code !== 0 && engine.lastError ? ` — ${engine.lastError.message}` : '';
-  li.textContent = `${call} → ${code} ${CODE_NAMES[code] ?? ''}${why}`;
+  li.textContent = `${call} → ${code} ${CODE_NAMES[code] ?? ''}${why ? ` — ${why}` : ''}`;
   $('log').prepend(li);
   return code;
 }
@@ -68,7 +73,8 @@ function show(id, track) {
 
 engine.setEventHandler({
   onTakeSnapshotResult(code, path) {
-    log(`onTakeSnapshotResult(${code}, "${path}")`, code);
+    // The reason comes with the takesnapshotresult event, on the gallery card.
+    log(`onTakeSnapshotResult(${code}, "${path}")`, code, '');
   },
 });
 
@@ -248,9 +254,9 @@ $('snapshot').onclick = async () => {
   const call = `snapshot(${JSON.stringify(request)})`;
   try {
     const r = await engine.snapshot(request);
-    log(`${call} resolved: ${r.width}×${r.height}, ${r.size} B`, r.code);
+    log(`${call} resolved: ${r.width}×${r.height}, ${r.size} B`, r.code, r.message);
   } catch (e) {
-    log(`${call} rejected: ${e.message}`, e.code ?? -1);
+    log(`${call} rejected: ${e.message}`, e.code ?? -1, '');
   }
 };
 

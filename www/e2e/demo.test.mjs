@@ -16,6 +16,13 @@ const CAPTURE_PATH = {
   webkit: 'MediaStreamTrackProcessor in a Worker',
 };
 
+/**
+ * How long a snapshot may wait for a frame. WebKitGTK renders in software: on two busy cores its
+ * canvas tracks sent 1-2 frames in 3 s for a few seconds after each encode, and the default
+ * 3 s timeout failed one run in two under load (30102).
+ */
+const FRAME_TIMEOUT_MS = { chromium: 3000, webkit: 15000 };
+
 for (const engine of ENGINES) {
   describe(`the demo page in ${engine.name}`, { skip: engine.skip }, () => {
     let server;
@@ -26,7 +33,7 @@ for (const engine of ENGINES) {
       server = await start(0, { storeDir: `out/e2e-store-${engine.name}`, faults: true });
       session = await engine.open({ width: 1400, height: 1100 });
       page = session.page;
-      await page.goto(server.url);
+      await page.goto(`${server.url}?frameTimeout=${FRAME_TIMEOUT_MS[engine.name]}`);
       await page.waitForFunction(() => document.getElementById('capture-path').textContent !== '…');
     });
 
@@ -40,7 +47,14 @@ for (const engine of ENGINES) {
     /** The newest gallery image once there are more than `before`, decoded. */
     async function nextImage(before) {
       await page.waitForFunction((n) => document.querySelectorAll('#gallery figure img').length > n, before, {
-        timeout: 10000,
+        timeout: FRAME_TIMEOUT_MS[engine.name] + 7000,
+      }).catch(async (e) => {
+        // The page's log says which call never answered: CI shows it beside the timeout.
+        const seen = await page.evaluate(() => ({
+          log: [...document.querySelectorAll('#log li')].slice(0, 8).map((li) => li.textContent),
+          failed: [...document.querySelectorAll('#gallery figure.failed .err')].slice(0, 4).map((s) => s.textContent),
+        }));
+        throw new Error(`${e.message}; the page, newest first: ${JSON.stringify(seen)}`);
       });
       // The newest card is first; wait until its image has decoded.
       return page.evaluate(async () => {
