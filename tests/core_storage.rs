@@ -6,10 +6,14 @@ mod common;
 
 use common::{obj, s};
 use tracksnap::core::error::Code;
-use tracksnap::core::retry::{RetryPolicy, Verdict, MAX_REFRESHES};
+use tracksnap::core::retry::{
+    is_permanent, is_stuck, RetryPolicy, Verdict, MAX_REFRESHES, STUCK_AFTER_REFUSALS,
+    STUCK_AFTER_ROUNDS, STUCK_AGE_MS,
+};
 use tracksnap::core::storage::{
     find_secret, object_key, object_url, presigned, storage_options, task_storage, Method,
     PresignSource, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS,
+    DEFAULT_UPLOAD_QUEUE_BYTES,
 };
 use tracksnap::core::value::Value::{self, *};
 
@@ -38,7 +42,13 @@ fn storage_options_take_a_presigner() {
         PresignSource::Endpoint("https://api.example.com/presign".into())
     );
     assert_eq!(o.outbox_max_bytes, 0);
+    assert_eq!(o.upload_queue_bytes, DEFAULT_UPLOAD_QUEUE_BYTES);
     assert_eq!(o.presign_timeout_ms, DEFAULT_PRESIGN_TIMEOUT_MS);
+    let small = obj(&[("presign", func()), ("uploadQueueBytes", Number(0.0))]);
+    assert_eq!(
+        storage_options(&small).unwrap().unwrap().upload_queue_bytes,
+        0
+    );
     let quick = obj(&[("presign", func()), ("presignTimeout", Number(100.0))]);
     assert_eq!(
         storage_options(&quick).unwrap().unwrap().presign_timeout_ms,
@@ -60,6 +70,10 @@ fn storage_options_take_a_presigner() {
         obj(&[("presign", func()), ("outboxMaxBytes", Number(-1.0))]),
         obj(&[("presign", func()), ("outboxMaxBytes", Number(1.5))]),
         obj(&[("presign", func()), ("outboxMaxBytes", Number(f64::NAN))]),
+        obj(&[("presign", func()), ("persist", s("yes"))]),
+        obj(&[("presign", func()), ("uploadQueueBytes", Number(-1.0))]),
+        obj(&[("presign", func()), ("uploadQueueBytes", Number(1e10))]),
+        obj(&[("presign", func()), ("uploadQueueBytes", s("1"))]),
         obj(&[("presign", func()), ("presignTimeout", Number(99.0))]),
         obj(&[("presign", func()), ("presignTimeout", Number(120_001.0))]),
         obj(&[("presign", func()), ("presignTimeout", s("500"))]),
@@ -287,4 +301,29 @@ fn retry_policy() {
         total <= 4000,
         "an upload gives up within {total} ms of waiting"
     );
+}
+
+#[test]
+fn outbox_images_get_stuck_on_refusals_rounds_or_age() {
+    for s in [400, 401, 403, 404, 412, 413] {
+        assert!(is_permanent(Some(s)), "{s}");
+    }
+    for s in [None, Some(200), Some(408), Some(429), Some(500), Some(503)] {
+        assert!(!is_permanent(s), "{s:?}");
+    }
+    let r = STUCK_AFTER_REFUSALS;
+    assert!(!is_stuck(r - 1, Some(404), 0.0));
+    assert!(is_stuck(r, Some(413), 0.0));
+    assert!(
+        !is_stuck(r, Some(503), 0.0),
+        "a server error is not a refusal"
+    );
+    assert!(!is_stuck(r, None, 0.0));
+    assert!(is_stuck(STUCK_AFTER_ROUNDS, None, 0.0));
+    assert!(!is_stuck(
+        STUCK_AFTER_ROUNDS - 1,
+        Some(500),
+        STUCK_AGE_MS - 1.0
+    ));
+    assert!(is_stuck(1, None, STUCK_AGE_MS));
 }

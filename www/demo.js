@@ -35,15 +35,43 @@ const engine = new SnapshotEngine({
 await engine.ready;
 $('capture-path').textContent = engine.capturePath;
 $('encode-path').textContent = engine.encodePath === 'worker' ? 'a Worker' : "the page's thread";
+engine.outboxPersisted.then((kept) => log(`outboxPersisted → ${kept} (whether eviction spares the outbox)`, 0));
 
 function showOutbox() {
-  $('outbox').textContent = `${engine.pendingUploads()} waiting in the outbox`;
+  $('outbox').textContent = `${engine.pendingUploads()} in the outbox`;
 }
 $('flush').onclick = async () => {
   const left = await engine.flushUploads();
   log(`flushUploads() → ${left} remain`, 0);
   showOutbox();
 };
+// What did not upload, as an app offers it: download (readOutboxEntry) or drop (removeOutboxEntry).
+$('list-outbox').onclick = async () => {
+  const entries = await engine.outboxEntries();
+  log(`outboxEntries() → ${entries.length}`, 0);
+  $('outbox-entries').replaceChildren(...entries.map((entry) => {
+    const li = document.createElement('li');
+    li.textContent = `${entry.key} · ${(entry.size / 1024).toFixed(1)} KB · ${entry.attempts} attempts${entry.stuck ? ' · stuck' : ''} `;
+    const save = Object.assign(document.createElement('button'), { textContent: 'download' });
+    save.onclick = async () => {
+      const blob = await engine.readOutboxEntry(entry.key);
+      if (!blob) return;
+      const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: entry.key.split('/').pop() });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    };
+    const drop = Object.assign(document.createElement('button'), { textContent: 'remove' });
+    drop.onclick = async () => {
+      log(`removeOutboxEntry("${entry.key}") → ${await engine.removeOutboxEntry(entry.key)}`, 0);
+      li.remove();
+      showOutbox();
+    };
+    li.append(save, ' ', drop);
+    return li;
+  }));
+};
+engine.addEventListener('outboxstuck', (e) =>
+  log(`outboxstuck: ${e.detail.key} after ${e.detail.attempts} attempts (${e.detail.lastError})`, 30201, ''));
 engine.addEventListener('outboxupload', (e) => {
   log(`outboxupload: ${e.detail.key} → ${e.detail.url}`, 0);
   showOutbox();

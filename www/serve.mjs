@@ -4,16 +4,21 @@
 //   POST /presign         a presigned upload for { key, contentType, size } (SigV4, real)
 //   /snapshots/…          passed on to the S3 store (s3s-fs) with the Host header unchanged,
 //                         plus the CORS headers s3s-fs does not send
-//   /callback             receives CallbackUrl POSTs; GET /callback/received?TaskId=… lists them
+//   /callback             receives CallbackUrl POSTs; GET /callback/received?TaskId=… lists them;
+//                         POST /callback/hang is never answered, GET /callback/hang counts those
+//                         open now (held) and those the client gave up (closed)
 //   GET /__object/<key>   an object as the store holds it (content type and bytes), for tests
 // With --faults (tests, the soak), POST /__faults injects store failures and expired URLs, and
 // /presign takes ?expired=1 and ?tamper=1; the module never sees any of this.
 //   POST /__faults { status500: N }   the next N uploads (non-GET requests to the store) get HTTP 500
 //                  { refuseMs: M }    for M ms, every request to the store has its connection cut
 //                  { expireNext: N }  the next N presigned URLs are already expired when handed out
-//                  { reset: true }    ends all three (the counters stay)
+//                  { hang: true }     uploads (PUT, POST) to the store are held open, never answered
+//                  { refuseKey: S }   uploads whose path contains S get HTTP 413 (until reset)
+//                  { reset: true }    ends all five, cutting the held uploads (the counters stay)
 //   GET /__faults                     the switches and counters: failed (500s answered), refused,
-//                                     stored (2xx uploads), rejected (4xx uploads), expired, presigned
+//                                     stored (2xx uploads), rejected (4xx uploads), expired, presigned,
+//                                     held (uploads hanging now)
 //
 // Usage: node www/serve.mjs [port] [--faults]   (port 0 picks a free one; the URL is printed)
 // Uploaded images are files under out/store/snapshots/ (the store's data directory).
@@ -74,6 +79,15 @@ function json(res, status, value) {
 // POST /callback?fail=N   test switch: the first N POSTs of that TaskId answer 500
 
 async function callback(ctx, req, res, url) {
+  if (url.pathname === '/callback/hang') {
+    if (req.method === 'GET') return json(res, 200, { held: ctx.hungCallbacks.size, closed: ctx.hungClosed });
+    ctx.hungCallbacks.add(req);
+    res.on('close', () => {
+      ctx.hungCallbacks.delete(req);
+      ctx.hungClosed += 1;
+    });
+    return;
+  }
   if (req.method === 'GET' && url.pathname === '/callback/received') {
     const entry = ctx.callbacks.get(url.searchParams.get('TaskId') ?? '');
     return json(res, 200, { received: entry?.received ?? [], failed: entry?.failed ?? 0 });
@@ -141,6 +155,17 @@ function proxyToStore(ctx, req, res) {
     req.socket.destroy();
     return;
   }
+  if (f.refuseKey && req.method !== 'GET' && decodeURIComponent(req.url).includes(f.refuseKey)) {
+    f.rejected += 1;
+    res.writeHead(413, { ...cors, 'content-type': 'application/xml' });
+    res.end('<Error><Code>EntityTooLarge</Code><Message>injected refusal</Message></Error>');
+    return;
+  }
+  if (f.hang && (req.method === 'PUT' || req.method === 'POST')) {
+    ctx.held.add(req);
+    res.on('close', () => ctx.held.delete(req));
+    return;
+  }
   if (f.fail500 > 0 && req.method !== 'GET') {
     f.fail500 -= 1;
     f.failed += 1;
@@ -176,14 +201,21 @@ function objectRoute(ctx, req, res, url) {
 
 async function faultsRoute(ctx, req, res) {
   if (!ctx.faults) return json(res, 404, { error: 'start the server with --faults' });
-  if (req.method === 'GET') return json(res, 200, { ...ctx.faultState, presigned: ctx.presigned });
+  const state = () => ({ ...ctx.faultState, presigned: ctx.presigned, held: ctx.held.size });
+  if (req.method === 'GET') return json(res, 200, state());
   const body = JSON.parse((await readBody(req)).toString('utf8') || '{}');
   const f = ctx.faultState;
-  if (body.reset) Object.assign(f, { fail500: 0, refuseUntil: 0, expireNext: 0 });
+  if (body.reset) {
+    Object.assign(f, { fail500: 0, refuseUntil: 0, expireNext: 0, hang: false, refuseKey: '' });
+    for (const held of ctx.held) held.socket.destroy();
+    ctx.held.clear();
+  }
+  if (body.hang === true) f.hang = true;
+  if (typeof body.refuseKey === 'string') f.refuseKey = body.refuseKey;
   if (Number.isFinite(body.status500)) f.fail500 = body.status500;
   if (Number.isFinite(body.refuseMs)) f.refuseUntil = Date.now() + body.refuseMs;
   if (Number.isFinite(body.expireNext)) f.expireNext = body.expireNext;
-  return json(res, 200, { ...f, presigned: ctx.presigned });
+  return json(res, 200, state());
 }
 
 // ----- static files ------------------------------------------------------------------------
@@ -237,7 +269,10 @@ export async function start(port = 0, { host = '127.0.0.1', faults = false, stor
     faults,
     presigned: 0,
     callbacks: new Map(),
-    faultState: { fail500: 0, failed: 0, refuseUntil: 0, refused: 0, stored: 0, rejected: 0, expireNext: 0, expired: 0 },
+    hungCallbacks: new Set(),
+    hungClosed: 0,
+    faultState: { fail500: 0, failed: 0, refuseUntil: 0, refused: 0, stored: 0, rejected: 0, expireNext: 0, expired: 0, hang: false, refuseKey: '' },
+    held: new Set(),
   };
   return new Promise((resolvePromise, reject) => {
     const server = createServer((req, res) => {

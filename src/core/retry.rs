@@ -22,6 +22,27 @@ pub enum Verdict {
     GiveUp,
 }
 
+/// Failed rounds (an upload's retries, or a flush's) after which an outbox image is stuck when
+/// its last answer was a refusal that asking again will not change (see [`is_permanent`]).
+pub const STUCK_AFTER_REFUSALS: u32 = 3;
+/// Failed rounds of any kind after which an outbox image is stuck: 50 rounds of 30 s retries.
+pub const STUCK_AFTER_ROUNDS: u32 = 50;
+/// An outbox image this old (in milliseconds) that failed once more is stuck: a day.
+pub const STUCK_AGE_MS: f64 = 86_400_000.0;
+
+/// Whether HTTP `status` refuses for good: a 4xx other than 408 (timeout) and 429 (slow down).
+pub fn is_permanent(status: Option<u16>) -> bool {
+    matches!(status, Some(s) if (400..500).contains(&s) && s != 408 && s != 429)
+}
+
+/// Whether an outbox image that has failed `rounds` times, the last with `last_status`, and
+/// was kept `age_ms` ago, is stuck: reported (`outboxstuck`) and left to `flushUploads()`.
+pub fn is_stuck(rounds: u32, last_status: Option<u16>, age_ms: f64) -> bool {
+    (is_permanent(last_status) && rounds >= STUCK_AFTER_REFUSALS)
+        || rounds >= STUCK_AFTER_ROUNDS
+        || age_ms >= STUCK_AGE_MS
+}
+
 /// How many times one upload may ask for a fresh URL after a refused signature.
 pub const MAX_REFRESHES: u32 = 2;
 

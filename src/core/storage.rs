@@ -14,6 +14,10 @@ use super::value::Value;
 pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 200 * 1024 * 1024;
 /// The largest outbox that may be asked for (1 TiB; the browser's quota decides earlier).
 const MAX_OUTBOX_BYTES: f64 = 1_099_511_627_776.0;
+/// Bytes of images that may wait in memory for an upload slot, by default; past it a new image
+/// waits in the outbox only.
+pub const DEFAULT_UPLOAD_QUEUE_BYTES: u64 = 16 * 1024 * 1024;
+const MAX_UPLOAD_QUEUE_BYTES: f64 = 4_294_967_296.0;
 /// How long a presigner may take to answer, by default, in milliseconds.
 pub const DEFAULT_PRESIGN_TIMEOUT_MS: u32 = 10_000;
 const PRESIGN_TIMEOUT_RANGE_MS: (u32, u32) = (100, 120_000);
@@ -32,6 +36,10 @@ pub enum PresignSource {
 pub struct StorageOptions {
     pub source: PresignSource,
     pub outbox_max_bytes: u64,
+    /// Bytes of images held in memory while they wait for an upload slot or are sent.
+    pub upload_queue_bytes: u64,
+    /// Ask the browser to keep the outbox under storage pressure (`navigator.storage.persist()`).
+    pub persist: bool,
     /// A presigner that has not answered in this time has failed (and is asked again).
     pub presign_timeout_ms: u32,
 }
@@ -165,6 +173,28 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
         )))
         }
     };
+    let upload_queue_bytes = match v.get("uploadQueueBytes") {
+        m if m.is_absent() => DEFAULT_UPLOAD_QUEUE_BYTES,
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_UPLOAD_QUEUE_BYTES => {
+            *n as u64
+        }
+        other => {
+            return Err(Error::invalid_param(format!(
+                "options.storage.uploadQueueBytes must be a whole number of bytes from 0 to 2^32; got {}",
+                other.describe()
+            )))
+        }
+    };
+    let persist = match v.get("persist") {
+        p if p.is_absent() => true,
+        Value::Bool(b) => *b,
+        other => {
+            return Err(Error::invalid_param(format!(
+                "options.storage.persist must be true or false; got {}",
+                other.describe()
+            )))
+        }
+    };
     let presign_timeout_ms = match v.get("presignTimeout") {
         t if t.is_absent() => DEFAULT_PRESIGN_TIMEOUT_MS,
         t => super::input::integer_in(
@@ -177,6 +207,8 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
     Ok(Some(StorageOptions {
         source,
         outbox_max_bytes,
+        upload_queue_bytes,
+        persist,
         presign_timeout_ms,
     }))
 }

@@ -13,12 +13,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{EventTarget, MediaStreamTrack};
 
+use super::callback::Callbacks;
 use super::capture::Capture;
 use super::clock::Clock;
 use super::encoder::Encoder;
 use super::events::Emitter;
 use super::idb::Db;
-use super::js::{error_value, get, set, to_value, Interval};
+use super::js::{
+    describe_exception, error_value, get, set, timer, to_value, wait_for, Interval, Waited,
+};
 use super::periodic::{StopReason, Tasks};
 use super::snapshot::{self, Job};
 use super::track::{optional_video_track, video_track};
@@ -57,12 +60,18 @@ pub(crate) struct Shared {
     /// IndexedDB: the outbox and the journal of running tasks.
     pub(crate) db: Rc<Db>,
     pub(crate) uploader: Rc<Uploader>,
-    /// The `online` listener that flushes the outbox (with `options.storage`).
+    /// CallbackUrl POSTs of periodic tasks.
+    pub(crate) callbacks: Callbacks,
+    /// The browser's answer to `navigator.storage.persist()` (see `outboxPersisted`).
+    outbox_persisted: Promise,
+    /// The `online` listener that flushes the outbox.
     online: RefCell<Option<Closure<dyn FnMut()>>>,
     /// Flushes the outbox every [`OUTBOX_RETRY_MS`] while it holds images of this engine.
     outbox_retry: RefCell<Option<Interval>>,
 }
 
+/// `navigator.storage.persist()` may wait for the user (Firefox asks): this long at most.
+const PERSIST_TIMEOUT_MS: u32 = 10_000;
 /// How often an outbox holding images is tried again without being asked.
 const OUTBOX_RETRY_MS: u32 = 30_000;
 
@@ -86,6 +95,7 @@ impl SnapshotEngine {
             Uploader::new(options.storage.as_ref(), presign, db.clone())
                 .map_err(|e| error_value(&e))?,
         );
+        let outbox_persisted = persist_outbox(options.storage.as_ref().is_some_and(|s| s.persist));
         let link = options
             .worker
             .then(WorkerLink::start)
@@ -113,16 +123,17 @@ impl SnapshotEngine {
                 request_seq: Cell::new(0),
                 db,
                 uploader,
+                callbacks: Callbacks::new(),
+                outbox_persisted,
                 online: RefCell::new(None),
                 outbox_retry: RefCell::new(None),
             }
         });
         shared.retry_outbox();
-        if shared.options.storage.is_some() {
-            shared.watch_online();
-            // What an earlier page could not upload goes now.
-            let _ = shared.uploader.flush(shared.emitter.clone());
-        }
+        shared.watch_online();
+        // What an earlier page could not upload goes now: with this engine's presigner, or a
+        // task's PresignEndpoint kept in the record.
+        let _ = shared.uploader.flush(shared.emitter.clone(), false);
         Ok(SnapshotEngine { shared })
     }
 
@@ -400,8 +411,8 @@ impl SnapshotEngine {
 
     // ----- uploads ------------------------------------------------------------------------------
 
-    /// Images waiting in the outbox (IndexedDB) for another upload attempt, as far as this
-    /// engine knows.
+    /// Images in the outbox (IndexedDB), being sent or waiting for another attempt, as far as
+    /// this engine knows.
     #[wasm_bindgen(js_name = pendingUploads)]
     pub fn pending_uploads(&self) -> u32 {
         self.shared.uploader.pending()
@@ -412,7 +423,43 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = flushUploads, unchecked_return_type = "Promise<number>")]
     pub fn flush_uploads(&self) -> Promise {
         match self.checked("flushUploads", || Ok(())) {
-            Ok(()) => self.shared.uploader.flush(self.shared.emitter.clone()),
+            Ok(()) => self
+                .shared
+                .uploader
+                .flush(self.shared.emitter.clone(), true),
+            Err(e) => Promise::reject(&error_value(&e)),
+        }
+    }
+
+    /// The outbox's images (every page's), oldest first, without their bytes.
+    #[wasm_bindgen(js_name = outboxEntries, unchecked_return_type = "Promise<OutboxEntry[]>")]
+    pub fn outbox_entries(&self) -> Promise {
+        match self.checked("outboxEntries", || Ok(())) {
+            Ok(()) => self.shared.uploader.entries(),
+            Err(e) => Promise::reject(&error_value(&e)),
+        }
+    }
+
+    /// The image kept under `key` (the oldest, if several), or `null`.
+    #[wasm_bindgen(js_name = readOutboxEntry, unchecked_return_type = "Promise<Blob | null>")]
+    pub fn read_outbox_entry(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Promise {
+        match self.checked("readOutboxEntry", || outbox_key(&key)) {
+            Ok(key) => self.shared.uploader.entry(key, false),
+            Err(e) => Promise::reject(&error_value(&e)),
+        }
+    }
+
+    /// Removes the image kept under `key` (the oldest, if several): `true` if there was one.
+    #[wasm_bindgen(js_name = removeOutboxEntry, unchecked_return_type = "Promise<boolean>")]
+    pub fn remove_outbox_entry(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Promise {
+        match self.checked("removeOutboxEntry", || outbox_key(&key)) {
+            Ok(key) => self.shared.uploader.entry(key, true),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -497,6 +544,15 @@ impl SnapshotEngine {
         })
     }
 
+    /// Whether the browser keeps the outbox under storage pressure: `true` or `false` as
+    /// `navigator.storage.persist()` answered (asked with `storage.persist`, the default),
+    /// `null` when it was not asked, the browser has no such call, or it gave no answer within
+    /// 10 s (Firefox asks the user).
+    #[wasm_bindgen(getter = outboxPersisted, unchecked_return_type = "Promise<boolean | null>")]
+    pub fn outbox_persisted(&self) -> Promise {
+        self.shared.outbox_persisted.clone()
+    }
+
     /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"MediaStreamTrackProcessor
     /// in a Worker"` (Safari), `"video element"`, or `"unsupported"`; settled once `ready`
     /// has resolved.
@@ -523,6 +579,7 @@ impl SnapshotEngine {
         self.shared.capture.cancel_all();
         self.shared.encoder.stop();
         self.shared.uploader.cancel_all();
+        self.shared.callbacks.cancel_all();
         self.shared.outbox_retry.borrow_mut().take();
         if let Some(listener) = self.shared.online.borrow_mut().take() {
             let global: EventTarget = js_sys::global().unchecked_into();
@@ -531,6 +588,38 @@ impl SnapshotEngine {
         }
         self.shared.clock.disarm();
         *self.shared.session.borrow_mut() = Session::new();
+    }
+}
+
+/// Asks `navigator.storage.persist()` (when `ask`); the answer as a boolean, or `null`.
+fn persist_outbox(ask: bool) -> Promise {
+    let storage = get(&get(&js_sys::global(), "navigator"), "storage");
+    let persist = get(&storage, "persist").dyn_into::<Function>().ok();
+    let Some(asked) = persist
+        .filter(|_| ask)
+        .and_then(|f| f.call0(&storage).ok())
+        .and_then(|p| p.dyn_into::<Promise>().ok())
+    else {
+        return Promise::resolve(&JsValue::NULL);
+    };
+    future_to_promise(async move {
+        Ok(
+            match wait_for(Some(&asked), Some(&timer(PERSIST_TIMEOUT_MS)), None).await {
+                Waited::Settled(Ok(answer)) if answer.as_bool().is_some() => answer,
+                _ => JsValue::NULL,
+            },
+        )
+    })
+}
+
+/// An outbox key as a caller gives it: a non-empty string.
+fn outbox_key(key: &JsValue) -> Result<String> {
+    match key.as_string() {
+        Some(k) if !k.is_empty() => Ok(k),
+        _ => Err(Error::invalid_param(format!(
+            "key must be the key of an outbox entry (a non-empty string); got {}",
+            describe_exception(key)
+        ))),
     }
 }
 
@@ -619,7 +708,7 @@ impl Shared {
         let tick = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = weak.upgrade() {
                 if shared.uploader.pending() > 0 {
-                    let _ = shared.uploader.flush(shared.emitter.clone());
+                    let _ = shared.uploader.flush(shared.emitter.clone(), false);
                 }
             }
         });
@@ -631,7 +720,7 @@ impl Shared {
         let weak = Rc::downgrade(self);
         let listener = Closure::<dyn FnMut()>::new(move || {
             if let Some(shared) = weak.upgrade() {
-                let _ = shared.uploader.flush(shared.emitter.clone());
+                let _ = shared.uploader.flush(shared.emitter.clone(), false);
             }
         });
         let global: EventTarget = js_sys::global().unchecked_into();

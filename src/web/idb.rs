@@ -7,7 +7,6 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     IdbDatabase, IdbFactory, IdbObjectStoreParameters, IdbOpenDbRequest, IdbRequest,
     IdbTransaction, IdbTransactionMode,
@@ -17,13 +16,21 @@ use super::js::{timer, wait_for, Waited};
 
 /// The database every engine of an origin shares.
 pub const DB_NAME: &str = "tracksnap";
-const DB_VERSION: u32 = 1;
-/// Images waiting for upload: `{ id (auto), key, contentType, size, blob, meta, … }`.
+const DB_VERSION: u32 = 2;
+/// The outbox's records without their bytes: `{ id (auto), key, contentType, size, meta, … }`.
+/// Records of version 1 hold their bytes too (`bytes`, or an older `blob`).
 pub const OUTBOX: &str = "outbox";
+/// The outbox's bytes: `{ id, bytes }`, under the id of their record.
+pub const OUTBOX_BYTES: &str = "outboxBytes";
+/// The outbox's byte count: `{ id: "bytes", bytes }`, changed in the transaction that adds or
+/// removes a record, so that `outboxMaxBytes` holds across engines and pages.
+pub const OUTBOX_TOTAL: &str = "outboxTotal";
 /// Periodic tasks that are running: `{ id: "AppId|RoomId|TaskId", running, recoveries }`.
 pub const TASKS: &str = "tasks";
 /// A database that does not open in this time is treated as unavailable.
 const OPEN_TIMEOUT_MS: u32 = 5000;
+/// A request or commit that has not answered in this time has failed.
+const REQUEST_TIMEOUT_MS: u32 = 10_000;
 
 #[derive(Default)]
 pub struct Db {
@@ -56,10 +63,12 @@ impl Db {
                         params.set_auto_increment(true);
                         let _ = db.create_object_store_with_optional_parameters(OUTBOX, &params);
                     }
-                    if !names.contains(TASKS) {
-                        let params = IdbObjectStoreParameters::new();
-                        params.set_key_path(&"id".into());
-                        let _ = db.create_object_store_with_optional_parameters(TASKS, &params);
+                    for store in [TASKS, OUTBOX_BYTES, OUTBOX_TOTAL] {
+                        if !names.contains(store) {
+                            let params = IdbObjectStoreParameters::new();
+                            params.set_key_path(&"id".into());
+                            let _ = db.create_object_store_with_optional_parameters(store, &params);
+                        }
                     }
                 }
             })
@@ -108,6 +117,19 @@ impl Db {
                 Ok(db)
             }
         }
+    }
+
+    /// A transaction over `stores`. Its requests are awaited with [`result_of`] one after
+    /// another: the continuation runs in the microtask after the request's success event,
+    /// while the transaction is still active.
+    pub async fn transaction(
+        &self,
+        stores: &[&str],
+        mode: IdbTransactionMode,
+    ) -> Result<IdbTransaction, JsValue> {
+        let db = self.handle().await?;
+        let names: Array = stores.iter().map(|s| JsValue::from_str(s)).collect();
+        db.transaction_with_str_sequence_and_mode(&names, mode)
     }
 
     /// Adds or replaces `value`; resolves with its key once committed.
@@ -160,9 +182,10 @@ fn settled(req: &IdbRequest) -> Promise {
     })
 }
 
-/// A request's result.
-async fn result_of(req: &IdbRequest) -> Result<JsValue, JsValue> {
-    match JsFuture::from(settled(req)).await {
+/// A request's result, or its error; an error too if it has not answered in
+/// [`REQUEST_TIMEOUT_MS`] (a browser's IndexedDB can hang).
+pub async fn result_of(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    match bounded(&settled(req)).await? {
         Ok(_) => req.result(),
         Err(_) => Err(req
             .error()
@@ -173,15 +196,23 @@ async fn result_of(req: &IdbRequest) -> Result<JsValue, JsValue> {
     }
 }
 
+/// `promise`'s outcome, or `Err` once [`REQUEST_TIMEOUT_MS`] have passed.
+async fn bounded(promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue> {
+    match wait_for(Some(promise), Some(&timer(REQUEST_TIMEOUT_MS)), None).await {
+        Waited::Settled(outcome) => Ok(outcome),
+        _ => Err(JsValue::from_str("IndexedDB gave no answer within 10 s")),
+    }
+}
+
 /// A read-write transaction's commit. An error or an abort (a full quota, say) both end the
 /// transaction uncommitted; whichever comes first fails it.
-async fn committed(tx: &IdbTransaction) -> Result<(), JsValue> {
+pub async fn committed(tx: &IdbTransaction) -> Result<(), JsValue> {
     let done = Promise::new(&mut |resolve: Function, reject: Function| {
         tx.set_oncomplete(Some(&resolve));
         tx.set_onerror(Some(&reject));
         tx.set_onabort(Some(&reject));
     });
-    match JsFuture::from(done).await {
+    match bounded(&done).await? {
         Ok(_) => Ok(()),
         Err(_) => Err(tx
             .error()

@@ -11,7 +11,7 @@ use js_sys::{Array, Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, BlobPropertyBag, Url, Worker};
+use web_sys::{AbortController, Blob, BlobPropertyBag, RequestInit, Url, Worker};
 
 use crate::core::error::{Code, Error};
 use crate::core::value::Value;
@@ -296,6 +296,24 @@ impl Drop for CancelSignal<'_> {
         if let Some(resolve) = resolve {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         }
+    }
+}
+
+/// One fetch attempt's `AbortController`: dropping it aborts the fetch, so an attempt that
+/// timed out or was cancelled stops sending (after a completed fetch, the abort does nothing).
+pub struct Attempt(AbortController);
+
+impl Attempt {
+    pub fn new(init: &RequestInit) -> Result<Attempt, JsValue> {
+        let controller = AbortController::new()?;
+        init.set_signal(Some(&controller.signal()));
+        Ok(Attempt(controller))
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

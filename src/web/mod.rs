@@ -34,6 +34,7 @@ pub mod engine;
 pub mod events;
 pub mod idb;
 pub mod js;
+pub mod outbox;
 pub mod periodic;
 pub mod snapshot;
 pub mod track;

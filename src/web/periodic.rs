@@ -14,13 +14,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::MediaStreamTrack;
 
-use super::callback;
 use super::clock::monotonic_ms;
 use super::engine::Shared;
 use super::idb::TASKS;
 use super::js::{self, get, set, timer, wait_for, Waited};
+use super::outbox::Upload;
 use super::snapshot::Captured;
-use super::upload::Upload;
 use crate::core::error::Result;
 use crate::core::naming::{stream_id, ImageFacts, RecentNames};
 use crate::core::schedule::{Schedule, StreamKey};
@@ -43,6 +42,9 @@ const STOPPED_TASKS_KEPT: usize = 64;
 const RECENT_NAMES: usize = 64;
 /// A start does not wait longer than this for the task journal in IndexedDB.
 const JOURNAL_TIMEOUT_MS: u32 = 2000;
+/// A stop waits this long for the task's uploads; the rest go on from the outbox (their
+/// events come later) and the stop's response counts them.
+const STOP_UPLOAD_WAIT_MS: u32 = 2000;
 
 /// Why a task stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,8 +83,11 @@ pub struct TaskRun {
 struct RunState {
     schedule: Schedule,
     names: RecentNames,
-    /// Images captured whose upload has not ended: a stop waits for them too.
+    /// Images captured whose upload has not ended: a stop waits for them too, for at most
+    /// [`STOP_UPLOAD_WAIT_MS`].
     uploading: usize,
+    /// The stop has waited [`STOP_UPLOAD_WAIT_MS`] for uploads.
+    upload_wait_over: bool,
     /// `Some(n)`: this run recovers a run that died with its page (`bak<n>_` names).
     recovery: Option<u32>,
     phase: Phase,
@@ -164,6 +169,7 @@ impl Shared {
                 recovery,
                 phase: Phase::Running,
                 stop_waiters: Vec::new(),
+                upload_wait_over: false,
             }),
         });
         {
@@ -273,7 +279,12 @@ impl Shared {
         }
         self.begin_stop(&run, StopReason::Stopped);
         let _ = JsFuture::from(waiting).await;
-        self.response("StopSnapshot", Ok("ok"))
+        let key = run.config.borrow().key.clone();
+        let in_outbox = self.uploader.images_of_task(&key).await;
+        let response = self.response("StopSnapshot", Ok("ok"));
+        // The task's images not yet in the store (being sent or waiting), as counted now.
+        set(&response, "ImagesInOutbox", &in_outbox.into());
+        response
     }
 
     /// `getSnapshotTask`: the task's effective configuration and counters, or `null`.
@@ -573,7 +584,7 @@ impl Shared {
                 .ok()
                 .and_then(|s| s.as_string())
             {
-                callback::post_json(url.clone(), body);
+                self.callbacks.post_json(url.clone(), body);
             }
         }
         set(
@@ -593,6 +604,12 @@ impl Shared {
             }
             state.phase = Phase::Stopping(reason);
         }
+        let (shared, waited) = (self.clone(), run.clone());
+        spawn_local(async move {
+            wait_for(None, Some(&timer(STOP_UPLOAD_WAIT_MS)), None).await;
+            waited.state.borrow_mut().upload_wait_over = true;
+            shared.finish_stop_if_quiet(&waited);
+        });
         self.finish_stop_if_quiet(run);
         self.rearm();
     }
@@ -601,7 +618,10 @@ impl Shared {
         let (reason, waiters) = {
             let mut state = run.state.borrow_mut();
             match state.phase {
-                Phase::Stopping(reason) if state.schedule.busy() == 0 && state.uploading == 0 => {
+                Phase::Stopping(reason)
+                    if state.schedule.busy() == 0
+                        && (state.uploading == 0 || state.upload_wait_over) =>
+                {
                     state.phase = Phase::Stopped(reason);
                     (reason, std::mem::take(&mut state.stop_waiters))
                 }

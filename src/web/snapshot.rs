@@ -10,7 +10,7 @@ use super::capture::Frame;
 use super::encoder::Image;
 use super::engine::Shared;
 use super::js::{self, error_value, set};
-use super::upload::Upload;
+use super::outbox::Upload;
 use crate::core::error::{Code, Result};
 use crate::core::naming::default_snapshot_name;
 use crate::core::snapshot::SnapshotSpec;

@@ -66,6 +66,12 @@ export type StorageOptions = (
 ) & {
   /** Bytes the outbox (IndexedDB) may keep; default 200 MiB; 0 keeps nothing. */
   outboxMaxBytes?: number;
+  /** Bytes of images held in memory for upload (waiting for a slot or being sent); past it a new
+   * image waits in the outbox only and its event comes at once. Default 16 MiB; 0..2^32. */
+  uploadQueueBytes?: number;
+  /** Ask the browser to keep the outbox under storage pressure (navigator.storage.persist());
+   * default true. The answer: `engine.outboxPersisted`. */
+  persist?: boolean;
   /** Milliseconds a presigner may take to answer before that attempt fails (100–120000; default 10000). */
   presignTimeout?: number;
 };
@@ -183,6 +189,10 @@ export interface SnapshotResponse {
     /** Code: "InvalidParameter", "TaskNotFound" or "InvalidOperation" (after destroy()). */
     Error?: { Code: string; Message: string };
   };
+  /** StopSnapshot only: the task's images not yet in the store (being sent, or waiting in the
+   * outbox), counted when the stop resolves. A stop waits at most 2 s for uploads; the rest
+   * go on from the outbox and their periodicsnapshot events come later. */
+  ImagesInOutbox?: number;
 }
 
 export interface TaskInfo {
@@ -261,6 +271,31 @@ export interface OutboxFullDetail {
   outboxMaxBytes: number;
 }
 
+/** An outbox image that keeps failing: it stays kept, automatic retries skip it, and
+ * `flushUploads()` tries it again. */
+export interface OutboxStuckDetail {
+  key: string;
+  size: number;
+  /** Failed rounds (an upload's retries, or a flush's). */
+  attempts: number;
+  /** The last HTTP status of the store or presign endpoint; null when the network failed. */
+  lastStatus: number | null;
+  lastError: string;
+}
+
+/** An image in the outbox, as `outboxEntries()` lists it. */
+export interface OutboxEntry {
+  key: string;
+  size: number;
+  contentType: string;
+  /** When it was kept (ms since the epoch). */
+  createdAt: number;
+  attempts: number;
+  stuck: boolean;
+  /** What the image's event said (its metadata without the Blob). */
+  meta: Record<string, unknown>;
+}
+
 export interface TaskStopDetail {
   TaskId: string;
   AppId: string;
@@ -302,6 +337,7 @@ export interface SnapshotEngineEventMap {
   snapshotstreamstate: CustomEvent<StreamStateDetail>;
   outboxupload: CustomEvent<OutboxUploadDetail>;
   outboxfull: CustomEvent<OutboxFullDetail>;
+  outboxstuck: CustomEvent<OutboxStuckDetail>;
   /** tracksnap itself failed (a bug): reload the page to use it again. */
   error: CustomEvent<EngineErrorDetail>;
 }

@@ -2,10 +2,10 @@
 //!
 //! Per image: ask the page's presigner for a URL, send the bytes (PUT, or the S3 POST-policy
 //! form), retry network errors, 408, 429 and 5xx with backoff, ask for a fresh URL when the
-//! signature is refused; at most [`CONCURRENT`] at once. What still fails goes to an outbox in
-//! IndexedDB, which is retried when the browser comes back online, on `flushUploads()`, and
-//! when a later engine with storage starts on the same origin. An item leaves the outbox only
-//! after a 2xx.
+//! signature is refused; at most [`CONCURRENT`] at once. Every image is in the outbox
+//! ([`Outbox`]) before its first attempt and leaves it after a 2xx; what still fails waits
+//! there, and is retried when the browser comes back online, on `flushUploads()`, and when a
+//! later engine starts on the same origin.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -15,47 +15,34 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{
-    AbortController, Blob, BlobPropertyBag, FormData, RequestInit, RequestMode, Response,
-};
+use web_sys::{FormData, RequestInit, RequestMode, Response};
 
 use super::events::Emitter;
-use super::idb::{Db, OUTBOX};
-use super::js::{self, browser_error, get, set, timer, wait_for, Canceller, Waited};
+use super::idb::Db;
+use super::js::{self, browser_error, get, set, timer, wait_for, Attempt, Canceller, Waited};
+use super::outbox::{Claim, Entry, Outbox, Upload};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
     object_url, presigned, Method, PresignSource, Presigned, StorageOptions,
-    DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS,
+    DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS, DEFAULT_UPLOAD_QUEUE_BYTES,
 };
+use crate::core::task::TaskKey;
 
 /// Uploads in flight at once, per engine.
 pub const CONCURRENT: usize = 4;
-/// An upload that has not finished in this time has failed (and is retried).
-const SEND_TIMEOUT_MS: u32 = 60_000;
-/// Reading an image's bytes from its Blob (in memory) for the outbox.
-const READ_TIMEOUT_MS: u32 = 10_000;
-
+/// An upload attempt has this long, plus a millisecond per 100 bytes (100 KB/s at worst), up
+/// to [`SEND_TIMEOUT_MAX_MS`]; then it is aborted and retried.
+const SEND_TIMEOUT_BASE_MS: f64 = 10_000.0;
+const SEND_TIMEOUT_MAX_MS: f64 = 120_000.0;
 pub const OUTBOX_UPLOAD: &str = "outboxupload";
 pub const OUTBOX_FULL: &str = "outboxfull";
+pub const OUTBOX_STUCK: &str = "outboxstuck";
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch, catch)]
     fn fetch_with_init(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
-}
-
-/// One image to upload.
-#[derive(Clone)]
-pub struct Upload {
-    pub key: String,
-    pub content_type: String,
-    pub blob: Blob,
-    pub size: f64,
-    /// What the outbox keeps beside the bytes (the event's metadata), and reports back.
-    pub meta: JsValue,
-    /// A task's own presign endpoint (`StorageConfig.PresignEndpoint`).
-    pub endpoint: Option<String>,
 }
 
 enum Source {
@@ -67,19 +54,19 @@ pub struct Uploader {
     /// The engine's presigner; `None` without `options.storage` (tasks may bring their own
     /// endpoint).
     source: Option<Source>,
-    max_bytes: u64,
     /// A presigner that has not answered in this time has failed.
     presign_timeout_ms: u32,
-    db: Rc<Db>,
-    abort: AbortController,
+    outbox: Outbox,
     /// Flipped by `destroy()`; every wait races against one of its signals.
     cancel: Canceller,
     slots: Cell<usize>,
     waiting: RefCell<VecDeque<Function>>,
-    /// What this engine knows of the outbox (refreshed at every flush).
-    outbox_count: Cell<u32>,
-    outbox_bytes: Cell<f64>,
-    flushing: RefCell<Option<Promise>>,
+    /// Bytes of the images `upload()` holds (waiting for a slot or being sent), and the most
+    /// it may hold: past it an image waits in the outbox only.
+    queued: Cell<f64>,
+    queue_max: f64,
+    /// The flush running now, and whether it tries stuck images too.
+    flushing: RefCell<Option<(Promise, bool, u64)>>,
 }
 
 impl Uploader {
@@ -99,183 +86,274 @@ impl Uploader {
                 ))
             }
         };
-        let abort = AbortController::new()
-            .map_err(|e| browser_error(Code::NotSupported, "AbortController", &e))?;
         Ok(Uploader {
             source,
-            max_bytes: options.map_or(DEFAULT_OUTBOX_MAX_BYTES, |o| o.outbox_max_bytes),
             presign_timeout_ms: options
                 .map_or(DEFAULT_PRESIGN_TIMEOUT_MS, |o| o.presign_timeout_ms),
-            db,
-            abort,
+            outbox: Outbox::new(
+                db,
+                options.map_or(DEFAULT_OUTBOX_MAX_BYTES, |o| o.outbox_max_bytes),
+            ),
             cancel: Canceller::new(),
             slots: Cell::new(0),
             waiting: RefCell::new(VecDeque::new()),
-            outbox_count: Cell::new(0),
-            outbox_bytes: Cell::new(0.0),
+            queued: Cell::new(0.0),
+            queue_max: options.map_or(DEFAULT_UPLOAD_QUEUE_BYTES, |o| o.upload_queue_bytes) as f64,
             flushing: RefCell::new(None),
         })
     }
 
-    /// Images waiting in the outbox, as far as this engine knows.
+    /// Images in the outbox (being sent or waiting), as far as this engine knows.
     pub fn pending(&self) -> u32 {
-        self.outbox_count.get()
+        self.outbox.count()
+    }
+
+    /// Images of the task `key` in the outbox (by their metadata), or 0 when it cannot be read.
+    pub async fn images_of_task(&self, key: &TaskKey) -> u32 {
+        let Ok(entries) = self.outbox.entries().await else {
+            return 0;
+        };
+        let of_task = |e: &Entry| {
+            let meta = get(&e.record, "meta");
+            get(&meta, "TaskId").as_string().as_deref() == Some(key.task_id.as_str())
+                && get(&meta, "AppId").as_string().as_deref() == Some(key.app_id.as_str())
+                && get(&meta, "RoomId").as_string().as_deref() == Some(key.room_id.as_str())
+        };
+        entries.iter().filter(|e| of_task(e)).count() as u32
+    }
+
+    /// `outboxEntries()`: `OutboxEntry` objects, oldest first.
+    pub fn entries(self: &Rc<Self>) -> Promise {
+        let this = self.clone();
+        future_to_promise(async move {
+            let entries = this.outbox.entries().await.map_err(unreadable)?;
+            let list = Array::new();
+            for e in entries {
+                let view: JsValue = Object::new().into();
+                for field in ["key", "size", "contentType", "createdAt", "meta"] {
+                    set(&view, field, &get(&e.record, field));
+                }
+                // Records of version 1 have no count.
+                let attempts = get(&e.record, "attempts").as_f64().unwrap_or(0.0);
+                set(&view, "attempts", &attempts.into());
+                set(&view, "stuck", &get(&e.record, "stuck").is_truthy().into());
+                list.push(&view);
+            }
+            Ok(list.into())
+        })
+    }
+
+    /// `readOutboxEntry(key)` (the oldest image kept under `key` as a Blob, or `null`), or with
+    /// `remove`, `removeOutboxEntry(key)` (whether there was one to remove).
+    pub fn entry(self: &Rc<Self>, key: String, remove: bool) -> Promise {
+        let this = self.clone();
+        future_to_promise(async move {
+            let entries = this.outbox.entries().await.map_err(unreadable)?;
+            let found = entries.into_iter().find(|e| e.key == key);
+            Ok(match (found, remove) {
+                (None, true) => JsValue::FALSE,
+                (None, false) => JsValue::NULL,
+                (Some(e), true) => this.outbox.remove(&e.id).await.map_err(unreadable)?.into(),
+                (Some(e), false) => this
+                    .outbox
+                    .load(&e.id)
+                    .await
+                    .map_or(JsValue::NULL, |item| item.blob.into()),
+            })
+        })
     }
 
     /// `destroy()`: ends every upload in flight (their images go to the outbox).
     pub fn cancel_all(&self) {
+        // Every attempt waits on this too, and aborts its fetch when it ends.
         self.cancel.cancel();
-        self.abort.abort();
     }
 
-    /// Uploads `item`, or keeps it in the outbox. `Ok(url)`; `Err` with `ERR_UPLOAD_FAILED`,
-    /// `ERR_PRESIGN_FAILED` or `ERR_DESTROYED` (kept in the outbox), or `ERR_OUTBOX_FULL` (not
-    /// kept: the caller still has the Blob).
+    /// Keeps `item` in the outbox and uploads it. `Ok(url)` once it is in the store and has
+    /// left the outbox; `Err` with `ERR_UPLOAD_FAILED`, `ERR_PRESIGN_FAILED` or
+    /// `ERR_DESTROYED` (it waits in the outbox), or `ERR_OUTBOX_FULL` (the outbox could not
+    /// keep it and the upload failed: the caller's Blob is the only copy).
     pub async fn upload(&self, item: &Upload, emitter: &Emitter) -> Result<String> {
-        match self.try_upload(item, RetryPolicy::UPLOAD).await {
-            Ok(url) => Ok(url),
-            Err(e) => {
-                self.keep(item, emitter).await?;
+        // Held before the record exists, so no flush (of any page) sends it beside us.
+        let _claim = Claim::take(&item.key, true).await;
+        let kept = self.outbox.admit(item).await;
+        let sent = if self.queued.get() + item.size > self.queue_max {
+            // Bounded memory: a hung store must not pile up Blobs here.
+            Err(Failure {
+                error: Error::new(
+                    Code::UploadFailed,
+                    format!(
+                        "{:.1} MiB of images are already waiting to upload (uploadQueueBytes)",
+                        self.queued.get() / 1_048_576.0
+                    ),
+                ),
+                status: None,
+                counts: false,
+            })
+        } else {
+            let _queued = Queued::add(&self.queued, item.size);
+            match self.slot().await {
+                Ok(_slot) => self.try_upload(item, RetryPolicy::UPLOAD).await,
+                Err(error) => Err(Failure {
+                    error,
+                    status: None,
+                    counts: false,
+                }),
+            }
+        };
+        match (sent, kept) {
+            (Ok(url), Ok(id)) => {
+                // Should this fail, the next flush sends the image again: twice, not never.
+                let _ = self.outbox.remove(&id).await;
+                Ok(url)
+            }
+            (Ok(url), Err(_)) => Ok(url),
+            (Err(failure), Ok(id)) => {
+                self.failed(&id, &failure, emitter).await;
                 Err(Error::new(
-                    e.code,
-                    format!("{}; the image waits in the outbox", e.message),
+                    failure.error.code,
+                    format!("{}; the image waits in the outbox", failure.error.message),
+                ))
+            }
+            (Err(failure), Err(not_kept)) => {
+                if not_kept.full {
+                    let detail: JsValue = Object::new().into();
+                    set(&detail, "key", &item.key.as_str().into());
+                    set(&detail, "size", &item.size.into());
+                    set(&detail, "outboxBytes", &not_kept.outbox_bytes.into());
+                    set(
+                        &detail,
+                        "outboxMaxBytes",
+                        &(self.outbox.max_bytes() as f64).into(),
+                    );
+                    emitter.dispatch(OUTBOX_FULL, &detail);
+                }
+                Err(Error::new(
+                    Code::OutboxFull,
+                    format!(
+                        "{}, and {}: the image is only in this event's Blob",
+                        failure.error.message, not_kept.error.message
+                    ),
                 ))
             }
         }
     }
 
-    /// Tries every image in the outbox once more; resolves with how many remain. One flush at
-    /// a time: a call during a flush waits for it.
-    pub fn flush(self: &Rc<Self>, emitter: Rc<Emitter>) -> Promise {
-        if let Some(running) = self.flushing.borrow().as_ref() {
-            return running.clone();
+    /// Records a failed round on the image's outbox entry; reports it once it is stuck.
+    async fn failed(&self, id: &JsValue, failure: &Failure, emitter: &Emitter) {
+        if !failure.counts {
+            return;
+        }
+        let newly_stuck = self
+            .outbox
+            .note_failure(id, failure.status, &failure.error.message)
+            .await;
+        if let Some(record) = newly_stuck {
+            let detail: JsValue = Object::new().into();
+            for field in ["key", "size", "attempts", "lastStatus", "lastError"] {
+                set(&detail, field, &get(&record, field));
+            }
+            emitter.dispatch(OUTBOX_STUCK, &detail);
+        }
+    }
+
+    /// Tries every image in the outbox once more (stuck ones too with `stuck`); resolves with
+    /// how many remain. One flush at a time: a call during a flush waits for it.
+    pub fn flush(self: &Rc<Self>, emitter: Rc<Emitter>, stuck: bool) -> Promise {
+        let running = self.flushing.borrow().clone();
+        if let Some((promise, with_stuck, _)) = &running {
+            if *with_stuck || !stuck {
+                return promise.clone();
+            }
         }
         let this = self.clone();
+        let generation = running.as_ref().map_or(0, |r| r.2.wrapping_add(1));
         let promise = future_to_promise(async move {
-            let remaining = this.flush_now(&emitter).await;
-            *this.flushing.borrow_mut() = None;
+            // A flush of stuck images asked during another flush runs after it.
+            if let Some((before, _, _)) = running {
+                let _ = JsFuture::from(before).await;
+            }
+            let remaining = this.flush_now(&emitter, stuck).await;
+            let mut flushing = this.flushing.borrow_mut();
+            if flushing.as_ref().is_some_and(|f| f.2 == generation) {
+                *flushing = None;
+            }
             Ok(JsValue::from(remaining))
         });
-        *self.flushing.borrow_mut() = Some(promise.clone());
+        *self.flushing.borrow_mut() = Some((promise.clone(), stuck, generation));
         promise
     }
 
-    async fn flush_now(self: &Rc<Self>, emitter: &Rc<Emitter>) -> u32 {
-        let Ok(items) = self.db.get_all(OUTBOX).await else {
-            return self.outbox_count.get();
+    async fn flush_now(self: &Rc<Self>, emitter: &Rc<Emitter>, stuck: bool) -> u32 {
+        let Ok(entries) = self.outbox.entries().await else {
+            return self.outbox.count();
         };
-        self.count_outbox(&items);
         if self.cancel.is_cancelled() {
-            return self.outbox_count.get();
+            return self.outbox.count();
         }
-        let tries: Vec<Promise> = items
-            .iter()
-            .map(|record| {
+        let tries: Vec<Promise> = entries
+            .into_iter()
+            // A record of a presign callback needs an engine that has one.
+            .filter(|entry| self.source.is_some() || get(&entry.record, "endpoint").is_string())
+            .filter(|entry| stuck || !get(&entry.record, "stuck").is_truthy())
+            .map(|entry| {
                 let this = self.clone();
                 let emitter = emitter.clone();
                 future_to_promise(async move {
-                    this.retry_kept(&record, &emitter).await;
+                    this.retry_kept(&entry, &emitter).await;
                     Ok(JsValue::UNDEFINED)
                 })
             })
             .collect();
         let all = js_sys::Promise::all(&tries.iter().collect::<js_sys::Array>());
         let _ = JsFuture::from(all).await;
-        // Recount from the database: another engine may have flushed too.
-        if let Ok(items) = self.db.get_all(OUTBOX).await {
-            self.count_outbox(&items);
-        }
-        self.outbox_count.get()
+        // Recount: other pages add and send too.
+        let _ = self.outbox.entries().await;
+        self.outbox.count()
     }
 
-    async fn retry_kept(&self, record: &JsValue, emitter: &Emitter) {
-        let Some(item) = from_record(record) else {
+    /// Sends one kept image, unless another upload (of any page) holds it.
+    async fn retry_kept(&self, entry: &Entry, emitter: &Emitter) {
+        // The claim first, so an image being sent (here or elsewhere) takes no slot; the bytes
+        // are read once there is one, so only images being sent are in memory.
+        let Some(_claim) = Claim::take(&entry.key, false).await else {
             return;
         };
-        if let Ok(url) = self.try_upload(&item, RetryPolicy::FLUSH).await {
-            if self.db.delete(OUTBOX, &get(record, "id")).await.is_ok() {
-                let detail: JsValue = Object::new().into();
-                set(&detail, "key", &item.key.as_str().into());
-                set(&detail, "url", &url.as_str().into());
-                set(&detail, "size", &item.size.into());
-                set(&detail, "contentType", &item.content_type.as_str().into());
-                set(&detail, "meta", &item.meta);
-                emitter.dispatch(OUTBOX_UPLOAD, &detail);
-            }
-        }
-    }
-
-    fn count_outbox(&self, items: &js_sys::Array) {
-        let bytes: f64 = items
-            .iter()
-            .map(|r| get(&r, "size").as_f64().unwrap_or(0.0))
-            .sum();
-        self.outbox_count.set(items.length());
-        self.outbox_bytes.set(bytes);
-    }
-
-    /// Puts `item` in the outbox, or says why it cannot.
-    async fn keep(&self, item: &Upload, emitter: &Emitter) -> Result<()> {
-        let bytes = self.outbox_bytes.get();
-        if bytes + item.size > self.max_bytes as f64 {
-            let detail: JsValue = Object::new().into();
-            set(&detail, "key", &item.key.as_str().into());
-            set(&detail, "size", &item.size.into());
-            set(&detail, "outboxBytes", &bytes.into());
-            set(&detail, "outboxMaxBytes", &(self.max_bytes as f64).into());
-            emitter.dispatch(OUTBOX_FULL, &detail);
-            return Err(Error::new(
-                Code::OutboxFull,
-                format!(
-                    "not uploaded, and the outbox is full ({bytes} of {} bytes): the image is only in this event's Blob",
-                    self.max_bytes
-                ),
-            ));
-        }
-        // The bytes, not the Blob: WebKit's IndexedDB refuses Blobs in a private or
-        // automation session (the transaction fails), and every engine keeps bytes.
-        // Not raced against destroy(): what destroy() ends is kept.
-        let read = item.blob.array_buffer();
-        let image = match wait_for(Some(&read), Some(&timer(READ_TIMEOUT_MS)), None).await {
-            Waited::Settled(Ok(image)) => image,
-            _ => {
-                return Err(Error::new(
-                    Code::OutboxFull,
-                    "not uploaded, and its bytes could not be read for the outbox: the image is only in this event's Blob",
-                ))
-            }
+        let Ok(_slot) = self.slot().await else {
+            return;
         };
-        let record: JsValue = Object::new().into();
-        set(&record, "key", &item.key.as_str().into());
-        set(&record, "contentType", &item.content_type.as_str().into());
-        set(&record, "size", &item.size.into());
-        set(&record, "bytes", &image);
-        set(&record, "meta", &item.meta);
-        set(
-            &record,
-            "endpoint",
-            &item
-                .endpoint
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from),
-        );
-        set(&record, "createdAt", &js::now_ms().into());
-        match self.db.put(OUTBOX, &record).await {
-            Ok(_) => {
-                self.outbox_count.set(self.outbox_count.get() + 1);
-                self.outbox_bytes.set(bytes + item.size);
-                Ok(())
+        // Read under the claim: a page that sent it meanwhile has removed it.
+        let Some(item) = self.outbox.load(&entry.id).await else {
+            return;
+        };
+        match self.try_upload(&item, RetryPolicy::FLUSH).await {
+            Ok(url) => {
+                if self.outbox.remove(&entry.id).await == Ok(true) {
+                    let detail: JsValue = Object::new().into();
+                    set(&detail, "key", &item.key.as_str().into());
+                    set(&detail, "url", &url.as_str().into());
+                    set(&detail, "size", &item.size.into());
+                    set(&detail, "contentType", &item.content_type.as_str().into());
+                    set(&detail, "meta", &item.meta);
+                    emitter.dispatch(OUTBOX_UPLOAD, &detail);
+                }
             }
-            Err(e) => Err(browser_error(
-                Code::OutboxFull,
-                "not uploaded, and the outbox (IndexedDB) could not keep it: the image is only in this event's Blob",
-                &e,
-            )),
+            Err(failure) => self.failed(&entry.id, &failure, emitter).await,
         }
     }
 
-    async fn try_upload(&self, item: &Upload, policy: RetryPolicy) -> Result<String> {
-        let _slot = self.slot().await?;
+    /// Sends `item` (the caller holds an upload slot), retrying as `policy` says.
+    async fn try_upload(
+        &self,
+        item: &Upload,
+        policy: RetryPolicy,
+    ) -> std::result::Result<String, Failure> {
+        let last_status = Cell::new(None);
+        let failure = |error: Error| Failure {
+            counts: error.code != Code::Destroyed,
+            error,
+            status: last_status.get(),
+        };
         let mut attempt = 0;
         let mut refreshes = 0;
         let mut current: Option<Presigned> = None;
@@ -283,23 +361,25 @@ impl Uploader {
             attempt += 1;
             let p = match current.take() {
                 Some(p) => p,
-                None => match self.presign(item).await {
+                None => match self.presign(item, &last_status).await {
                     Ok(p) => p,
                     Err(e)
                         if self.cancel.is_cancelled() || attempt >= policy.attempts + refreshes =>
                     {
-                        return Err(e)
+                        return Err(failure(e))
                     }
                     Err(_) => {
                         self.wait(policy.delay_ms(attempt - refreshes, js_sys::Math::random()))
-                            .await?;
+                            .await
+                            .map_err(failure)?;
                         continue;
                     }
                 },
             };
             let status = self.send(&p, item).await;
+            last_status.set(status);
             if self.cancel.is_cancelled() {
-                return Err(destroyed());
+                return Err(failure(destroyed()));
             }
             match policy.upload_verdict(attempt, refreshes, status) {
                 Verdict::Done => return Ok(object_url(&p, &item.key)),
@@ -307,26 +387,27 @@ impl Uploader {
                 Verdict::Retry => {
                     current = Some(p);
                     self.wait(policy.delay_ms(attempt - refreshes, js_sys::Math::random()))
-                        .await?;
+                        .await
+                        .map_err(failure)?;
                 }
                 Verdict::GiveUp => {
                     let said = status.map_or("no answer from the store".to_string(), |s| {
                         format!("the store answered HTTP {s}")
                     });
-                    return Err(Error::new(
+                    return Err(failure(Error::new(
                         Code::UploadFailed,
                         format!(
                             "uploading {} failed after {attempt} attempts: {said}",
                             item.key
                         ),
-                    ));
+                    )));
                 }
             }
         }
     }
 
-    /// Asks the presigner for a URL for `item`.
-    async fn presign(&self, item: &Upload) -> Result<Presigned> {
+    /// Asks the presigner for a URL for `item`; an endpoint's refusal sets `status`.
+    async fn presign(&self, item: &Upload, status: &Cell<Option<u16>>) -> Result<Presigned> {
         let failed = |what: &str, e: &JsValue| browser_error(Code::PresignFailed, what, e);
         let request: JsValue = Object::new().into();
         set(&request, "key", &item.key.as_str().into());
@@ -346,7 +427,7 @@ impl Uploader {
                 let headers = Object::new();
                 set(&headers, "content-type", &"application/json".into());
                 init.set_headers(&headers);
-                init.set_signal(Some(&self.abort.signal()));
+                let attempt = Attempt::new(&init).map_err(|e| failed("AbortController", &e))?;
                 let response = fetch_with_init(url, &init).map_err(|e| failed("presign endpoint", &e))?;
                 let response: Response = self
                     .bounded(response, self.presign_timeout_ms, "the presign endpoint")
@@ -354,12 +435,19 @@ impl Uploader {
                     .dyn_into()
                     .map_err(|e| failed("presign endpoint", &e))?;
                 if !response.ok() {
+                    status.set(Some(response.status()));
                     return Err(Error::new(
                         Code::PresignFailed,
                         format!("the presign endpoint answered HTTP {}", response.status()),
                     ));
                 }
-                response.json().map_err(|e| failed("presign endpoint", &e))?
+                let json = response.json().map_err(|e| failed("presign endpoint", &e))?;
+                // The body is read within the same attempt (and its abort).
+                let value = self
+                    .bounded(json, self.presign_timeout_ms, "the presign endpoint")
+                    .await?;
+                drop(attempt);
+                return presigned(&js::to_value(&value));
             }
             (None, Some(Source::Callback(f))) => {
                 let returned = f.call1(&JsValue::NULL, &request).map_err(|e| failed("presign() threw", &e))?;
@@ -382,7 +470,7 @@ impl Uploader {
     async fn send(&self, p: &Presigned, item: &Upload) -> Option<u16> {
         let init = RequestInit::new();
         init.set_mode(RequestMode::Cors);
-        init.set_signal(Some(&self.abort.signal()));
+        let _attempt = Attempt::new(&init).ok()?;
         match p.method {
             Method::Put => {
                 init.set_method("PUT");
@@ -417,7 +505,7 @@ impl Uploader {
         }
         let response = fetch_with_init(&p.url, &init).ok()?;
         let response: Response = self
-            .bounded(response, SEND_TIMEOUT_MS, "upload")
+            .bounded(response, send_timeout_ms(item.size), "upload")
             .await
             .ok()?
             .dyn_into()
@@ -467,6 +555,35 @@ impl Uploader {
     }
 }
 
+/// An image's bytes counted in [`Uploader::queued`] while it is held.
+struct Queued<'a>(&'a Cell<f64>, f64);
+
+impl Queued<'_> {
+    fn add(queued: &Cell<f64>, size: f64) -> Queued<'_> {
+        queued.set(queued.get() + size);
+        Queued(queued, size)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.set((self.0.get() - self.1).max(0.0));
+    }
+}
+
+/// Why an upload's attempts ended without a 2xx, and the last HTTP status of the store or the
+/// presign endpoint (`None`: the network failed, or a presign callback).
+struct Failure {
+    error: Error,
+    status: Option<u16>,
+    /// Whether it counts as a failed round (not when `destroy()` or a full queue ended it).
+    counts: bool,
+}
+
+fn send_timeout_ms(size: f64) -> u32 {
+    (SEND_TIMEOUT_BASE_MS + size / 100.0).min(SEND_TIMEOUT_MAX_MS) as u32
+}
+
 /// An upload slot; dropping it hands it to the next waiting upload.
 struct Slot<'a>(&'a Uploader);
 
@@ -482,26 +599,13 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// An outbox record back as an [`Upload`]; `None` for a record this version cannot read.
-fn from_record(record: &JsValue) -> Option<Upload> {
-    let content_type = get(record, "contentType").as_string()?;
-    let bytes = get(record, "bytes");
-    // Records kept by earlier versions hold a Blob.
-    let blob = if bytes.is_undefined() {
-        get(record, "blob").dyn_into().ok()?
-    } else {
-        let options = BlobPropertyBag::new();
-        options.set_type(&content_type);
-        Blob::new_with_buffer_source_sequence_and_options(&Array::of1(&bytes), &options).ok()?
-    };
-    Some(Upload {
-        key: get(record, "key").as_string()?,
-        content_type,
-        blob,
-        size: get(record, "size").as_f64()?,
-        meta: get(record, "meta"),
-        endpoint: get(record, "endpoint").as_string(),
-    })
+/// A failure of IndexedDB under the outbox API, as the error a promise rejects with.
+fn unreadable(e: JsValue) -> JsValue {
+    js::error_value(&browser_error(
+        Code::OutboxFull,
+        "the outbox (IndexedDB) could not be read or changed",
+        &e,
+    ))
 }
 
 fn destroyed() -> Error {

@@ -422,6 +422,62 @@ export function clearOutbox() {
   });
 }
 
+/** The outbox's records as IndexedDB holds them, each with its bytes (a Uint8Array). */
+export function outboxRecords() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('tracksnap');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('outbox')) {
+        db.close();
+        resolve([]);
+        return;
+      }
+      // Version 1 kept the bytes in the record; version 2 beside it.
+      const split = db.objectStoreNames.contains('outboxBytes');
+      const tx = db.transaction(split ? ['outbox', 'outboxBytes'] : ['outbox']);
+      const records = tx.objectStore('outbox').getAll();
+      const bytes = split ? tx.objectStore('outboxBytes').getAll() : null;
+      tx.oncomplete = () => {
+        db.close();
+        const byId = new Map((bytes ? bytes.result : []).map((b) => [b.id, b.bytes]));
+        resolve(records.result.map((r) => ({ ...r, bytes: new Uint8Array(r.bytes ?? byId.get(r.id) ?? []) })));
+      };
+      tx.onerror = () => reject(tx.error);
+    };
+  });
+}
+
+/**
+ * A second page of this origin: a same-origin iframe that loads its own instance of the test
+ * module. `win.Engine` is its SnapshotEngine class; `remove()` ends the page as closing a tab
+ * does (its timers, fetches and locks go with it).
+ */
+export async function framePage() {
+  const frame = document.createElement('iframe');
+  frame.srcdoc = `<script type="module">
+    const glue = await import(new URL('/wasm-bindgen-test.js', parent.location.href).href);
+    await glue.default({ module_or_path: new URL('/wasm-bindgen-test_bg.wasm', parent.location.href) });
+    window.Engine = glue.SnapshotEngine;
+    parent.postMessage('tracksnap-frame-ready', '*');
+  </script>`;
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the iframe page did not load the module in 20 s')), 20000);
+    const on = (e) => {
+      if (e.source !== frame.contentWindow || e.data !== 'tracksnap-frame-ready') return;
+      clearTimeout(timer);
+      window.removeEventListener('message', on);
+      resolve();
+    };
+    window.addEventListener('message', on);
+  });
+  document.body.append(frame);
+  await ready;
+  const win = frame.contentWindow;
+  return { win, Engine: win.Engine, remove: () => frame.remove() };
+}
+
 export async function faults(dev, body) {
   const r = await fetch(`${dev}/__faults`, { method: body ? 'POST' : 'GET', body: body && JSON.stringify(body) });
   assert(r.ok, 'the dev server runs with --faults');

@@ -3,10 +3,48 @@
 // the SnapshotEngine class and the dev server's origin, and throws on the first wrong observation.
 
 import {
-  OK, UPLOAD_FAILED, OUTBOX_FULL,
+  OK, UPLOAD_FAILED, OUTBOX_FULL, INVALID_PARAM,
   RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, record,
   clearOutbox, faults, stored, sameBytes, folder, engineWithPreview, waitForEvent, runScenario,
+  outboxRecords, framePage,
 } from './media.js';
+
+/** A solid-colour canvas track made in `win` (an engine only takes its own realm's tracks). */
+function trackIn(win, [r, g, b]) {
+  const canvas = Object.assign(win.document.createElement('canvas'), { width: 160, height: 120 });
+  const ctx = canvas.getContext('2d');
+  const paint = () => {
+    ctx.fillStyle = `rgb(${r}, ${g}, ${b})`;
+    ctx.fillRect(0, 0, 160, 120);
+  };
+  paint();
+  const track = canvas.captureStream(30).getVideoTracks()[0];
+  win.setInterval(paint, 50);
+  return track;
+}
+
+/** Polls `check` every 100 ms until it is truthy; throws after `ms`. */
+async function until(check, ms, what) {
+  const t0 = performance.now();
+  while (!(await check())) {
+    if (performance.now() - t0 > ms) throw new Error(`waited ${ms} ms for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Flushes `engines` together (every 500 ms) until `done()`; throws after `ms`. */
+async function flushUntil(engines, done, ms, what) {
+  await until(async () => {
+    await Promise.all(engines.map((e) => e.flushUploads()));
+    return done();
+  }, ms, what);
+}
+
+/** The outcome of a snapshot of another realm: its code, and its Blob's bytes. */
+const settle = (promise) => promise.then(
+  (r) => ({ code: r.code, blob: r.blob }),
+  (e) => ({ code: e.code, message: e.message, blob: e.result && e.result.blob }),
+);
 
 export const scenarios = {
   async bytes_reach_the_store(Engine, dev) {
@@ -33,6 +71,15 @@ export const scenarios = {
       eq(`${b.status} ${b.type}`, '200 image/jpeg', 'the engine format decides the type, not the name');
       await sameBytes(e.blob, b, 'second image');
       eq(engine.pendingUploads(), 0, 'nothing waits');
+
+      // storage.persist (the default) asked the browser to keep the outbox; the answer is its own.
+      const persisted = await engine.outboxPersisted;
+      assert(persisted === null || typeof persisted === 'boolean', `outboxPersisted: ${persisted}`);
+      if (persisted !== null) eq(await navigator.storage.persisted(), persisted, 'what the browser says now');
+      const unasked = new Engine({ storage: { presignEndpoint: `${dev}/presign`, persist: false } });
+      eq(await unasked.outboxPersisted, null, 'persist: false asks nothing');
+      unasked.destroy();
+      return `outboxPersisted: ${persisted}`;
     } finally {
       close();
     }
@@ -214,6 +261,240 @@ export const scenarios = {
     } finally {
       await faults(dev, { reset: true });
       close();
+    }
+  },
+
+  async a_closed_page_loses_nothing(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true, hang: true });
+    const dir = folder('closed');
+    const storage = { presignEndpoint: `${dev}/presign` };
+    const page = await framePage();
+    let next;
+    try {
+      const engine = new page.Engine({ storage });
+      eq(engine.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+      const keys = [`${dir}/a.jpg`, `${dir}/b.jpg`];
+      for (const key of keys) engine.snapshot({ streamType: 'main', path: key }).catch(() => {});
+      await until(async () => (await faults(dev)).held >= 2, 15000, 'both uploads hanging at the store');
+      const kept = await outboxRecords();
+      eq(kept.map((r) => r.key).sort().join(), keys.join(), 'both images are in the outbox while they upload');
+      page.remove(); // closed mid-upload: no retry, no catch, no unload handler of ours runs
+      await faults(dev, { reset: true });
+      next = new Engine({ storage });
+      const uploaded = [];
+      next.addEventListener('outboxupload', (e) => uploaded.push(e.detail.key));
+      await flushUntil([next], () => uploaded.length >= 2, 20000, 'the next page to upload both');
+      eq(uploaded.sort().join(), keys.join(), 'each image uploaded once');
+      for (const r of kept) {
+        const o = await stored(dev, r.key);
+        eq(o.status, 200, `${r.key} in the store`);
+        eq(o.bytes.length, r.bytes.length, `${r.key}: size`);
+        assert(o.bytes.every((b, i) => b === r.bytes[i]), `${r.key}: the bytes the closed page captured`);
+      }
+      eq(await next.flushUploads(), 0, 'the outbox is empty');
+      return `${keys.length} images of a closed page uploaded by the next`;
+    } finally {
+      page.remove();
+      next?.destroy();
+      await faults(dev, { reset: true });
+    }
+  },
+
+  async two_pages_send_each_image_once(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true, refuseMs: 8000 });
+    const dir = folder('twice');
+    const storage = { presignEndpoint: `${dev}/presign` };
+    const page = await framePage();
+    const here = await engineWithPreview(Engine, { storage });
+    const there = new page.Engine({ storage });
+    try {
+      eq(there.startVideoPreview('main', trackIn(page.win, BLUE)), OK, 'preview in the other page');
+      const taken = await Promise.all([
+        ...[0, 1, 2].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/here-${i}.jpg` }))),
+        ...[0, 1, 2].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/there-${i}.jpg` }))),
+      ]);
+      for (const t of taken) eq(t.code, UPLOAD_FAILED, `kept during the outage (${t.message})`);
+      eq((await outboxRecords()).length, 6, 'six images in the shared outbox');
+      await faults(dev, { reset: true });
+      const before = (await faults(dev)).stored;
+      const events = [];
+      for (const e of [here.engine, there]) e.addEventListener('outboxupload', (ev) => events.push(ev.detail.key));
+      // Both pages flush the same six records at once, again and again.
+      await flushUntil([here.engine, there], async () => (await outboxRecords()).length === 0, 20000, 'an empty outbox');
+      await sleep(500);
+      const puts = (await faults(dev)).stored - before;
+      eq(puts, 6, 'one successful upload per image');
+      eq(events.length, 6, 'one outboxupload per image, in either page');
+      eq(new Set(events).size, 6, 'no image reported twice');
+      return `6 images, ${puts} uploads, ${events.length} events`;
+    } finally {
+      there.destroy();
+      page.remove();
+      here.close();
+      await faults(dev, { reset: true });
+    }
+  },
+
+  async the_byte_limit_holds_across_pages(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('limit');
+    // The size of one image, to set the limit at three and a half of them.
+    const probe = await engineWithPreview(Engine, {});
+    const size = (await probe.engine.snapshot({ streamType: 'main' })).size;
+    probe.close();
+    const limit = Math.floor(size * 3.5);
+    await faults(dev, { refuseMs: 8000 });
+    const storage = { presignEndpoint: `${dev}/presign`, outboxMaxBytes: limit };
+    const page = await framePage();
+    const here = await engineWithPreview(Engine, { storage });
+    const there = new page.Engine({ storage });
+    try {
+      eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+      const taken = await Promise.all([
+        ...[0, 1, 2, 3].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/h${i}.jpg` }))),
+        ...[0, 1, 2, 3].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/t${i}.jpg` }))),
+      ]);
+      const kept = await outboxRecords();
+      const bytes = kept.reduce((n, r) => n + r.size, 0);
+      assert(bytes <= limit, `${bytes} bytes kept under a limit of ${limit}`);
+      const full = taken.filter((t) => t.code === OUTBOX_FULL);
+      eq(kept.length + full.length, 8, `every image kept or handed back (${taken.map((t) => t.code).join()})`);
+      assert(kept.length >= 2, `${kept.length} kept`);
+      for (const t of full) assert(t.blob && t.blob.size > 0, 'a Blob with every image not kept');
+      return `${kept.length} kept (${bytes} of ${limit} bytes), ${full.length} handed back`;
+    } finally {
+      there.destroy();
+      page.remove();
+      here.close();
+      await faults(dev, { reset: true });
+    }
+  },
+
+  async a_hung_store_holds_little_and_loses_nothing(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true, hang: true });
+    const room = folder('hung');
+    const queue = 6000; // bytes held for upload: about three of these images
+    const engine = new Engine({ storage: { presignEndpoint: `${dev}/presign`, uploadQueueBytes: queue } });
+    const sources = [canvasSource(160, 120, solid(RED)), canvasSource(160, 120, solid(GREEN)), canvasSource(160, 120, solid(BLUE))];
+    const events = [];
+    engine.addEventListener('periodicsnapshot', (e) => events.push(e.detail));
+    const task = { AppId: 'app', RoomId: room, TaskId: 'hung' };
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, sources[0].track), OK, 'camera');
+      eq(engine.startScreenCapture(sources[1].track), OK, 'screen');
+      eq(engine.onUserVideoStart('student', sources[2].track), OK, 'a remote stream');
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 } , StorageConfig: { Type: 'presigned' } })).Result, 'ok', 'start');
+      await sleep(4500);
+      const during = events.length;
+      const t0 = performance.now();
+      const stop = await engine.stopSnapshot(task);
+      const stopMs = performance.now() - t0;
+      eq(stop.Result, 'ok', 'stop');
+      assert(stopMs < 3000, `stopSnapshot took ${Math.round(stopMs)} ms with the store hung (at most 2 s of waiting for uploads)`);
+      const kept = await outboxRecords();
+      assert(kept.length >= 9, `${kept.length} images kept from 3 streams in 4.5 s`);
+      eq(stop.ImagesInOutbox, kept.length, 'the stop counts the task\'s images in the outbox');
+      const held = (await faults(dev)).held;
+      assert(held <= 4, `${held} uploads hanging at the store (at most 4 at once)`);
+      // Past the queue's bytes an image's event comes at once: the engine does not hold it.
+      const heldBack = kept.length - during;
+      const room4 = Math.ceil(queue / kept[0].size) + 1;
+      assert(heldBack <= room4, `${heldBack} images without an event during the hang; the queue holds ${room4}`);
+      for (const e of events.slice(0, during)) eq(e.code, UPLOAD_FAILED, `an image of the hang waits in the outbox (${e.message})`);
+
+      await faults(dev, { reset: true });
+      await flushUntil([engine], async () => (await outboxRecords()).length === 0, 30000, 'an empty outbox');
+      for (const r of kept) {
+        const o = await stored(dev, r.key);
+        eq(o.status, 200, `${r.key} in the store`);
+        assert(o.bytes.length === r.bytes.length && o.bytes.every((b, i) => b === r.bytes[i]), `${r.key}: its bytes`);
+      }
+      return `${kept.length} images kept during the hang, ${during} events at once, stop in ${Math.round(stopMs)} ms, all stored after`;
+    } finally {
+      for (const src of sources) src.stop();
+      engine.destroy();
+      await faults(dev, { reset: true });
+    }
+  },
+
+  async a_permanent_refusal_is_reported_and_kept(Engine, dev) {
+    await clearOutbox();
+    const dir = folder('refused');
+    await faults(dev, { reset: true, refuseKey: dir });
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    const stuck = [];
+    engine.addEventListener('outboxstuck', (e) => stuck.push(e.detail));
+    const uploaded = [];
+    engine.addEventListener('outboxupload', (e) => uploaded.push(e.detail));
+    try {
+      const key = `${dir}/refused.jpg`;
+      const err = await rejects(engine.snapshot({ streamType: 'main', path: key }), UPLOAD_FAILED, 'HTTP 413');
+      assert(/413/.test(err.message), err.message);
+      eq(stuck.length, 0, 'one refusal is not stuck yet');
+      await engine.flushUploads();
+      await engine.flushUploads();
+      eq(stuck.length, 1, 'stuck after three refused rounds');
+      eq(JSON.stringify([stuck[0].key, stuck[0].attempts, stuck[0].lastStatus]), JSON.stringify([key, 3, 413]), 'outboxstuck');
+      assert(/413/.test(stuck[0].lastError), stuck[0].lastError);
+      let [entry] = await engine.outboxEntries();
+      eq(JSON.stringify([entry.key, entry.stuck, entry.attempts, entry.contentType, entry.size]), JSON.stringify([key, true, 3, 'image/jpeg', err.result.size]), 'outboxEntries');
+      assert(entry.createdAt <= Date.now() && entry.createdAt > Date.now() - 60000, 'createdAt');
+      eq(entry.meta.path, key, 'the metadata of its event');
+      await sameBytes(err.result.blob, { bytes: new Uint8Array(await (await engine.readOutboxEntry(key)).arrayBuffer()) }, 'readOutboxEntry');
+      eq(await engine.readOutboxEntry('no/such.jpg'), null, 'an unknown key reads null');
+      await engine.flushUploads();
+      eq(stuck.length, 1, 'reported once');
+      [entry] = await engine.outboxEntries();
+      eq(entry.attempts, 4, 'flushUploads() tries a stuck image too');
+
+      await faults(dev, { reset: true });
+      eq(await engine.flushUploads(), 0, 'sent once the store accepts it');
+      eq(uploaded.map((u) => u.key).join(), key, 'one outboxupload');
+      await sameBytes(err.result.blob, await stored(dev, key), 'in the store');
+
+      await faults(dev, { refuseKey: dir });
+      const other = `${dir}/removed.jpg`;
+      await rejects(engine.snapshot({ streamType: 'main', path: other }), UPLOAD_FAILED, 'refused again');
+      eq(await engine.removeOutboxEntry(other), true, 'removed');
+      eq(await engine.removeOutboxEntry(other), false, 'removed once');
+      eq((await engine.outboxEntries()).length, 0, 'the outbox is empty');
+      await rejects(engine.readOutboxEntry(''), INVALID_PARAM, 'an empty key');
+      return 'stuck after 3 refusals, read, sent, removed';
+    } finally {
+      await faults(dev, { reset: true });
+      close();
+    }
+  },
+
+  async callbacks_time_out_and_destroy_aborts_them(Engine, dev) {
+    await clearOutbox();
+    const hung = async () => (await fetch(`${dev}/callback/hang`)).json();
+    const before = await hung();
+    const engine = new Engine();
+    const cam = canvasSource(160, 120, solid(RED));
+    const room = folder('cbhang');
+    const task = { AppId: 'app', RoomId: room, TaskId: 'cb' };
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), OK, 'camera');
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, CallbackUrl: `${dev}/callback/hang` })).Result, 'ok', 'start');
+      await until(async () => (await hung()).held > before.held, 5000, 'a callback POST held by the server');
+      const t0 = performance.now();
+      await until(async () => (await hung()).closed > before.closed, 14000, 'a held POST given up');
+      const gaveUp = performance.now() - t0;
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      assert((await hung()).held > before.held, 'POSTs still waiting before destroy()');
+      engine.destroy();
+      await until(async () => (await hung()).held === before.held, 3000, 'destroy() to abort every POST');
+      return `a POST given up ${Math.round(gaveUp / 1000)} s after it was seen held; destroy() aborted the rest`;
+    } finally {
+      cam.stop();
+      engine.destroy();
     }
   },
 

@@ -3,6 +3,7 @@
 import init, {
   SnapshotEngine,
   type PeriodicSnapshotDetail,
+  type OutboxEntry,
   type SnapshotResponse,
   type SnapshotResult,
   type StartSnapshotRequest,
@@ -16,7 +17,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
     format: 'jpeg',
     quality: 85,
     frameTimeout: 2000,
-    storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000, presignTimeout: 5000 },
+    storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000, uploadQueueBytes: 8_000_000, persist: true, presignTimeout: 5000 },
   });
   const codes: number[] = [
     engine.startVideoPreview('main', camera),
@@ -50,7 +51,10 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   engine.addEventListener('snapshottaskstop', (e) => console.log(e.detail.reason satisfies 'stopped' | 'idle' | 'left' | 'destroyed'));
   engine.addEventListener('outboxupload', (e) => console.log(e.detail.url));
   engine.addEventListener('outboxfull', (e) => console.log(e.detail.outboxMaxBytes));
+  engine.addEventListener('outboxstuck', (e) => console.log(e.detail.attempts, e.detail.lastStatus satisfies number | null));
   engine.addEventListener('error', (e) => console.log(e.detail.code satisfies 30001, e.detail.message));
+  const persisted: boolean | null = await engine.outboxPersisted;
+  console.log(persisted);
   const ready: Promise<void> = engine.ready;
   await ready;
   const path: 'worker' | 'page' = engine.encodePath;
@@ -85,7 +89,15 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   console.log(info?.images, info?.state satisfies 'running' | 'stopped' | undefined);
   // @ts-expect-error: Format is 0 or 1
   await engine.startSnapshot({ ...task, ImageConfig: { Format: 2 } });
-  await engine.stopSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
+  const stopped = await engine.stopSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
+  console.log(stopped.ImagesInOutbox);
+
+  const entries: OutboxEntry[] = await engine.outboxEntries();
+  for (const entry of entries.filter((e) => e.stuck)) {
+    const kept: Blob | null = await engine.readOutboxEntry(entry.key);
+    const removed: boolean = await engine.removeOutboxEntry(entry.key);
+    console.log(kept?.size, removed, entry.attempts, entry.createdAt, entry.meta);
+  }
 
   const left: number = await engine.flushUploads();
   console.log(left, engine.pendingUploads(), engine.lastError?.message, engine.capturePath, codes);

@@ -179,7 +179,9 @@ for (const engine of ENGINES) {
       await page.waitForSelector('#gallery figure.failed', { timeout: 15000 });
       const key = await page.evaluate(() => document.querySelector('#gallery figure.failed').dataset.path);
       assert.match(await page.textContent('#gallery figure.failed'), /30201 ERR_UPLOAD_FAILED/);
-      assert.match(await page.textContent('#outbox'), /^1 waiting/);
+      assert.match(await page.textContent('#outbox'), /^1 in the outbox/);
+      await clickAndWait('#list-outbox', 'outboxEntries() → 1');
+      assert.match(await page.textContent('#outbox-entries'), new RegExp(`^${key} · `), 'the outbox lists it');
       assert.equal(await onDisk(key), null, 'not in the store yet');
       await faults({ reset: true });
       await page.reload();

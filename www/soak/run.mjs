@@ -7,18 +7,24 @@
 //                          (at most 30 % of the block, for short runs)
 //   at 70 %                expired URLs: the next 20–60 presigned URLs are already expired, so
 //                          the store refuses them (403) and the engine must ask for fresh ones
-// (amounts drawn from a seeded generator: --seed repeats a run's schedule).
+// and it reloads the page (the page dies with its uploads in flight; the next one starts the same
+// task again, bak<n>_ names) at random moments: the first within 60-150 s, then every 90-180 s,
+// and once inside every store outage
+// (amounts and moments drawn from a seeded generator: --seed repeats a run's schedule).
 //
 // It reads memory every 30 s after a forced GC (CDP HeapProfiler.collectGarbage) — the page's
 // JS heap and wasm memory, and those of tracksnap's encoder Worker through a CDP session
 // attached to it — drains the page's records of every image event every 5 s, and at the end
 // stops the task, flushes the outbox until it is empty (at most 120 s), and reconciles: every
-// image the task produced (a capture with a key) must be in the store with the event's byte
-// count, or in the outbox (IndexedDB). It fails (exit 1) when
-//   - an image is neither in the store nor in the outbox, was not kept (outboxfull), or two
-//     images share a key (one overwrote the other);
+// image a page produced (a capture with a key, known from its event or from the outbox, which
+// the runner reads at every drain and before every reload) must be in the store with its byte
+// count, or in the outbox (IndexedDB); uploads beyond one per stored key are counted as
+// duplicate PUTs. It fails (exit 1) when
+//   - an image is neither in the store nor in the outbox (lost), was not kept (outboxfull), or
+//     two images share a key (one overwrote the other);
 //   - the JS heap or the wasm memory (of the page or of the Worker) grew by more than 5 MiB
-//     from the first reading after the warm-up (60 s, or 20 % of shorter runs) to the end, or
+//     from the first reading after the warm-up (60 s, or 20 % of shorter runs; with reloads, 30 s
+//     after the last page started) to the end, or
 //     (runs of 5 minutes or more) the page's JS heap climbs by more than 10 MiB an hour
 //     (least-squares slope over the second half of the readings after the warm-up: a short
 //     run that stays under 5 MiB is not flat for all that);
@@ -31,7 +37,7 @@
 // Usage: node www/soak/run.mjs [--minutes N | --seconds S] [--streams K] [--seed N]
 // (scripts/soak.sh builds pkg/ first and then runs this.)
 
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { start } from '../serve.mjs';
@@ -93,6 +99,19 @@ function generator(seed) {
 }
 
 /** The faults of a run of `seconds`, as `{ at (s from the task's start), kind, body, text }`. */
+/** The moments (s from the task's start) the page is reloaded, with why. */
+function reloadSchedule(seconds, seed, faults) {
+  const rand = generator(seed + 1);
+  const reloads = [];
+  // The last page runs at least 90 s: its memory is read several times.
+  for (let t = rand.int(60, 150); t < seconds - 90; t += rand.int(90, 180)) reloads.push({ at: t, why: 'a random moment' });
+  for (const f of faults.filter((x) => x.kind === 'outage')) {
+    const lasts = f.body.refuseMs / 1000;
+    if (lasts >= 10 && f.at + lasts < seconds - 90) reloads.push({ at: f.at + rand.int(3, Math.min(15, lasts - 5)), why: 'inside the store outage' });
+  }
+  return reloads.sort((a, b) => a.at - b.at);
+}
+
 function faultSchedule(seconds, seed) {
   const rand = generator(seed);
   const blocks = Math.max(1, Math.round(seconds / BLOCK_S));
@@ -163,6 +182,7 @@ async function workerProbe(context, page) {
 const opts = parseArgs(process.argv.slice(2));
 const warmupS = Math.min(WARMUP_S, Math.round(0.2 * opts.seconds));
 const faults = faultSchedule(opts.seconds, opts.seed);
+const reloadPlan = reloadSchedule(opts.seconds, opts.seed, faults);
 const outDir = join(root, 'out', 'soak');
 const storeDir = join(outDir, 'store');
 rmSync(storeDir, { recursive: true, force: true });
@@ -177,6 +197,8 @@ const result = {
 const rec = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [], pendingUploads: 0, task: null, longTasks: null };
 const readings = [];
 const injected = [];
+const reloads = [];
+const seenInOutbox = new Map(); // key → size, from every read of the outbox
 const problems = []; // page errors, crashes, failed calls
 let consoleLog = [];
 
@@ -197,6 +219,7 @@ try {
 
   const drain = async () => {
     const d = await page.evaluate(() => window.soakDrain());
+    for (const r of await page.evaluate(() => window.soakOutbox())) seenInOutbox.set(r.key, r.size);
     for (const k of ['images', 'outboxUploads', 'outboxFull', 'streamStates', 'engineErrors', 'flushes']) rec[k].push(...d[k]);
     Object.assign(rec, { pendingUploads: d.pendingUploads, task: d.task, longTasks: d.longTasks });
   };
@@ -239,6 +262,15 @@ try {
       say(`[fault] t=${String(f.at).padStart(5)} s  ${f.text}`);
     } })),
     { at: 0, run: () => read('start', 0) },
+    ...reloadPlan.map((r) => ({ at: r.at, run: async () => {
+      await drain();
+      const t = Date.now();
+      await page.reload();
+      await page.waitForFunction(() => window.soakReady === true, null, { timeout: 60000 });
+      await page.evaluate((o) => window.soakStart(o), { streams: opts.streams, key: result.page.key });
+      reloads.push({ ...r, atActual: Math.round((t - t0) / 100) / 10, ms: Date.now() - t });
+      say(`[reload] t=${String(r.at).padStart(5)} s  the page is reloaded (${r.why}), the task started again in ${Date.now() - t} ms`);
+    } })),
   ];
   for (let t = warmupS; t < opts.seconds - 5; t += READ_EVERY_S) actions.push({ at: t, run: () => read(t === warmupS ? 'warm' : 'run', t) });
   for (let t = DRAIN_EVERY_S; t < opts.seconds; t += DRAIN_EVERY_S) actions.push({ at: t, run: drain });
@@ -294,13 +326,15 @@ function reconcile() {
     produced.set(e.key, e);
   }
   const outbox = new Map((result.finish?.outbox ?? []).map((r) => [r.key, r]));
+  // Images whose page died before their event: known from the outbox.
+  for (const [key, size] of seenInOutbox) if (!produced.has(key)) produced.set(key, { key, size, code: null, at: 0, fromOutbox: true });
   const fromOutbox = new Set(rec.outboxUploads.map((u) => u.key));
   const full = new Set(rec.outboxFull.map((u) => u.key));
   const codes = {};
   const counts = { produced: produced.size, uploadedAtOnce: 0, uploadedFromOutbox: 0, inStore: 0, inOutbox: 0, inBoth: 0, sizeMismatch: 0, lost: 0 };
   const lost = [];
   for (const [key, e] of produced) {
-    codes[e.code] = (codes[e.code] ?? 0) + 1;
+    if (!e.fromOutbox) codes[e.code] = (codes[e.code] ?? 0) + 1;
     let stored = null;
     try {
       stored = statSync(join(storeDir, BUCKET, key)).size;
@@ -321,18 +355,29 @@ function reconcile() {
     }
   }
   const unknownOutbox = [...outbox.keys()].filter((k) => !produced.has(k));
+  // Uploads the store accepted beyond one per key it holds: sent again after a page died
+  // between the 2xx and removing the image from the outbox (twice, not never).
+  let storedKeys = 0;
+  try {
+    storedKeys = readdirSync(join(storeDir, BUCKET), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
+  } catch {
+    // an empty store
+  }
+  const duplicatePuts = Math.max(0, (result.server?.stored ?? 0) - storedKeys);
   // Kept long before the stop: uploaded by the engine's own retries, not by the final flush.
   const retriedBy = new Map(rec.outboxUploads.map((u) => [u.key, u.at]));
   const stop = result.finishStartedAt ?? Infinity;
-  const keptEarly = [...produced.values()].filter((e) => e.code !== 0 && e.at < stop - RETRIED_WITHIN_S * 1000);
+  const keptEarly = [...produced.values()].filter((e) => !e.fromOutbox && e.code !== 0 && e.at < stop - RETRIED_WITHIN_S * 1000);
   const notRetried = keptEarly.filter((e) => !(retriedBy.get(e.key) < stop)).map((e) => e.key);
-  return { counts, codes, failedCaptures, failedCodes, duplicates, outboxFull: full.size, lost, unknownOutbox, keptEarly: keptEarly.length, notRetried };
+  counts.knownFromOutboxOnly = [...produced.values()].filter((e) => e.fromOutbox).length;
+  return { counts, codes, failedCaptures, failedCodes, duplicates, duplicatePuts, storedKeys, outboxFull: full.size, lost, unknownOutbox, keptEarly: keptEarly.length, notRetried };
 }
 
 const summary = reconcile();
 result.reconciliation = summary;
 result.readings = readings;
 result.faults = injected;
+result.reloads = reloads;
 result.flushes = { count: rec.flushes.length, endFlushes: rec.flushes.filter((f) => f.reason === 'end').length, maxRemaining: Math.max(0, ...rec.flushes.map((f) => f.remaining)) };
 result.streamStates = rec.streamStates;
 result.engineErrors = rec.engineErrors;
@@ -348,7 +393,12 @@ result.problems = problems;
 // Memory: from the first reading after the warm-up to the end (while the task still ran) and
 // to after the outbox settled.
 // `value(r)` of a reading: the page's figures, or the Worker's (null without one).
-const base = readings.find((r) => r.label === 'warm') ?? readings.find((r) => r.label === 'end');
+// A reload starts a new page with a new heap: the figures compare readings of the last page,
+// from 30 s after its start (or the warm-up reading when the run had no reload).
+const lastReload = reloads.length ? reloads[reloads.length - 1].atActual : null;
+const base = (lastReload === null
+  ? readings.find((r) => r.label === 'warm')
+  : readings.find((r) => r.t >= lastReload + 30 && r.label !== 'settled')) ?? readings.find((r) => r.label === 'end');
 const after = readings.filter((r) => r.label === 'end' || r.label === 'settled');
 const growth = (value) => (base && value(base) !== null && value(base) !== undefined
   ? Math.max(...after.map((r) => value(r) - value(base)))
@@ -396,7 +446,7 @@ const checks = [
     `${summary.keptEarly} kept that early, ${summary.notRetried.length} still waiting for the final flush`],
   [`JS heap growth ≤ ${mib(GROWTH_LIMIT)}`, heapGrowth.ok, heapGrowth.text],
   [`JS heap trend ≤ ${mib(TREND_LIMIT)} an hour`, heapTrend === null || heapTrend * 3600 <= TREND_LIMIT,
-    heapTrend === null ? `n/a (runs of ${TREND_MIN_S / 60} minutes or more)` : `page ${heapTrend >= 0 ? '+' : '−'}${mib(Math.abs(heapTrend) * 3600)} an hour (least squares over the second half)`],
+    heapTrend === null ? `n/a (needs a run of ${TREND_MIN_S / 60} minutes or more and 4 readings in the second half of the last page's)` : `page ${heapTrend >= 0 ? '+' : '−'}${mib(Math.abs(heapTrend) * 3600)} an hour (least squares over the second half)`],
   [`wasm memory growth ≤ ${mib(GROWTH_LIMIT)}`, wasmGrowth.ok, wasmGrowth.text],
   ['no unclosed VideoFrame', result.videoFrameWarnings?.count === 0, result.videoFrameWarnings ? `${result.videoFrameWarnings.count} console warnings (whole run, then ${result.videoFrameWarnings.waitedS} s after destroy() and a forced GC)` : 'not measured'],
   [`skipped ticks ≤ ${pct(SKIPPED_LIMIT)}`, ticks > 0 && skippedShare <= SKIPPED_LIMIT, `${task.skipped ?? '?'} of ${int(ticks)} (${pct(skippedShare)})`],
@@ -416,9 +466,12 @@ lines.push(`machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30
 lines.push(`run: ${opts.streams} streams (camera ${result.page?.sources?.camera ?? '?'}; ${result.page?.sources?.remotes ?? '?'}), Interval 1, ${opts.seconds} s, seed ${opts.seed}; encode path ${result.page?.encodePath ?? '?'}`);
 lines.push('');
 lines.push('FAULTS INJECTED');
-lines.push(table(['t (s)', 'fault'], injected.map((f) => [String(f.at), f.text]), 2));
+lines.push(table(['t (s)', 'fault'], [
+  ...injected.map((f) => [String(f.at), f.text]),
+  ...reloads.map((r) => [String(r.at), `page reloaded (${r.why}); the task ran again ${r.ms} ms later`]),
+].sort((a, b) => Number(a[0]) - Number(b[0])), 2));
 lines.push('');
-lines.push(`MEMORY (after a forced GC; checked from the first reading after the ${warmupS} s warm-up)`);
+lines.push(`MEMORY (after a forced GC; checked from t=${base?.t ?? '?'} s: ${lastReload === null ? `the first reading after the ${warmupS} s warm-up` : '30 s after the last reload'})`);
 const rssTypes = [...new Set(readings.flatMap((r) => Object.keys(r.rss.byType)))].sort();
 lines.push(table(['reading', 't (s)', 'JS heap', 'wasm', 'Worker heap', 'Worker wasm', 'live Promises', 'live functions', 'image events', 'outbox', 'Chromium RSS', ...rssTypes],
   readings.map((r) => [r.label, r.t, mib(r.jsHeapUsed), mib(r.wasmMemory), mib(r.worker?.jsHeapUsed), mib(r.worker?.wasmMemory), int(r.promises), int(r.functions), int(r.images), r.pendingUploads,
@@ -428,12 +481,14 @@ lines.push('');
 const c = summary.counts;
 lines.push('IMAGES');
 lines.push(table(['', 'count'], [
-  ['produced (captured and named)', int(c.produced)],
+  ['produced (captured and named)', `${int(c.produced)} (${int(c.knownFromOutboxOnly)} known from the outbox only: their page died first)`],
   ['  uploaded at once (code 0, url)', int(c.uploadedAtOnce)],
   ['  uploaded later from the outbox (outboxupload)', int(c.uploadedFromOutbox)],
   ['  in the store, same byte count', int(c.inStore)],
   ['  in the outbox at the end', int(c.inOutbox)],
-  ['  in neither', int(c.lost)],
+  ['  in neither: lost', int(c.lost)],
+  ['duplicate PUTs (2xx beyond one per stored key)', `${int(summary.duplicatePuts)} (${int(s.stored)} stored, ${int(summary.storedKeys)} keys in the store)`],
+  ['page reloads', String(reloads.length)],
   ['event codes of produced images', Object.entries(summary.codes).map(([k, v]) => `${k}: ${v}`).join(', ')],
   ['failed captures (no image)', `${summary.failedCaptures}${summary.failedCaptures ? ` (${Object.entries(summary.failedCodes).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`],
   ['task counters', `images ${task.images}, skipped ${task.skipped}, failed ${task.failed}; stop ${result.finish?.stopResult ?? '?'} in ${result.finish?.stopMs ?? '?'} ms`],

@@ -2,7 +2,9 @@
 // presigner, watched for as long as the runner (www/soak/run.mjs) keeps it going. The runner
 // calls, in order:
 //
-//   window.soakStart({ streams })               the room, the engine, the task; resolves with its key
+//   window.soakStart({ streams, key })          the room, the engine, the task (`key`: the same task
+//                                                again after a reload, so its names say bak<n>_)
+//   window.soakOutbox()                          the keys in the outbox now (from IndexedDB)
 //   window.soakDrain()                           what happened since the last drain (then forgotten
 //                                                here, so that the page's own records do not grow
 //                                                the JS heap being measured)
@@ -72,7 +74,7 @@ async function flush(reason) {
   return remaining;
 }
 
-window.soakStart = async function soakStart({ streams = 17 } = {}) {
+window.soakStart = async function soakStart({ streams = 17, key: again = null } = {}) {
   engine = new SnapshotEngine({ format: 'jpeg', quality: 85, storage: { presignEndpoint: `${location.origin}/presign` } });
   listen('periodicsnapshot', (d) => pending.images.push({
     key: d.key, code: d.code, url: d.url, size: d.size, UserId: d.UserId, timestamp: d.timestamp, at: Date.now(),
@@ -90,7 +92,7 @@ window.soakStart = async function soakStart({ streams = 17 } = {}) {
     }
   });
   observer.observe({ type: 'longtask' });
-  key = { AppId: 'soak', RoomId: 'soak', TaskId: `soak-${Date.now()}` };
+  key = again ?? { AppId: 'soak', RoomId: 'soak', TaskId: `soak-${Date.now()}` };
   const started = await engine.startSnapshot({
     ...key,
     ImageConfig: { Format: 0, Interval: 1 },
@@ -116,6 +118,8 @@ window.soakDrain = function soakDrain() {
 };
 
 window.soakMemory = () => memory(wasm, { gc: true });
+
+window.soakOutbox = () => outboxKeys();
 
 window.soakFinish = async function soakFinish({ settleS = 120 } = {}) {
   const t0 = performance.now();
