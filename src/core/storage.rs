@@ -12,12 +12,9 @@ use super::value::Value;
 
 /// The outbox keeps at most this many bytes of images by default.
 pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 200 * 1024 * 1024;
-/// The largest outbox that may be asked for (1 TiB; the browser's quota decides earlier).
-const MAX_OUTBOX_BYTES: f64 = 1_099_511_627_776.0;
 /// Bytes of images that may wait in memory for an upload slot, by default; past it a new image
 /// waits in the outbox only.
 pub const DEFAULT_UPLOAD_QUEUE_BYTES: u64 = 16 * 1024 * 1024;
-const MAX_UPLOAD_QUEUE_BYTES: f64 = 4_294_967_296.0;
 /// How long a presigner may take to answer, by default, in milliseconds.
 pub const DEFAULT_PRESIGN_TIMEOUT_MS: u32 = 10_000;
 const PRESIGN_TIMEOUT_RANGE_MS: (u32, u32) = (100, 120_000);
@@ -163,28 +160,8 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
             )));
         }
     };
-    let outbox_max_bytes = match v.get("outboxMaxBytes") {
-        m if m.is_absent() => DEFAULT_OUTBOX_MAX_BYTES,
-        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_OUTBOX_BYTES => *n as u64,
-        other => {
-            return Err(Error::invalid_param(format!(
-            "options.storage.outboxMaxBytes must be a whole number of bytes from 0 to 2^40; got {}",
-            other.describe()
-        )))
-        }
-    };
-    let upload_queue_bytes = match v.get("uploadQueueBytes") {
-        m if m.is_absent() => DEFAULT_UPLOAD_QUEUE_BYTES,
-        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_UPLOAD_QUEUE_BYTES => {
-            *n as u64
-        }
-        other => {
-            return Err(Error::invalid_param(format!(
-                "options.storage.uploadQueueBytes must be a whole number of bytes from 0 to 2^32; got {}",
-                other.describe()
-            )))
-        }
-    };
+    let outbox_max_bytes = byte_count(v, "outboxMaxBytes", DEFAULT_OUTBOX_MAX_BYTES, 40)?;
+    let upload_queue_bytes = byte_count(v, "uploadQueueBytes", DEFAULT_UPLOAD_QUEUE_BYTES, 32)?;
     let persist = match v.get("persist") {
         p if p.is_absent() => true,
         Value::Bool(b) => *b,
@@ -211,6 +188,20 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
         persist,
         presign_timeout_ms,
     }))
+}
+
+/// `options.storage[name]`: a whole number of bytes from 0 to 2^`max_log2`, or `default`.
+fn byte_count(v: &Value, name: &str, default: u64, max_log2: i32) -> Result<u64> {
+    match v.get(name) {
+        m if m.is_absent() => Ok(default),
+        Value::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= 2f64.powi(max_log2) => {
+            Ok(*n as u64)
+        }
+        other => Err(Error::invalid_param(format!(
+            "options.storage.{name} must be a whole number of bytes from 0 to 2^{max_log2}; got {}",
+            other.describe()
+        ))),
+    }
 }
 
 /// A task's `StorageConfig`: absent → the images stay Blobs in the events.

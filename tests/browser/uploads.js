@@ -40,6 +40,22 @@ async function flushUntil(engines, done, ms, what) {
   }, ms, what);
 }
 
+/**
+ * This page's engine and another page's (an iframe), both with `storage` and a preview; `take(n,
+ * dir)` takes n snapshots in each at once and resolves with their outcomes; `close()` ends both.
+ */
+async function twoPages(Engine, storage) {
+  const page = await framePage();
+  const here = await engineWithPreview(Engine, { storage });
+  const there = new page.Engine({ storage });
+  eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+  const take = (n, dir) => Promise.all([
+    ...[...Array(n).keys()].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/here-${i}.jpg` }))),
+    ...[...Array(n).keys()].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/there-${i}.jpg` }))),
+  ]);
+  return { engines: [here.engine, there], take, close() { there.destroy(); page.remove(); here.close(); } };
+}
+
 /** The outcome of a snapshot of another realm: its code, and its Blob's bytes. */
 const settle = (promise) => promise.then(
   (r) => ({ code: r.code, blob: r.blob }),
@@ -305,24 +321,17 @@ export const scenarios = {
     await clearOutbox();
     await faults(dev, { reset: true, refuseMs: 8000 });
     const dir = folder('twice');
-    const storage = { presignEndpoint: `${dev}/presign` };
-    const page = await framePage();
-    const here = await engineWithPreview(Engine, { storage });
-    const there = new page.Engine({ storage });
+    const pages = await twoPages(Engine, { presignEndpoint: `${dev}/presign` });
     try {
-      eq(there.startVideoPreview('main', trackIn(page.win, BLUE)), OK, 'preview in the other page');
-      const taken = await Promise.all([
-        ...[0, 1, 2].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/here-${i}.jpg` }))),
-        ...[0, 1, 2].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/there-${i}.jpg` }))),
-      ]);
+      const taken = await pages.take(3, dir);
       for (const t of taken) eq(t.code, UPLOAD_FAILED, `kept during the outage (${t.message})`);
       eq((await outboxRecords()).length, 6, 'six images in the shared outbox');
       await faults(dev, { reset: true });
       const before = (await faults(dev)).stored;
       const events = [];
-      for (const e of [here.engine, there]) e.addEventListener('outboxupload', (ev) => events.push(ev.detail.key));
+      for (const e of pages.engines) e.addEventListener('outboxupload', (ev) => events.push(ev.detail.key));
       // Both pages flush the same six records at once, again and again.
-      await flushUntil([here.engine, there], async () => (await outboxRecords()).length === 0, 20000, 'an empty outbox');
+      await flushUntil(pages.engines, async () => (await outboxRecords()).length === 0, 20000, 'an empty outbox');
       await sleep(500);
       const puts = (await faults(dev)).stored - before;
       eq(puts, 6, 'one successful upload per image');
@@ -330,9 +339,7 @@ export const scenarios = {
       eq(new Set(events).size, 6, 'no image reported twice');
       return `6 images, ${puts} uploads, ${events.length} events`;
     } finally {
-      there.destroy();
-      page.remove();
-      here.close();
+      pages.close();
       await faults(dev, { reset: true });
     }
   },
@@ -347,16 +354,9 @@ export const scenarios = {
     probe.close();
     const limit = Math.floor(size * 3.5);
     await faults(dev, { refuseMs: 8000 });
-    const storage = { presignEndpoint: `${dev}/presign`, outboxMaxBytes: limit };
-    const page = await framePage();
-    const here = await engineWithPreview(Engine, { storage });
-    const there = new page.Engine({ storage });
+    const pages = await twoPages(Engine, { presignEndpoint: `${dev}/presign`, outboxMaxBytes: limit });
     try {
-      eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
-      const taken = await Promise.all([
-        ...[0, 1, 2, 3].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/h${i}.jpg` }))),
-        ...[0, 1, 2, 3].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/t${i}.jpg` }))),
-      ]);
+      const taken = await pages.take(4, dir);
       const kept = await outboxRecords();
       const bytes = kept.reduce((n, r) => n + r.size, 0);
       assert(bytes <= limit, `${bytes} bytes kept under a limit of ${limit}`);
@@ -366,9 +366,7 @@ export const scenarios = {
       for (const t of full) assert(t.blob && t.blob.size > 0, 'a Blob with every image not kept');
       return `${kept.length} kept (${bytes} of ${limit} bytes), ${full.length} handed back`;
     } finally {
-      there.destroy();
-      page.remove();
-      here.close();
+      pages.close();
       await faults(dev, { reset: true });
     }
   },
