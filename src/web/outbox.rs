@@ -380,16 +380,24 @@ impl Claim {
         let options: JsValue = Object::new().into();
         set(&options, "ifAvailable", &(!wait).into());
         let name = JsValue::from_str(&format!("tracksnap-outbox:{key}"));
-        if Reflect::apply(&request, &locks, &Array::of3(&name, &options, &callback)).is_err() {
+        let Some(requested) =
+            Reflect::apply(&request, &locks, &Array::of3(&name, &options, &callback))
+                .ok()
+                .and_then(|p| p.dyn_into::<Promise>().ok())
+        else {
             return Some(claim);
-        }
-        match wait_for(Some(&answered), Some(&timer(CLAIM_TIMEOUT_MS)), None).await {
+        };
+        // The request's own promise settles only once the lock is released, unless it is refused
+        // (an opaque origin, say): then this page goes on without Web Locks.
+        let first = Promise::race(&Array::of2(&answered, &requested));
+        match wait_for(Some(&first), Some(&timer(CLAIM_TIMEOUT_MS)), None).await {
             // `null`: held elsewhere (ifAvailable).
             Waited::Settled(Ok(lock)) if lock.is_null() => None,
-            Waited::Settled(_) => {
+            Waited::Settled(Ok(_)) => {
                 claim.release = Some(release);
                 Some(claim)
             }
+            Waited::Settled(Err(_)) => Some(claim),
             // Granted later, the lock is released at once (`held` resolves now).
             _ => {
                 let _ = release.call0(&JsValue::UNDEFINED);

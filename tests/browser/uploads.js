@@ -371,6 +371,28 @@ export const scenarios = {
     }
   },
 
+  async uploads_go_on_without_web_locks(Engine, dev) {
+    // A page whose Web Locks are refused (an opaque origin, say) uploads at once all the same.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('nolocks');
+    const request = navigator.locks.request;
+    navigator.locks.request = () => Promise.reject(new DOMException('refused here', 'SecurityError'));
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    try {
+      const t0 = performance.now();
+      const r = await engine.snapshot({ streamType: 'main', path: `${dir}/a.jpg` });
+      const ms = performance.now() - t0;
+      eq(r.code, OK, `code (${r.message})`);
+      assert(ms < 3000, `uploaded in ${Math.round(ms)} ms without Web Locks`);
+      await sameBytes(r.blob, await stored(dev, `${dir}/a.jpg`), 'in the store');
+      return `uploaded in ${Math.round(ms)} ms`;
+    } finally {
+      navigator.locks.request = request;
+      close();
+    }
+  },
+
   async a_hung_store_holds_little_and_loses_nothing(Engine, dev) {
     await clearOutbox();
     await faults(dev, { reset: true, hang: true });
