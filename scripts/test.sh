@@ -60,7 +60,8 @@ run_crate() {
   wasm-pack test --headless "$@" -- --nocapture 2>&1 | tee target/browser-test.log
   return "${PIPESTATUS[0]}"
 }
-# WebKitGTK's page process sometimes dies mid-run (seen once in ~20 WebKit runs): the runner
+# WebKitGTK's page process sometimes dies mid-run (twice in three full runs, in encode-heavy
+# tests of different crates; the rerun passed each time): the runner
 # loses its WebDriver session (HTTP 404) with no test failed. Such a crate runs once more, said
 # aloud; a test that failed is never run again.
 browser_tests() {
