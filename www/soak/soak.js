@@ -4,14 +4,14 @@
 //
 //   window.soakStart({ streams, key })          the room, the engine, the task (`key`: the same task
 //                                                again after a reload, so its names say bak<n>_)
-//   window.soakOutbox()                          the keys in the outbox now (from IndexedDB)
+//   window.soakOutbox()                          the keys in the outbox now (outboxEntries())
 //   window.soakDrain()                           what happened since the last drain (then forgotten
 //                                                here, so that the page's own records do not grow
 //                                                the JS heap being measured)
 //   window.soakMemory()                          JS heap and wasm memory (the runner forces a GC first)
 //   window.soakFinish({ settleS })               stops the task, flushes the outbox until it is empty
 //                                                or settleS have passed; resolves with the counters
-//                                                and the keys left in the outbox (from IndexedDB)
+//                                                and the keys left in the outbox (outboxEntries())
 //   window.soakClose()                           destroys the engine, stops the streams
 //
 // The page never calls flushUploads() while the task runs: the engine retries its outbox by
@@ -42,29 +42,9 @@ function listen(type, fn) {
   engine.addEventListener(type, (e) => fn(e.detail));
 }
 
-/** Reads the keys of the outbox's records straight from IndexedDB (the engine only counts them). */
-function outboxKeys() {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open('tracksnap');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      if (!db.objectStoreNames.contains('outbox')) {
-        db.close();
-        resolve([]);
-        return;
-      }
-      const req = db.transaction('outbox', 'readonly').objectStore('outbox').getAll();
-      req.onsuccess = () => {
-        db.close();
-        resolve(req.result.map((r) => ({ key: r.key, size: r.size })));
-      };
-      req.onerror = () => {
-        db.close();
-        reject(req.error);
-      };
-    };
-  });
+/** The outbox's keys and sizes, every page's, as the engine lists them. */
+async function outboxKeys() {
+  return (await engine.outboxEntries()).map((e) => ({ key: e.key, size: e.size }));
 }
 
 async function flush(reason) {
