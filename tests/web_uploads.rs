@@ -22,6 +22,7 @@ scenarios_with_dev_server!("/tests/browser/uploads.js":
     the_byte_limit_holds_across_pages,
     uploads_go_on_without_web_locks,
     a_hung_store_holds_little_and_loses_nothing,
+    a_hung_store_holds_at_most_64_images,
     a_permanent_refusal_is_reported_and_kept,
     callbacks_time_out_and_destroy_aborts_them,
     a_task_uploads_every_image,

@@ -7,7 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Object, Promise};
+use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
@@ -551,6 +551,13 @@ impl SnapshotEngine {
     #[wasm_bindgen(getter = outboxPersisted, unchecked_return_type = "Promise<boolean | null>")]
     pub fn outbox_persisted(&self) -> Promise {
         self.shared.outbox_persisted.clone()
+    }
+
+    /// What keeping each of the latest 64 kept images in the outbox before its first upload
+    /// attempt cost (the write-ahead), oldest first.
+    #[wasm_bindgen(getter = writeAheadTimes, unchecked_return_type = "WriteAheadTime[]")]
+    pub fn write_ahead_times(&self) -> Array {
+        self.shared.uploader.write_times()
     }
 
     /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"MediaStreamTrackProcessor

@@ -54,6 +54,10 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = console, js_name = warn, catch)]
     fn console_warn(a: &str, b: &JsValue) -> Result<(), JsValue>;
+
+    /// `performance.now()`: window and Worker alike.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    pub fn perf_now() -> f64;
 }
 
 /// Objects nested deeper than this are not read (a caller's cyclic object cannot hang us).
@@ -387,6 +391,21 @@ pub fn warn(message: &str, e: &JsValue) {
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
+}
+
+/// Runs `work` and gives, beside its output, the milliseconds its polls held this thread: the
+/// part of it that blocks the page, without the waits between.
+pub async fn timed<T>(work: impl std::future::Future<Output = T>) -> (T, f64) {
+    let mut work = std::pin::pin!(work);
+    let mut busy = 0.0;
+    let out = std::future::poll_fn(|cx| {
+        let t = perf_now();
+        let polled = work.as_mut().poll(cx);
+        busy += perf_now() - t;
+        polled
+    })
+    .await;
+    (out, busy)
 }
 
 /// A dedicated Worker running `source`, made from a Blob (no file to serve), with the Blob's

@@ -66,8 +66,9 @@ export type StorageOptions = (
 ) & {
   /** Bytes the outbox (IndexedDB) may keep; default 200 MiB; 0 keeps nothing. */
   outboxMaxBytes?: number;
-  /** Bytes of images held in memory for upload (waiting for a slot or being sent); past it a new
-   * image waits in the outbox only and its event comes at once. Default 16 MiB; 0..2^32. */
+  /** Bytes of images held in memory for upload (waiting for a slot or being sent); past it, or
+   * past 64 images, a new image waits in the outbox only and its event comes at once.
+   * Default 16 MiB; 0..2^32. */
   uploadQueueBytes?: number;
   /** Ask the browser to keep the outbox under storage pressure (navigator.storage.persist());
    * default true. The answer: `engine.outboxPersisted`. */
@@ -281,6 +282,16 @@ export interface OutboxStuckDetail {
   /** The last HTTP status of the store or presign endpoint; null when the network failed. */
   lastStatus: number | null;
   lastError: string;
+}
+
+/** What keeping one image in the outbox before its first upload attempt cost. */
+export interface WriteAheadTime {
+  /** The image's bytes. */
+  size: number;
+  /** Milliseconds our code held the page's thread: taking the Web Lock, writing the record. */
+  pageMs: number;
+  /** Milliseconds from asking for the Web Lock to the committed transaction. */
+  totalMs: number;
 }
 
 /** An image in the outbox, as `outboxEntries()` lists it. */

@@ -38,6 +38,11 @@ const SEND_TIMEOUT_MAX_MS: f64 = 120_000.0;
 pub const OUTBOX_UPLOAD: &str = "outboxupload";
 pub const OUTBOX_FULL: &str = "outboxfull";
 pub const OUTBOX_STUCK: &str = "outboxstuck";
+/// Images `upload()` holds at most, whatever their bytes: each waiting one costs about 2 KiB of
+/// wasm memory (its task), which wasm never gives back, so a hung store must not pile them up.
+pub const QUEUE_IMAGES: usize = 64;
+/// `writeAheadTimes` gives the latest this many images.
+const WRITE_TIMES_KEPT: usize = 64;
 
 #[wasm_bindgen]
 extern "C" {
@@ -63,10 +68,12 @@ pub struct Uploader {
     waiting: RefCell<VecDeque<Function>>,
     /// Bytes of the images `upload()` holds (waiting for a slot or being sent), and the most
     /// it may hold: past it an image waits in the outbox only.
-    queued: Cell<f64>,
+    queued: Cell<(f64, usize)>,
     queue_max: f64,
     /// The flush running now, and whether it tries stuck images too.
     flushing: RefCell<Option<(Promise, bool, u64)>>,
+    /// What keeping the latest images cost: (bytes, ms on this thread, ms end to end).
+    write_times: RefCell<VecDeque<(f64, f64, f64)>>,
 }
 
 impl Uploader {
@@ -97,9 +104,10 @@ impl Uploader {
             cancel: Canceller::new(),
             slots: Cell::new(0),
             waiting: RefCell::new(VecDeque::new()),
-            queued: Cell::new(0.0),
+            queued: Cell::new((0.0, 0)),
             queue_max: options.map_or(DEFAULT_UPLOAD_QUEUE_BYTES, |o| o.upload_queue_bytes) as f64,
             flushing: RefCell::new(None),
+            write_times: RefCell::new(VecDeque::with_capacity(WRITE_TIMES_KEPT)),
         })
     }
 
@@ -120,6 +128,21 @@ impl Uploader {
                 && get(&meta, "RoomId").as_string().as_deref() == Some(key.room_id.as_str())
         };
         entries.iter().filter(|e| of_task(e)).count() as u32
+    }
+
+    /// `writeAheadTimes`: `WriteAheadTime` objects, oldest first.
+    pub fn write_times(&self) -> Array {
+        self.write_times
+            .borrow()
+            .iter()
+            .map(|&(size, page_ms, total_ms)| {
+                let time: JsValue = Object::new().into();
+                set(&time, "size", &size.into());
+                set(&time, "pageMs", &page_ms.into());
+                set(&time, "totalMs", &total_ms.into());
+                time
+            })
+            .collect()
     }
 
     /// `outboxEntries()`: `OutboxEntry` objects, oldest first.
@@ -174,17 +197,30 @@ impl Uploader {
     /// `ERR_DESTROYED` (it waits in the outbox), or `ERR_OUTBOX_FULL` (the outbox could not
     /// keep it and the upload failed: the caller's Blob is the only copy).
     pub async fn upload(&self, item: &Upload, emitter: &Emitter) -> Result<String> {
-        // Held before the record exists, so no flush (of any page) sends it beside us.
-        let _claim = Claim::take(&item.key, true).await;
-        let kept = self.outbox.admit(item).await;
-        let sent = if self.queued.get() + item.size > self.queue_max {
+        let started = js::perf_now();
+        let ((_claim, kept), page_ms) = js::timed(async {
+            // Held before the record exists, so no flush (of any page) sends it beside us.
+            let claim = Claim::take(&item.key, true).await;
+            (claim, self.outbox.admit(item).await)
+        })
+        .await;
+        if kept.is_ok() {
+            let mut times = self.write_times.borrow_mut();
+            if times.len() == WRITE_TIMES_KEPT {
+                times.pop_front();
+            }
+            times.push_back((item.size, page_ms, js::perf_now() - started));
+        }
+        let (queued_bytes, queued_images) = self.queued.get();
+        let sent = if queued_bytes + item.size > self.queue_max || queued_images >= QUEUE_IMAGES {
             // Bounded memory: a hung store must not pile up Blobs here.
             Err(Failure {
                 error: Error::new(
                     Code::UploadFailed,
                     format!(
-                        "{:.1} MiB of images are already waiting to upload (uploadQueueBytes)",
-                        self.queued.get() / 1_048_576.0
+                        "{queued_images} images ({:.1} MiB) are already waiting to upload (at most \
+                         {QUEUE_IMAGES}, and uploadQueueBytes)",
+                        queued_bytes / 1_048_576.0
                     ),
                 ),
                 status: None,
@@ -555,19 +591,22 @@ impl Uploader {
     }
 }
 
-/// An image's bytes counted in [`Uploader::queued`] while it is held.
-struct Queued<'a>(&'a Cell<f64>, f64);
+/// An image counted in [`Uploader::queued`] (bytes, images) while it is held.
+struct Queued<'a>(&'a Cell<(f64, usize)>, f64);
 
 impl Queued<'_> {
-    fn add(queued: &Cell<f64>, size: f64) -> Queued<'_> {
-        queued.set(queued.get() + size);
+    fn add(queued: &Cell<(f64, usize)>, size: f64) -> Queued<'_> {
+        let (bytes, images) = queued.get();
+        queued.set((bytes + size, images + 1));
         Queued(queued, size)
     }
 }
 
 impl Drop for Queued<'_> {
     fn drop(&mut self) {
-        self.0.set((self.0.get() - self.1).max(0.0));
+        let (bytes, images) = self.0.get();
+        self.0
+            .set(((bytes - self.1).max(0.0), images.saturating_sub(1)));
     }
 }
 

@@ -442,6 +442,42 @@ export const scenarios = {
     }
   },
 
+  async a_hung_store_holds_at_most_64_images(Engine, dev) {
+    await clearOutbox();
+    await faults(dev, { reset: true, hang: true });
+    const room = folder('hung64');
+    const engine = new Engine({ storage: { presignEndpoint: `${dev}/presign` } }); // 16 MiB: the bytes never bind
+    const sources = Array.from({ length: 17 }, (_, i) => canvasSource(32, 24, solid([i * 15, 255 - i * 15, 90])));
+    const events = [];
+    engine.addEventListener('periodicsnapshot', (e) => events.push(e.detail));
+    const task = { AppId: 'app', RoomId: room, TaskId: 'hung64' };
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, sources[0].track), OK, 'camera');
+      eq(engine.startScreenCapture(sources[1].track), OK, 'screen');
+      for (let i = 2; i < 17; i++) eq(engine.onUserVideoStart(`student${i}`, sources[i].track), OK, `remote ${i}`);
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, StorageConfig: { Type: 'presigned' } })).Result, 'ok', 'start');
+      // Each waiting image costs wasm memory whatever its size: past 64 its event comes at once.
+      await until(async () => events.length >= 17, 20000, 'events of images past the queue');
+      await sleep(2000);
+      const kept = await outboxRecords();
+      const heldBack = kept.length - events.length;
+      assert(kept.length >= 100, `${kept.length} images kept from 17 streams`);
+      assert(heldBack <= 64, `${heldBack} images without an event while the store hangs (at most 64 held)`);
+      assert(events.every((e) => e.code === UPLOAD_FAILED && /at most 64/.test(e.message)), `every event so far says why: ${events[0]?.message}`);
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      await faults(dev, { reset: true });
+      await flushUntil([engine], async () => (await outboxRecords()).length === 0, 60000, 'an empty outbox');
+      const all = await outboxRecords();
+      eq(all.length, 0, 'every image stored once the store is back');
+      return `${kept.length} kept, ${heldBack} held for upload, ${events.length} events at once`;
+    } finally {
+      for (const src of sources) src.stop();
+      engine.destroy();
+      await faults(dev, { reset: true });
+    }
+  },
+
   async a_permanent_refusal_is_reported_and_kept(Engine, dev) {
     await clearOutbox();
     const dir = folder('refused');
