@@ -1,7 +1,8 @@
 // The benchmark page. Part 1: one snapshot of the same live tracks by tracksnap, by a playing
 // <video> + canvas.toBlob (what the RTC SDKs do) and by @jsquash/jpeg; time, main-thread time,
 // bytes, and quality against the source picture. Part 2: one periodic task at Interval 1 over
-// K streams for S seconds. Every figure comes from a measurement made in this run.
+// K streams for S seconds. Part 3: what keeping each image in the outbox before its upload
+// costs, against a bare IndexedDB write. Every figure comes from a measurement made in this run.
 //
 // window.runBench({ parts, iterations, seconds, streams }) runs it and resolves with the
 // results (the runner, www/bench/run.mjs, calls it); the Run button does the same by hand.
@@ -641,12 +642,96 @@ async function part2({ seconds, streams }) {
   return result;
 }
 
+// ----- Part 3 -------------------------------------------------------------------------------
+
+/**
+ * The reference for the write-ahead: the least a page can do to keep an image's bytes in
+ * IndexedDB (read the Blob, one put into one store, wait for the commit), timed as tracksnap
+ * times its own: the page's thread is the sum of the synchronous stretches.
+ */
+async function bareWrite(db, blob, key) {
+  const t0 = performance.now();
+  const read = blob.arrayBuffer();
+  let pageMs = performance.now() - t0;
+  const bytes = await read;
+  const t1 = performance.now();
+  const tx = db.transaction('images', 'readwrite');
+  tx.objectStore('images').put({ bytes, size: blob.size, contentType: blob.type, createdAt: Date.now() }, key);
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = resolve;
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+  pageMs += performance.now() - t1;
+  await done;
+  return { pageMs, totalMs: performance.now() - t0 };
+}
+
+function openScratchDb() {
+  return new Promise((resolve, reject) => {
+    const req = indexedDB.open('tracksnap-bench-reference', 1);
+    req.onupgradeneeded = () => req.result.createObjectStore('images');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+/**
+ * What the write-ahead costs per image: 1080p JPEG snapshots with storage (each kept in the
+ * outbox before its upload), read back from `engine.writeAheadTimes`, beside the bare
+ * IndexedDB write of the same Blobs, the two interleaved image by image.
+ */
+async function part3({ iterations }) {
+  const count = Math.max(20, 2 * iterations);
+  log(`Part 3: write-ahead, ${count} snapshots of a 1080p canvas, JPEG q85, uploaded to the dev server's store`);
+  const engine = new SnapshotEngine({ format: 'jpeg', quality: 85, storage: { presignEndpoint: new URL('/presign', location.href).href } });
+  const source = canvasSource(1920, 1080);
+  const db = await openScratchDb();
+  const result = { count, source: source.label };
+  try {
+    await engine.ready;
+    const code = engine.startVideoPreview('main', source.track);
+    if (code !== 0) throw new Error(`startVideoPreview: ${code} ${engine.lastError?.message}`);
+    const snap = async () => {
+      const r = await engine.snapshot({ streamType: 'main' });
+      if (!r.url) throw new Error(`snapshot not uploaded: ${r.code} ${r.message}`);
+      return r.blob;
+    };
+    for (let i = 0; i < WARM_UP; i++) await bareWrite(db, await snap(), `warm-${i}`);
+    const before = engine.writeAheadTimes.length;
+    const bare = [];
+    for (let i = 0; i < count; i++) {
+      await sleep(20);
+      const blob = await snap();
+      await sleep(20);
+      bare.push(await bareWrite(db, blob, `image-${i}`));
+    }
+    const ours = engine.writeAheadTimes.slice(before);
+    if (ours.length !== count) throw new Error(`writeAheadTimes has ${ours.length} new entries, ${count} expected`);
+    const figures = (list, field) => ({ median: round(median(list.map((t) => t[field])), 3), p95: round(percentile(list.map((t) => t[field]), 95), 3) });
+    Object.assign(result, {
+      bytesMedian: median(ours.map((t) => t.size)),
+      tracksnap: { pageMs: figures(ours, 'pageMs'), totalMs: figures(ours, 'totalMs') },
+      bare: { pageMs: figures(bare, 'pageMs'), totalMs: figures(bare, 'totalMs') },
+      samples: { tracksnap: ours.map((t) => [round(t.pageMs, 3), round(t.totalMs, 3)]), bare: bare.map((t) => [round(t.pageMs, 3), round(t.totalMs, 3)]) },
+      timerResolution: crossOriginIsolated ? 'performance.now, cross-origin isolated (5 µs in Chromium)' : 'performance.now, not cross-origin isolated (100 µs in Chromium)',
+    });
+    log(`  tracksnap: page thread ${result.tracksnap.pageMs.median} ms, end to end ${result.tracksnap.totalMs.median} ms; bare IndexedDB put ${result.bare.pageMs.median} / ${result.bare.totalMs.median} ms`);
+  } finally {
+    engine.destroy();
+    source.stop();
+    const tx = db.transaction('images', 'readwrite');
+    tx.objectStore('images').clear();
+    db.close();
+  }
+  return result;
+}
+
 // ----- entry points -------------------------------------------------------------------------
 
 /** Runs the parts asked for and resolves with the results. */
 window.runBench = async function runBench(options = {}) {
   const o = {
-    parts: options.parts ?? ['part1', 'part2'],
+    parts: options.parts ?? ['part1', 'part2', 'part3'],
     iterations: options.iterations ?? 15,
     seconds: options.seconds ?? 60,
     streams: options.streams ?? 17,
@@ -660,6 +745,7 @@ window.runBench = async function runBench(options = {}) {
   };
   if (o.parts.includes('part1')) results.part1 = await part1(o);
   if (o.parts.includes('part2')) results.part2 = await part2(o);
+  if (o.parts.includes('part3')) results.part3 = await part3(o);
   results.finished = new Date().toISOString();
   return results;
 };

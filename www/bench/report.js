@@ -169,6 +169,19 @@ function part2Report(p) {
   return lines.join('\n');
 }
 
+function part3Report(p) {
+  const lines = [`PART 3 — write-ahead: each image kept in the outbox (IndexedDB) before its upload; ${p.count} snapshots of a ${p.source}, JPEG q85, median ${int(p.bytesMedian)} B`];
+  const row = (label, t, b) => [label, `${fmt(t.median, 3)} (p95 ${fmt(t.p95, 3)})`, `${fmt(b.median, 3)} (p95 ${fmt(b.p95, 3)})`, x(ratio(t.median, b.median))];
+  lines.push(table(['ms per image', 'tracksnap', 'bare IndexedDB put', 'ratio'], [
+    row('page thread', p.tracksnap.pageMs, p.bare.pageMs),
+    row('end to end', p.tracksnap.totalMs, p.bare.totalMs),
+  ]));
+  lines.push('  tracksnap: Web Lock, one transaction over three stores (record, bytes, byte count, checked against');
+  lines.push('  outboxMaxBytes); bare: one put of the bytes into one store. Page thread: the sum of the');
+  lines.push(`  synchronous stretches (${p.timerResolution}).`);
+  return lines.join('\n');
+}
+
 /** tracksnap JPEG against <video>+toBlob JPEG, source by source, in Chromium and in WebKit. */
 function browsersReport(r) {
   const lines = ['CHROMIUM AND WEBKIT — tracksnap JPEG q85 against <video>+toBlob JPEG 0.85, medians of the same run'];
@@ -207,9 +220,11 @@ export function formatReport(r) {
     lines.push(table(['file', 'raw', 'gzip -9'], r.sizes.map((s) => [s.label, int(s.raw), int(s.gzip)])));
   }
   if (r.part2) lines.push('', part2Report(r.part2));
+  if (r.part3) lines.push('', part3Report(r.part3));
   if (r.webkit) lines.push('', 'WEBKIT', `browser: ${r.webkit.userAgent}`, '', part1Report(r.webkit.part1), '', browsersReport(r));
   if (r.webkitError) lines.push('', `WEBKIT PART 1 failed: ${r.webkitError}`);
   if (r.part2error) lines.push('', `PART 2 failed: ${r.part2error}`);
+  if (r.part3error) lines.push('', `PART 3 failed: ${r.part3error}`);
   if (r.consoleErrors?.length) {
     lines.push('', `console errors (${r.consoleErrors.length}, first 5):`);
     for (const e of r.consoleErrors.slice(0, 5)) lines.push(`  ${e}`);

@@ -1,6 +1,6 @@
 // Runs the benchmark page (www/bench/) in headless Chromium and prints the figures; writes
-// them all to out/bench/bench.json. Part 1 runs in one page load; Part 2 in a fresh load of the
-// same page, so its memory figures do not carry Part 1's buffers.
+// them all to out/bench/bench.json. Each part runs in a fresh load of the page, so that Part 2's
+// memory figures do not carry Part 1's buffers.
 //
 // What only the runner can measure, it adds here (helpers in chromium.mjs, shared with the
 // soak runner, www/soak/run.mjs):
@@ -14,6 +14,7 @@
 // The runner has no view into WebKit's processes: its figures are the page's own.
 //
 // Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]
+//                               [--parts 1,2,3]
 // (scripts/bench.sh builds pkg/ first and then runs this.)
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,10 +29,10 @@ import {
 import { formatReport } from './report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]';
+const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3]';
 
 function parseArgs(argv) {
-  const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false };
+  const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false, parts: ['part1', 'part2', 'part3'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min) => {
@@ -44,6 +45,10 @@ function parseArgs(argv) {
     else if (a === '--streams') o.streams = num(1);
     else if (a === '--quick') o.quick = true;
     else if (a === '--webkit') o.webkit = true;
+    else if (a === '--parts') {
+      o.parts = String(argv[++i]).split(',').map((n) => `part${n.trim()}`);
+      if (o.parts.some((p) => !['part1', 'part2', 'part3'].includes(p))) throw new Error(`--parts takes a list of 1, 2, 3\n${usage}`);
+    }
     else if (a === '--help' || a === '-h') {
       console.log(usage);
       process.exit(0);
@@ -129,8 +134,8 @@ try {
   });
   const url = new URL('bench/', server.url).href;
 
-  await openPage(page, url, 'benchReady');
-  try {
+  if (opts.parts.includes('part1')) try {
+    await openPage(page, url, 'benchReady');
     const from = consoleLog.length;
     const r1 = await page.evaluate((o) => window.runBench(o), { ...opts, parts: ['part1'] });
     result.userAgent = r1.userAgent;
@@ -141,8 +146,8 @@ try {
     say(`Part 1 failed: ${result.part1error}`);
   }
 
-  await openPage(page, url, 'benchReady'); // a fresh page for Part 2
-  try {
+  if (opts.parts.includes('part2')) try {
+    await openPage(page, url, 'benchReady');
     const from = consoleLog.length;
     const p2 = await page.evaluate((o) => window.runBench(o), { ...opts, parts: ['part2'] });
     result.part2 = p2.part2;
@@ -165,11 +170,20 @@ try {
     result.part2error = String(e?.message ?? e);
     say(`Part 2 failed: ${result.part2error}`);
   }
+
+  if (opts.parts.includes('part3')) try {
+    await openPage(page, `${url}?isolated`, 'benchReady'); // a finer clock
+    const r3 = await page.evaluate((o) => window.runBench(o), { ...opts, parts: ['part3'] });
+    result.part3 = r3.part3;
+  } catch (e) {
+    result.part3error = String(e?.message ?? e);
+    say(`Part 3 failed: ${result.part3error}`);
+  }
 } finally {
   await browser.close();
 }
 
-if (opts.webkit) {
+if (opts.webkit && opts.parts.includes('part1')) {
   try {
     result.webkit = await webkitPart1(new URL('bench/', server.url).href);
   } catch (e) {
@@ -213,4 +227,4 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(formatReport(result));
 console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}`);
-if (result.part1error || result.part2error || result.webkitError) process.exitCode = 1;
+if (result.part1error || result.part2error || result.part3error || result.webkitError) process.exitCode = 1;
