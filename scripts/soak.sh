@@ -6,10 +6,12 @@
 # (≤ 5 MiB growth after the warm-up), no VideoFrame left unclosed, ≤ 1 % of ticks skipped, no
 # page error. Prints a table, writes out/soak/soak.json, exits non-zero when a check fails.
 # Details: www/soak/run.mjs; the README's "Soak" section.
-#   scripts/soak.sh [--minutes N] [--streams K] [--seed N] [--no-build]
+#   scripts/soak.sh [--minutes N] [--streams K] [--seed N] [--no-reloads] [--hung-store] [--no-build]
 #     --minutes N   length of the run, fractional allowed (default 60; CI runs 5); or --seconds S
 #     --streams K   streams of the task (default 17: the camera + K-1 remote canvases)
 #     --seed N      repeats a run's fault amounts (printed by every run)
+#     --no-reloads  one page for the whole run: its memory is checked from the warm-up to the end
+#     --hung-store  no other faults: the store never answers until the task has stopped (one page)
 #     --no-build    use pkg/ as it is instead of running scripts/build.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

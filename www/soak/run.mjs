@@ -34,7 +34,11 @@
 //     no effect (the server's counters did not move).
 // Prints a table and writes out/soak/soak.json; the store is out/soak/store/ (emptied first).
 //
-// Usage: node www/soak/run.mjs [--minutes N | --seconds S] [--streams K] [--seed N]
+// Usage: node www/soak/run.mjs [--minutes N | --seconds S] [--streams K] [--seed N] [--no-reloads]
+//                               [--hung-store]
+// --hung-store: instead of the faults above, the store holds every upload open for the whole
+// run (one page, no reloads); the task is stopped while it still hangs, then the store answers
+// again and the outbox must empty: memory stays bounded and nothing is lost.
 // (scripts/soak.sh builds pkg/ first and then runs this.)
 
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,7 +53,7 @@ import {
 import { fmt, int, mib, pct, table } from '../bench/report.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const usage = 'usage: node www/soak/run.mjs [--minutes N | --seconds S] [--streams K] [--seed N]';
+const usage = 'usage: node www/soak/run.mjs [--minutes N | --seconds S] [--streams K] [--seed N] [--no-reloads] [--hung-store]';
 
 const BLOCK_S = 300; // one set of faults per ~5 minutes
 const READ_EVERY_S = 30; // memory readings
@@ -60,12 +64,15 @@ const TREND_LIMIT = 10 * 1024 * 1024; // per hour: the growth limit, with room f
 const TREND_MIN_S = 300;
 const SKIPPED_LIMIT = 0.01; // share of the ticks
 const SETTLE_S = 120; // the outbox's flush at the end
+const HUNG_SETTLE_S = 900;
+const STOP_LIMIT_MS = 3000; // 2 s for uploads, plus the captures in flight // after a hung store: every image of the run waits in the outbox
+const HUNG_OUTBOX_BYTES = 2 ** 31; // a 10-minute hang at 17 streams keeps ~0.5 GB
 // An image kept in the outbox this long before the task stopped must have been uploaded by the
 // engine's own retries (every 30 s while the outbox holds images) before the final flush.
 const RETRIED_WITHIN_S = 90;
 
 function parseArgs(argv) {
-  const o = { seconds: 3600, streams: 17, seed: Date.now() % 1_000_000 };
+  const o = { seconds: 3600, streams: 17, seed: Date.now() % 1_000_000, reloads: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min, whole) => {
@@ -77,6 +84,8 @@ function parseArgs(argv) {
     else if (a === '--seconds') o.seconds = num(15, true);
     else if (a === '--streams') o.streams = num(1, true);
     else if (a === '--seed') o.seed = num(0, true);
+    else if (a === '--no-reloads') o.reloads = false;
+    else if (a === '--hung-store') Object.assign(o, { hung: true, reloads: false });
     else if (a === '--help' || a === '-h') {
       console.log(usage);
       process.exit(0);
@@ -181,8 +190,11 @@ async function workerProbe(context, page) {
 
 const opts = parseArgs(process.argv.slice(2));
 const warmupS = Math.min(WARMUP_S, Math.round(0.2 * opts.seconds));
-const faults = faultSchedule(opts.seconds, opts.seed);
-const reloadPlan = reloadSchedule(opts.seconds, opts.seed, faults);
+const faults = opts.hung
+  ? [{ at: 0, kind: 'hang', body: { hang: true }, text: 'hung store: every upload is held open, never answered, until the task stops' }]
+  : faultSchedule(opts.seconds, opts.seed);
+const settleS = opts.hung ? HUNG_SETTLE_S : SETTLE_S;
+const reloadPlan = opts.reloads ? reloadSchedule(opts.seconds, opts.seed, faults) : [];
 const outDir = join(root, 'out', 'soak');
 const storeDir = join(outDir, 'store');
 rmSync(storeDir, { recursive: true, force: true });
@@ -191,7 +203,7 @@ mkdirSync(outDir, { recursive: true });
 const wallStart = Date.now();
 const result = {
   date: new Date().toISOString(),
-  options: { seconds: opts.seconds, streams: opts.streams, seed: opts.seed, warmupS, readEveryS: READ_EVERY_S, retriedWithinS: RETRIED_WITHIN_S, settleS: SETTLE_S },
+  options: { seconds: opts.seconds, streams: opts.streams, seed: opts.seed, reloads: opts.reloads, hungStore: Boolean(opts.hung), warmupS, readEveryS: READ_EVERY_S, retriedWithinS: RETRIED_WITHIN_S, settleS },
   limits: { growthBytes: GROWTH_LIMIT, heapTrendBytesPerHour: TREND_LIMIT, skippedShare: SKIPPED_LIMIT },
 };
 const rec = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [], pendingUploads: 0, task: null, longTasks: null };
@@ -219,7 +231,8 @@ try {
 
   const drain = async () => {
     const d = await page.evaluate(() => window.soakDrain());
-    for (const r of await page.evaluate(() => window.soakOutbox())) seenInOutbox.set(r.key, r.size);
+    // Only a page that dies needs it: its images may have no event.
+    if (opts.reloads) for (const r of await page.evaluate(() => window.soakOutbox())) seenInOutbox.set(r.key, r.size);
     for (const k of ['images', 'outboxUploads', 'outboxFull', 'streamStates', 'engineErrors', 'flushes']) rec[k].push(...d[k]);
     Object.assign(rec, { pendingUploads: d.pendingUploads, task: d.task, longTasks: d.longTasks });
   };
@@ -251,7 +264,8 @@ try {
 
   await fault({ reset: true });
   say(`soak: ${opts.streams} streams at Interval 1 for ${opts.seconds} s (seed ${opts.seed}; warm-up ${warmupS} s; memory every ${READ_EVERY_S} s)`);
-  result.page = await page.evaluate((o) => window.soakStart(o), { streams: opts.streams });
+  const startOptions = { streams: opts.streams, ...(opts.hung ? { outboxMaxBytes: HUNG_OUTBOX_BYTES } : {}) };
+  result.page = await page.evaluate((o) => window.soakStart(o), startOptions);
   const t0 = Date.now();
   const cpu0 = { ...chromiumCpu(), at: t0 };
 
@@ -267,7 +281,7 @@ try {
       const t = Date.now();
       await page.reload();
       await page.waitForFunction(() => window.soakReady === true, null, { timeout: 60000 });
-      await page.evaluate((o) => window.soakStart(o), { streams: opts.streams, key: result.page.key });
+      await page.evaluate((o) => window.soakStart(o), { ...startOptions, key: result.page.key });
       reloads.push({ ...r, atActual: Math.round((t - t0) / 100) / 10, ms: Date.now() - t });
       say(`[reload] t=${String(r.at).padStart(5)} s  the page is reloaded (${r.why}), the task started again in ${Date.now() - t} ms`);
     } })),
@@ -291,10 +305,12 @@ try {
   result.cpu = { cores, clockTicksPerSecond: CLK_TCK, wallSeconds: (cpu1.at - cpu0.at) / 1000, cpuSeconds: (cpu1.ticks - cpu0.ticks) / CLK_TCK };
   result.cpu.share = result.cpu.cpuSeconds / (result.cpu.wallSeconds * cores);
 
-  await fault({ reset: true });
+  // A hung store still hangs when the task stops: stopSnapshot must not wait for it.
+  if (opts.hung) result.heldAtStop = (await fault()).held;
+  else await fault({ reset: true });
   say('stopping the task and flushing the outbox …');
   result.finishStartedAt = Date.now();
-  result.finish = await page.evaluate((o) => window.soakFinish(o), { settleS: SETTLE_S });
+  result.finish = await page.evaluate((o) => window.soakFinish(o), { settleS, releaseStore: Boolean(opts.hung) });
   await read('settled', (Date.now() - t0) / 1000);
   result.server = await fault();
   await page.evaluate(() => window.soakClose());
@@ -442,7 +458,8 @@ const checks = [
   ['every image produced is in the store or the outbox', summary.counts.produced > 0 && summary.counts.lost === 0 && summary.duplicates.length === 0,
     `${int(summary.counts.produced)} produced, ${summary.counts.lost} in neither${summary.duplicates.length ? `, ${summary.duplicates.length} keys used twice` : ''}${summary.counts.sizeMismatch ? `, ${summary.counts.sizeMismatch} stored with other bytes` : ''}`],
   ['no image refused by a full outbox', summary.outboxFull === 0, `${summary.outboxFull} outboxfull events`],
-  [`the engine retried its outbox by itself (images kept ≥ ${RETRIED_WITHIN_S} s before the stop)`, summary.notRetried.length === 0,
+  // With a hung store nothing can go before the stop.
+  [`the engine retried its outbox by itself (images kept ≥ ${RETRIED_WITHIN_S} s before the stop)`, opts.hung || summary.notRetried.length === 0,
     `${summary.keptEarly} kept that early, ${summary.notRetried.length} still waiting for the final flush`],
   [`JS heap growth ≤ ${mib(GROWTH_LIMIT)}`, heapGrowth.ok, heapGrowth.text],
   [`JS heap trend ≤ ${mib(TREND_LIMIT)} an hour`, heapTrend === null || heapTrend * 3600 <= TREND_LIMIT,
@@ -452,8 +469,11 @@ const checks = [
   [`skipped ticks ≤ ${pct(SKIPPED_LIMIT)}`, ticks > 0 && skippedShare <= SKIPPED_LIMIT, `${task.skipped ?? '?'} of ${int(ticks)} (${pct(skippedShare)})`],
   ['no page error', pageErrors.length === 0 && rec.engineErrors.length === 0 && problems.length === 0,
     `${pageErrors.length} uncaught, ${rec.engineErrors.length} engine error events, ${problems.length} run problems`],
-  ['every fault took effect', (!seen('5xx') || s.failed > 0) && (!seen('outage') || s.refused > 0) && (!seen('expired') || (s.expired > 0 && s.rejected > 0)),
-    `${s.failed ?? '?'} × HTTP 500, ${s.refused ?? '?'} connections cut, ${s.expired ?? '?'} expired URLs handed out, ${s.rejected ?? '?'} uploads refused (4xx)`],
+  ['every fault took effect', (!seen('5xx') || s.failed > 0) && (!seen('outage') || s.refused > 0) && (!seen('expired') || (s.expired > 0 && s.rejected > 0))
+    && (!seen('hang') || result.heldAtStop > 0),
+    `${s.failed ?? '?'} × HTTP 500, ${s.refused ?? '?'} connections cut, ${s.expired ?? '?'} expired URLs handed out, ${s.rejected ?? '?'} uploads refused (4xx)${seen('hang') ? `, ${result.heldAtStop ?? '?'} uploads held open at the stop` : ''}`],
+  ...(opts.hung ? [[`stopSnapshot resolved within ${STOP_LIMIT_MS / 1000} s with the store hung`, result.finish?.stopMs <= STOP_LIMIT_MS,
+    `${result.finish?.stopMs ?? '?'} ms, ${result.finish?.imagesInOutbox ?? '?'} of the task's images in the outbox (ImagesInOutbox)`]] : []),
 ];
 result.checks = checks.map(([name, ok, detail]) => ({ name, ok: Boolean(ok), detail }));
 

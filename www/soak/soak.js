@@ -2,14 +2,16 @@
 // presigner, watched for as long as the runner (www/soak/run.mjs) keeps it going. The runner
 // calls, in order:
 //
-//   window.soakStart({ streams, key })          the room, the engine, the task (`key`: the same task
+//   window.soakStart({ streams, key, outboxMaxBytes })
+//                                                the room, the engine, the task (`key`: the same task
 //                                                again after a reload, so its names say bak<n>_)
 //   window.soakOutbox()                          the keys in the outbox now (outboxEntries())
 //   window.soakDrain()                           what happened since the last drain (then forgotten
 //                                                here, so that the page's own records do not grow
 //                                                the JS heap being measured)
 //   window.soakMemory()                          JS heap and wasm memory (the runner forces a GC first)
-//   window.soakFinish({ settleS })               stops the task, flushes the outbox until it is empty
+//   window.soakFinish({ settleS, releaseStore }) stops the task (then, with releaseStore, ends the
+//                                                dev server's hung store), flushes the outbox until it is empty
 //                                                or settleS have passed; resolves with the counters
 //                                                and the keys left in the outbox (outboxEntries())
 //   window.soakClose()                           destroys the engine, stops the streams
@@ -54,8 +56,9 @@ async function flush(reason) {
   return remaining;
 }
 
-window.soakStart = async function soakStart({ streams = 17, key: again = null } = {}) {
-  engine = new SnapshotEngine({ format: 'jpeg', quality: 85, storage: { presignEndpoint: `${location.origin}/presign` } });
+window.soakStart = async function soakStart({ streams = 17, key: again = null, outboxMaxBytes } = {}) {
+  const storage = { presignEndpoint: `${location.origin}/presign`, ...(outboxMaxBytes ? { outboxMaxBytes } : {}) };
+  engine = new SnapshotEngine({ format: 'jpeg', quality: 85, storage });
   listen('periodicsnapshot', (d) => pending.images.push({
     key: d.key, code: d.code, url: d.url, size: d.size, UserId: d.UserId, timestamp: d.timestamp, at: Date.now(),
   }));
@@ -101,10 +104,12 @@ window.soakMemory = () => memory(wasm, { gc: true });
 
 window.soakOutbox = () => outboxKeys();
 
-window.soakFinish = async function soakFinish({ settleS = 120 } = {}) {
+window.soakFinish = async function soakFinish({ settleS = 120, releaseStore = false } = {}) {
   const t0 = performance.now();
   const stopped = await engine.stopSnapshot(key);
   const stopMs = Math.round(performance.now() - t0);
+  // The dev server's fault switch: a hung store answers again.
+  if (releaseStore) await fetch('/__faults', { method: 'POST', body: JSON.stringify({ reset: true }) });
   const info = engine.getSnapshotTask(key);
   log(`stopped (${stopMs} ms): ${info.images} images, ${info.skipped} skipped, ${info.failed} failed; ${engine.pendingUploads()} in the outbox`);
   const t1 = performance.now();
@@ -119,6 +124,7 @@ window.soakFinish = async function soakFinish({ settleS = 120 } = {}) {
   return {
     stopResult: stopped.Result,
     stopMs,
+    imagesInOutbox: stopped.ImagesInOutbox,
     task: { state: info.state, stopReason: info.stopReason, images: info.images, skipped: info.skipped, failed: info.failed },
     settleMs,
     pendingUploads: engine.pendingUploads(),
