@@ -56,6 +56,7 @@ echo "dev server at $TRACKSNAP_DEV_URL"
 # scenarios' notes (what stood in for what a browser lacks) are printed.
 failed=()
 retried=()
+rm -f target/browser-failures.log
 run_crate() {
   wasm-pack test --headless "$@" -- --nocapture 2>&1 | tee target/browser-test.log
   return "${PIPESTATUS[0]}"
@@ -77,6 +78,15 @@ browser_tests() {
       run_crate "$@" --test "$crate" && continue
     fi
     failed+=("$name/$crate")
+    # Kept for the end of the run, where a CI log's tail shows it.
+    {
+      echo "---- $name/$crate"
+      if grep -q '^failures:' target/browser-test.log; then
+        sed -n '/^failures:/,$p' target/browser-test.log | head -n 60
+      else
+        tail -n 20 target/browser-test.log
+      fi
+    } >> target/browser-failures.log
   done
 }
 
@@ -113,6 +123,7 @@ if [ "${#retried[@]}" -gt 0 ]; then
   printf '\nbrowser test crates run twice after the page went away: %s\n' "${retried[*]}" >&2
 fi
 if [ "${#failed[@]}" -gt 0 ]; then
+  cat target/browser-failures.log >&2
   printf '\nbrowser tests failed: %s\n' "${failed[*]}" >&2
   exit 1
 fi
