@@ -423,8 +423,8 @@ export function clearOutbox() {
 }
 
 /** The outbox's records as IndexedDB holds them, each with its bytes (a Uint8Array). */
-export function outboxRecords() {
-  return new Promise((resolve, reject) => {
+export async function outboxRecords() {
+  const records = await new Promise((resolve, reject) => {
     const open = indexedDB.open('tracksnap');
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
@@ -442,11 +442,14 @@ export function outboxRecords() {
       tx.oncomplete = () => {
         db.close();
         const byId = new Map((bytes ? bytes.result : []).map((b) => [b.id, b.bytes]));
-        resolve(records.result.map((r) => ({ ...r, bytes: new Uint8Array(r.bytes ?? byId.get(r.id) ?? []) })));
+        resolve(records.result.map((r) => ({ ...r, bytes: r.bytes ?? byId.get(r.id) ?? [] })));
       };
       tx.onerror = () => reject(tx.error);
     };
   });
+  // Kept as a Blob where the engine keeps Blobs, else as bytes.
+  const read = async (b) => new Uint8Array(b instanceof Blob ? await b.arrayBuffer() : b);
+  return Promise.all(records.map(async (r) => ({ ...r, bytes: await read(r.bytes) })));
 }
 
 /**
