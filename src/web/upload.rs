@@ -327,21 +327,30 @@ impl Uploader {
         if self.cancel.is_cancelled() {
             return self.outbox.count();
         }
-        let tries: Vec<Promise> = entries
-            .into_iter()
-            // A record of a presign callback needs an engine that has one.
-            .filter(|entry| self.source.is_some() || get(&entry.record, "endpoint").is_string())
-            .filter(|entry| stuck || !get(&entry.record, "stuck").is_truthy())
-            .map(|entry| {
-                let this = self.clone();
-                let emitter = emitter.clone();
-                future_to_promise(async move {
-                    this.retry_kept(&entry, &emitter).await;
+        let waiting: Rc<RefCell<VecDeque<Entry>>> = Rc::new(RefCell::new(
+            entries
+                .into_iter()
+                // A record of a presign callback needs an engine that has one.
+                .filter(|entry| self.source.is_some() || get(&entry.record, "endpoint").is_string())
+                .filter(|entry| stuck || !get(&entry.record, "stuck").is_truthy())
+                .collect(),
+        ));
+        // As many senders as upload slots, each taking the next entry: a backlog of thousands
+        // costs a list of records, not a pending future and a held lock per image.
+        let senders: Array = (0..CONCURRENT)
+            .map(|_| {
+                let (this, emitter, waiting) = (self.clone(), emitter.clone(), waiting.clone());
+                JsValue::from(future_to_promise(async move {
+                    while !this.cancel.is_cancelled() {
+                        let next = waiting.borrow_mut().pop_front();
+                        let Some(entry) = next else { break };
+                        this.retry_kept(&entry, &emitter).await;
+                    }
                     Ok(JsValue::UNDEFINED)
-                })
+                }))
             })
             .collect();
-        let all = js_sys::Promise::all(&tries.iter().collect::<js_sys::Array>());
+        let all = js_sys::Promise::all(&senders);
         let _ = JsFuture::from(all).await;
         // Recount: other pages add and send too.
         let _ = self.outbox.entries().await;
