@@ -56,17 +56,20 @@ async function twoPages(Engine, storage) {
   return { engines: [here.engine, there], take, close() { there.destroy(); page.remove(); here.close(); } };
 }
 
-/** The outcome of a snapshot of another realm: its code, and its Blob's bytes. */
-// The images in the outbox that no event has handed back: those the engine holds for upload.
-// A record is written before its event is sent, so the events of the records read get a moment
-// to arrive first (a busy machine stretches that gap to tens of ms; a held image gets none).
+/**
+ * The outbox's records (`kept`), and how many of them no event has handed back (`held`): those
+ * the engine holds for upload. A record is written before its event is sent, so the events of
+ * the records read get a moment to arrive first (a busy machine stretches that gap to tens of
+ * ms; a held image gets none).
+ */
 async function heldForUpload(events) {
   const kept = await outboxRecords();
   await sleep(1500);
   const handedBack = new Set(events.map((e) => e.key));
-  return kept.filter((r) => !handedBack.has(r.key)).length;
+  return { kept, held: kept.filter((r) => !handedBack.has(r.key)).length };
 }
 
+/** The outcome of a snapshot of another realm: its code, and its Blob's bytes. */
 const settle = (promise) => promise.then(
   (r) => ({ code: r.code, blob: r.blob }),
   (e) => ({ code: e.code, message: e.message, blob: e.result && e.result.blob }),
@@ -421,7 +424,7 @@ export const scenarios = {
       eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 } , StorageConfig: { Type: 'presigned' } })).Result, 'ok', 'start');
       await sleep(4500);
       const during = events.length;
-      const heldBack = await heldForUpload(events);
+      const heldBack = (await heldForUpload(events)).held;
       const t0 = performance.now();
       const stop = await engine.stopSnapshot(task);
       const stopMs = performance.now() - t0;
@@ -470,8 +473,7 @@ export const scenarios = {
       eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, StorageConfig: { Type: 'presigned' } })).Result, 'ok', 'start');
       // Each waiting image costs wasm memory whatever its size: past 64 its event comes at once.
       await until(async () => events.length >= 17, 20000, 'events of images past the queue');
-      const heldBack = await heldForUpload(events);
-      const kept = await outboxRecords();
+      const { kept, held: heldBack } = await heldForUpload(events);
       assert(kept.length >= 64 + 17, `${kept.length} images kept from 17 streams`);
       assert(heldBack <= 64, `${heldBack} images without an event while the store hangs (at most 64 held)`);
       assert(events.every((e) => e.code === UPLOAD_FAILED && /at most 64/.test(e.message)), `every event so far says why: ${events[0]?.message}`);
