@@ -5,7 +5,7 @@
 # every image produced must be in the store or in the outbox, the JS heap and wasm memory flat
 # (≤ 5 MiB growth after the warm-up), no VideoFrame left unclosed, ≤ 1 % of ticks skipped, no
 # page error. Prints a table, writes out/soak/soak.json, exits non-zero when a check fails.
-# Details: www/soak/run.mjs; the README's "Soak" section.
+# Details: www/soak/run.mjs; docs/reliability.md, "Soak".
 #   scripts/soak.sh [--minutes N] [--streams K] [--seed N] [--no-reloads] [--hung-store] [--no-build]
 #     --minutes N   length of the run, fractional allowed (default 60; CI runs 5); or --seconds S
 #     --streams K   streams of the task (default 17: the camera + K-1 remote canvases)

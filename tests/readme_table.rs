@@ -1,18 +1,19 @@
-//! The README's "Bad input" table promises one browser test per row: this checks that every
-//! row names a test of `tests/web_bad_input.rs` and that every such test has a row.
+//! The reference's "Bad input" table (`docs/api.md`) promises one browser test per row: this
+//! checks that every row names a test of `tests/web_bad_input.rs` and that every such test has
+//! a row.
 
 use std::collections::BTreeSet;
 
-const README: &str = include_str!("../README.md");
+const REFERENCE: &str = include_str!("../docs/api.md");
 const TESTS: &str = include_str!("web_bad_input.rs");
 
 /// The last column of each body row of the table under "## Bad input".
 fn rows() -> Vec<String> {
-    let section = README
+    let section = REFERENCE
         .split("\n## Bad input\n")
         .nth(1)
         .and_then(|rest| rest.split("\n## ").next())
-        .expect("a \"## Bad input\" section in README.md");
+        .expect("a \"## Bad input\" section in docs/api.md");
     section
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| ---") && !l.starts_with("| bad input"))

@@ -1,6 +1,7 @@
 //! Bad input to every exported method and option, in a real browser (Chromium and Firefox,
-//! headless): one test per row of the README's "Bad input" table, each checking the code, the
-//! message and that the engine still works afterwards. Scenarios: `tests/browser/bad_input.js`.
+//! headless): one test per row of the "Bad input" table in docs/api.md, each checking the
+//! code, the message and that the engine still works afterwards. Scenarios:
+//! `tests/browser/bad_input.js`.
 #![cfg(target_arch = "wasm32")]
 
 mod support;

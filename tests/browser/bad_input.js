@@ -1,5 +1,5 @@
-// Bad input to every exported method and option: one scenario per row of the README's
-// "Bad input" table (tests/readme_table.rs checks that the two lists match). Each scenario
+// Bad input to every exported method and option: one scenario per row of the "Bad input"
+// table in docs/api.md (tests/readme_table.rs checks that the two lists match). Each scenario
 // gives the engine the row's inputs, checks the code and that the message names the
 // argument, and then checks that the same engine still takes a correct picture.
 
