@@ -1,7 +1,7 @@
 // Finishes the npm package wasm-pack wrote in pkg/: `exports` for bundlers and Node's resolver,
 // the classic build in `files`, and public types without `any` (the raw wasm exports in
 // InitOutput are internal: only `memory` is kept).
-import { readFile, writeFile, copyFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 
 const pkg = new URL('../pkg/', import.meta.url);
 const manifest = JSON.parse(await readFile(new URL('package.json', pkg), 'utf8'));
@@ -14,7 +14,7 @@ manifest.exports = {
 };
 manifest.files = [
   'tracksnap.js', 'tracksnap.d.ts', 'tracksnap_bg.wasm',
-  'classic/tracksnap.js', 'classic/tracksnap_bg.wasm', 'README.md', 'LICENSE',
+  'classic/tracksnap.js', 'classic/tracksnap_bg.wasm', 'README.md', 'LICENSE', 'docs/*.md',
 ];
 // Importing the module runs nothing until init(): bundlers may drop it when unused.
 manifest.sideEffects = false;
@@ -40,4 +40,9 @@ if (!classicJs.includes('globalThis.tracksnap = tracksnap;')) {
 
 await copyFile(new URL('../README.md', pkg), new URL('README.md', pkg));
 await copyFile(new URL('../LICENSE', pkg), new URL('LICENSE', pkg));
+// The README links into docs/: ship the pages with it.
+await mkdir(new URL('docs/', pkg), { recursive: true });
+for (const page of ['api.md', 'performance.md', 'reliability.md']) {
+  await copyFile(new URL(`../docs/${page}`, pkg), new URL(`docs/${page}`, pkg));
+}
 console.log('pkg/: package.json exports, classic build, types without any');
