@@ -185,14 +185,53 @@ fn settled(req: &IdbRequest) -> Promise {
 /// A request's result, or its error; an error too if it has not answered in
 /// [`REQUEST_TIMEOUT_MS`] (a browser's IndexedDB can hang).
 pub async fn result_of(req: &IdbRequest) -> Result<JsValue, JsValue> {
-    match bounded(&settled(req)).await? {
-        Ok(_) => req.result(),
-        Err(_) => Err(req
-            .error()
-            .ok()
-            .flatten()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::NULL)),
+    Issued::new(req.clone()).result().await
+}
+
+/// A request watched from the moment it is made: several can be issued at once and awaited
+/// one after another (a request that answered before its handlers were set would never
+/// settle).
+pub struct Issued {
+    req: IdbRequest,
+    settled: Promise,
+}
+
+impl Issued {
+    pub fn new(req: IdbRequest) -> Issued {
+        let settled = settled(&req);
+        Issued { req, settled }
+    }
+
+    /// The request's result, or its error; an error too once `tx` (see [`Watched`]) has
+    /// ended without it: WebKit aborts a transaction over a refused Blob and may leave the
+    /// requests after it unanswered.
+    pub async fn result_in(&self, tx: &Watched) -> Result<JsValue, JsValue> {
+        let first = Promise::race(&Array::of2(&self.settled, &tx.ended));
+        match bounded(&first).await? {
+            Ok(_) => self.req.result(),
+            Err(_) => Err(self
+                .req
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .or_else(|| tx.tx.error().map(JsValue::from))
+                .unwrap_or_else(|| "transaction aborted".into())),
+        }
+    }
+
+    /// The request's result, or its error (as [`result_of`]).
+    pub async fn result(&self) -> Result<JsValue, JsValue> {
+        match bounded(&self.settled).await? {
+            Ok(_) => self.req.result(),
+            Err(_) => Err(self
+                .req
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL)),
+        }
     }
 }
 
@@ -207,16 +246,36 @@ async fn bounded(promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue>
 /// A read-write transaction's commit. An error or an abort (a full quota, say) both end the
 /// transaction uncommitted; whichever comes first fails it.
 pub async fn committed(tx: &IdbTransaction) -> Result<(), JsValue> {
-    let done = Promise::new(&mut |resolve: Function, reject: Function| {
-        tx.set_oncomplete(Some(&resolve));
-        tx.set_onerror(Some(&reject));
-        tx.set_onabort(Some(&reject));
-    });
-    match bounded(&done).await? {
-        Ok(_) => Ok(()),
-        Err(_) => Err(tx
-            .error()
-            .map(JsValue::from)
-            .unwrap_or_else(|| "transaction aborted".into())),
+    Watched::new(tx.clone()).committed().await
+}
+
+/// A transaction whose end is watched from its start, so that an abort before the last
+/// request is seen too.
+pub struct Watched {
+    pub tx: IdbTransaction,
+    /// Resolves on `complete`; rejects on an error or an abort.
+    ended: Promise,
+}
+
+impl Watched {
+    pub fn new(tx: IdbTransaction) -> Watched {
+        let ended = Promise::new(&mut |resolve: Function, reject: Function| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onerror(Some(&reject));
+            tx.set_onabort(Some(&reject));
+        });
+        Watched { tx, ended }
+    }
+
+    /// Resolves once committed; `Err` if it ended otherwise.
+    pub async fn committed(&self) -> Result<(), JsValue> {
+        match bounded(&self.ended).await? {
+            Ok(_) => Ok(()),
+            Err(_) => Err(self
+                .tx
+                .error()
+                .map(JsValue::from)
+                .unwrap_or_else(|| "transaction aborted".into())),
+        }
     }
 }
