@@ -177,8 +177,8 @@ function part3Report(p) {
     row('end to end', p.tracksnap.totalMs, p.bare.totalMs),
   ]));
   lines.push('  tracksnap: Web Lock, one transaction over three stores (record, bytes, byte count, checked against');
-  lines.push('  outboxMaxBytes); bare: one put of the bytes into one store. Page thread: the sum of the');
-  lines.push(`  synchronous stretches (${p.timerResolution}).`);
+  lines.push('  outboxMaxBytes); bare: one put of the Blob (of its bytes where Blobs are refused) into one');
+  lines.push(`  store. Page thread: the sum of the synchronous stretches (${p.timerResolution}).`);
   return lines.join('\n');
 }
 
