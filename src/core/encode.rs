@@ -49,6 +49,9 @@ impl ImageFormat {
     }
 }
 
+/// JPEG quality when the caller gives none (the engine's options, a snapshot's spec).
+pub const DEFAULT_QUALITY: u8 = 85;
+
 /// How a JPEG is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JpegSettings {

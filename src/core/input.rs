@@ -1,20 +1,18 @@
 //! Validation of everything a caller passes to the engine, with messages that name the
 //! argument, what it must be, and what was given.
 
-use super::encode::ImageFormat;
+use super::encode::{ImageFormat, DEFAULT_QUALITY};
 use super::error::{Error, Result};
 use super::naming;
 use super::size::{Fit, MAX_SIDE};
 use super::snapshot::SnapshotSpec;
 use super::storage::{storage_options, StorageOptions};
 use super::stream::StreamType;
-use super::value::Value;
+use super::value::{integer_in, Value};
 
 /// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
-/// Default JPEG quality, as in the engine's options.
-pub const DEFAULT_QUALITY: u8 = 85;
 /// How long a snapshot waits for a frame by default, in milliseconds.
 pub const DEFAULT_FRAME_TIMEOUT_MS: u32 = 3000;
 const FRAME_TIMEOUT_RANGE_MS: (u32, u32) = (100, 60_000);
@@ -238,20 +236,6 @@ fn boolean(v: &Value, name: &str) -> Result<bool> {
         Value::Bool(b) => Ok(*b),
         other => Err(Error::invalid_param(format!(
             "{name} must be true or false; got {}",
-            other.describe()
-        ))),
-    }
-}
-
-/// A whole number in `[min, max]`. Fractions, NaN and infinities are refused rather than
-/// rounded: a caller who passes 640.5 has a bug worth hearing about.
-pub fn integer_in(v: &Value, name: &str, min: u32, max: u32) -> Result<u32> {
-    match v {
-        Value::Number(n) if n.fract() == 0.0 && *n >= f64::from(min) && *n <= f64::from(max) => {
-            Ok(*n as u32)
-        }
-        other => Err(Error::invalid_param(format!(
-            "{name} must be a whole number from {min} to {max}; got {}",
             other.describe()
         ))),
     }

@@ -1,7 +1,7 @@
 //! Pure Rust: no web-sys, no js-sys, no clock. Everything here is tested on the host.
 //!
 //! - [`error`]: result codes and the error type
-//! - [`value`]: a JavaScript value's shape, as the validators see it
+//! - [`value`]: a JavaScript value's shape, as the validators see it; the whole-number check
 //! - [`input`]: validation of every argument and option a caller passes
 //! - [`stream`]: stream types and owners
 //! - [`timing`]: NERTC's call-timing rules as a state machine

@@ -3,9 +3,8 @@
 //! Pure and synchronous over reused buffers, so it runs the same on the host, on the page's
 //! thread, or in a Worker.
 
-use super::encode::{encode_rgba, ImageFormat, JpegSettings};
+use super::encode::{encode_rgba, ImageFormat, JpegSettings, DEFAULT_QUALITY};
 use super::error::{Code, Error, Result};
-use super::input::DEFAULT_QUALITY;
 use super::scale::{mirror_rows, Scaler};
 use super::size::{output_size, placement, Fit, Placement};
 use super::yuv::{

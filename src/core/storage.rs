@@ -8,7 +8,7 @@
 use super::error::{Code, Error, Result};
 use super::naming::check_path;
 use super::url::{check_url, optional_url};
-use super::value::Value;
+use super::value::{integer_in, Value};
 
 /// The outbox keeps at most this many bytes of images by default.
 pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 200 * 1024 * 1024;
@@ -174,7 +174,7 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
     };
     let presign_timeout_ms = match v.get("presignTimeout") {
         t if t.is_absent() => DEFAULT_PRESIGN_TIMEOUT_MS,
-        t => super::input::integer_in(
+        t => integer_in(
             t,
             "options.storage.presignTimeout",
             PRESIGN_TIMEOUT_RANGE_MS.0,

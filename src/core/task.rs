@@ -8,7 +8,7 @@ use super::naming::{ImageFacts, Template};
 use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
 use super::url::optional_url;
-use super::value::Value;
+use super::value::{integer_in, Value};
 
 /// At most this many streams in `TargetStreams.StreamList`.
 pub const MAX_STREAMS: usize = 17;
@@ -321,7 +321,7 @@ fn optional_int(v: &Value, field: &str, (min, max): (u32, u32)) -> ApiResult<Opt
     if v.is_absent() {
         return Ok(None);
     }
-    Ok(Some(input::integer_in(v, field, min, max)?))
+    Ok(Some(integer_in(v, field, min, max)?))
 }
 
 /// `TargetStreams`: `None` when absent; `Some(empty)` for everyone.

@@ -4,6 +4,8 @@
 //! acceptable then lives in pure Rust and is tested on the host with the same bad inputs a page
 //! could send (NaN, a string for a number, null, a class instance for an options object, …).
 
+use super::error::{Error, Result};
+
 /// The shape of a JavaScript value, without its identity.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -69,6 +71,20 @@ fn describe_number(n: f64) -> String {
     } else {
         // f64's Display prints integers without a trailing ".0", as JavaScript does.
         n.to_string()
+    }
+}
+
+/// A whole number in `[min, max]`. Fractions, NaN and infinities are refused rather than
+/// rounded: a caller who passes 640.5 has a bug worth hearing about.
+pub fn integer_in(v: &Value, name: &str, min: u32, max: u32) -> Result<u32> {
+    match v {
+        Value::Number(n) if n.fract() == 0.0 && *n >= f64::from(min) && *n <= f64::from(max) => {
+            Ok(*n as u32)
+        }
+        other => Err(Error::invalid_param(format!(
+            "{name} must be a whole number from {min} to {max}; got {}",
+            other.describe()
+        ))),
     }
 }
 

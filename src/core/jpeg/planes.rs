@@ -40,7 +40,7 @@ fn luma(r: i32, g: i32, b: i32) -> u16 {
     luma_fixed(r, g, b) as u16
 }
 
-/// [`luma`] of a colour up to a level outside 0–255 in each channel (see `yuv::Clipper`),
+/// [`luma`] of a colour up to a level outside 0–255 in each channel (see `yuv::gamut::Clipper`),
 /// clamped to `0..=TOP`.
 #[inline(always)]
 pub(crate) fn luma_wide(r: i32, g: i32, b: i32) -> u16 {
