@@ -31,6 +31,8 @@ pub const TASKS: &str = "tasks";
 const OPEN_TIMEOUT_MS: u32 = 5000;
 /// A request or commit that has not answered in this time has failed.
 const REQUEST_TIMEOUT_MS: u32 = 10_000;
+/// The error of a request or commit that did not answer in time.
+pub const NO_ANSWER: &str = "IndexedDB gave no answer within 10 s";
 
 #[derive(Default)]
 pub struct Db {
@@ -239,7 +241,7 @@ impl Issued {
 async fn bounded(promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue> {
     match wait_for(Some(promise), Some(&timer(REQUEST_TIMEOUT_MS)), None).await {
         Waited::Settled(outcome) => Ok(outcome),
-        _ => Err(JsValue::from_str("IndexedDB gave no answer within 10 s")),
+        _ => Err(JsValue::from_str(NO_ANSWER)),
     }
 }
 

@@ -16,7 +16,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, IdbTransactionMode};
 
-use super::idb::{committed, result_of, Db, Issued, Watched, OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL};
+use super::idb::{
+    committed, result_of, Db, Issued, Watched, NO_ANSWER, OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL,
+};
 use super::js::{self, browser_error, get, set, timer, wait_for, Waited};
 use crate::core::error::{Code, Error};
 use crate::core::retry::is_stuck;
@@ -288,6 +290,8 @@ impl Outbox {
 
 /// Writes per transaction at most: a batch holds its images' Blobs (or bytes) until it commits.
 const BATCH_OPS: usize = 32;
+/// Images waiting for a transaction at most.
+const QUEUED_ADDS: usize = 64;
 
 /// Group commit: the outbox's adds and removes waiting when a transaction starts share it.
 /// Transactions over the same stores run one at a time, and each waits on the page's thread
@@ -338,6 +342,21 @@ impl Op {
 
 impl Writer {
     fn submit(self: &Rc<Self>, op: Op) {
+        // Bounded memory when IndexedDB is slow or hangs: past this an image is not kept (the
+        // caller gets it back with its code) rather than held here with its Blob.
+        let adds = self
+            .queue
+            .borrow()
+            .iter()
+            .filter(|op| matches!(op, Op::Add { .. }))
+            .count();
+        if adds >= QUEUED_ADDS && matches!(op, Op::Add { .. }) {
+            op.answer(Err(format!(
+                "{adds} images are already waiting for the outbox"
+            )
+            .into()));
+            return;
+        }
         self.queue.borrow_mut().push_back(op);
         if !self.running.replace(true) {
             wasm_bindgen_futures::spawn_local(self.clone().drain());
@@ -377,7 +396,8 @@ impl Writer {
                 }
                 // One bad write (a Blob WebKit refuses, say) must not fail the others: each
                 // goes again in a transaction of its own.
-                Err(e) if batch.len() == 1 => {
+                // A browser that does not answer would make each of them wait its own timeout.
+                Err(e) if batch.len() == 1 || e.as_string().as_deref() == Some(NO_ANSWER) => {
                     batch.into_iter().for_each(|op| op.answer(Err(e.clone())))
                 }
                 Err(_) => {
