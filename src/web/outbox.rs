@@ -50,6 +50,13 @@ pub struct Entry {
     pub record: JsValue,
 }
 
+/// An image kept in the outbox: its record's id, and its share of the page's thread the
+/// writer's transaction took (the writer runs apart from the caller's own polls).
+pub struct Kept {
+    pub id: JsValue,
+    pub writer_ms: f64,
+}
+
 /// Why an image could not be kept: the byte limit (`full`), or the browser.
 pub struct NotKept {
     pub full: bool,
@@ -95,8 +102,8 @@ impl Outbox {
         self.count.get()
     }
 
-    /// Writes `item` to the outbox; resolves with its record's id once committed.
-    pub async fn admit(&self, item: &Upload) -> std::result::Result<JsValue, NotKept> {
+    /// Writes `item` to the outbox; resolves once committed.
+    pub async fn admit(&self, item: &Upload) -> std::result::Result<Kept, NotKept> {
         // The Blob itself where the engine keeps Blobs: at 1080p it costs the page's thread
         // ~0.4 ms against ~2 ms for its bytes (read, then cloned into the transaction). WebKit
         // refuses Blobs in a private or automation session (the transaction fails): there, and
@@ -108,9 +115,9 @@ impl Outbox {
                     return Err(not_kept)
                 }
                 Err(_) => {}
-                Ok(id) => {
+                Ok(kept) => {
                     self.blobs.set(Some(true));
-                    return Ok(id);
+                    return Ok(kept);
                 }
             }
         }
@@ -138,7 +145,7 @@ impl Outbox {
     /// Adds `item`'s record, with `image` (its Blob or its bytes) beside it, and the byte count,
     /// in one transaction (shared with the other writes waiting then); resolves with the
     /// record's id once committed.
-    async fn write(&self, item: &Upload, image: &JsValue) -> std::result::Result<JsValue, NotKept> {
+    async fn write(&self, item: &Upload, image: &JsValue) -> std::result::Result<Kept, NotKept> {
         let record: JsValue = Object::new().into();
         set(&record, "key", &item.key.as_str().into());
         set(&record, "contentType", &item.content_type.as_str().into());
@@ -172,9 +179,9 @@ impl Outbox {
             ),
         };
         match answer.await {
-            Some(Ok(Written::Added(id))) => {
+            Some(Ok(Written::Added(id, writer_ms))) => {
                 self.count.set(self.count.get() + 1);
-                Ok(id)
+                Ok(Kept { id, writer_ms })
             }
             Some(Ok(Written::Full(used))) => Err(NotKept {
                 full: true,
@@ -322,7 +329,8 @@ enum Op {
 
 /// What a committed batch did with one op.
 enum Written {
-    Added(JsValue),
+    /// The record's id, and this write's share of the transaction's time on the page's thread.
+    Added(JsValue, f64),
     /// Not added: the outbox held this many bytes, too many for it.
     Full(f64),
     Removed(bool),
@@ -385,30 +393,42 @@ impl Writer {
                 self.running.set(false);
                 return;
             }
-            match commit(&self.db, self.max_bytes, &batch).await {
+            let (committed, busy_ms) = js::timed(commit(&self.db, self.max_bytes, &batch)).await;
+            let share = busy_ms / batch.len() as f64;
+            match committed {
                 Ok(outcomes) => {
                     if batch.iter().any(Op::holds_blob) {
                         self.blobs_kept.set(true);
                     }
                     for (op, outcome) in batch.into_iter().zip(outcomes) {
-                        op.answer(Ok(outcome));
+                        op.answer(Ok(with_share(outcome, share)));
                     }
                 }
                 // One bad write (a Blob WebKit refuses, say) must not fail the others: each
-                // goes again in a transaction of its own.
-                // A browser that does not answer would make each of them wait its own timeout.
+                // goes again in a transaction of its own; but a browser that does not answer
+                // would make each of them wait its own timeout.
                 Err(e) if batch.len() == 1 || e.as_string().as_deref() == Some(NO_ANSWER) => {
                     batch.into_iter().for_each(|op| op.answer(Err(e.clone())))
                 }
                 Err(_) => {
                     for op in batch {
-                        let alone =
-                            commit(&self.db, self.max_bytes, std::slice::from_ref(&op)).await;
-                        op.answer(alone.and_then(|mut o| o.pop().ok_or(JsValue::NULL)));
+                        let (alone, ms) =
+                            js::timed(commit(&self.db, self.max_bytes, std::slice::from_ref(&op)))
+                                .await;
+                        let outcome = alone.and_then(|mut o| o.pop().ok_or(JsValue::NULL));
+                        op.answer(outcome.map(|o| with_share(o, share + ms)));
                     }
                 }
             }
         }
+    }
+}
+
+/// `outcome` with `ms` as its share of the page's thread.
+fn with_share(outcome: Written, ms: f64) -> Written {
+    match outcome {
+        Written::Added(id, _) => Written::Added(id, ms),
+        other => other,
     }
 }
 
@@ -494,7 +514,7 @@ async fn apply(
         set(&kept, "bytes", image);
         bytes.put(&kept)?;
         if let Some(slot) = outcomes.get_mut(i) {
-            *slot = Some(Written::Added(id));
+            *slot = Some(Written::Added(id, 0.0));
         }
     }
     put_total(&tx.tx, used)?;

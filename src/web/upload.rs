@@ -204,13 +204,15 @@ impl Uploader {
             (claim, self.outbox.admit(item).await)
         })
         .await;
-        if kept.is_ok() {
+        if let Ok(k) = &kept {
             let mut times = self.write_times.borrow_mut();
             if times.len() == WRITE_TIMES_KEPT {
                 times.pop_front();
             }
+            let page_ms = page_ms + k.writer_ms;
             times.push_back((item.size, page_ms, js::perf_now() - started));
         }
+        let kept = kept.map(|k| k.id);
         let (queued_bytes, queued_images) = self.queued.get();
         let sent = if queued_bytes + item.size > self.queue_max || queued_images >= QUEUE_IMAGES {
             // Bounded memory: a hung store must not pile up Blobs here.

@@ -100,6 +100,10 @@ export const scenarios = {
       eq(`${b.status} ${b.type}`, '200 image/jpeg', 'the engine format decides the type, not the name');
       await sameBytes(e.blob, b, 'second image');
       eq(engine.pendingUploads(), 0, 'nothing waits');
+      // What keeping each image cost, the writer's shared transaction included.
+      const times = engine.writeAheadTimes;
+      eq(times.map((t) => t.size).join(), `${r.size},${e.size}`, 'one write-ahead figure per image, in order');
+      for (const t of times) assert(t.pageMs >= 0 && t.totalMs >= t.pageMs, `page ${t.pageMs} ms within ${t.totalMs} ms`);
 
       // storage.persist (the default) asked the browser to keep the outbox; the answer is its own.
       const persisted = await engine.outboxPersisted;
