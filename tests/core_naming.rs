@@ -4,7 +4,8 @@
 
 use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::naming::{
-    check_path, ImageFacts, RecentNames, Template, MAX_PATH_BYTES, NAME_ROOM, PLACEHOLDERS,
+    check_path, create_time, image_key, pic_url, ImageFacts, RecentNames, Template, MAX_PATH_BYTES,
+    NAME_ROOM, PLACEHOLDERS,
 };
 use tracksnap::core::stream::StreamType;
 
@@ -179,4 +180,36 @@ fn a_leading_backslash_is_a_leading_slash() {
     assert_eq!(t.render(&f).unwrap(), "123_17.jpg");
     assert!(Template::parse("a\\\\{seq}").is_err(), "an empty segment");
     assert!(Template::parse("a/\\{seq}").is_err(), "an empty segment");
+}
+
+#[test]
+fn a_recovered_run_prefixes_its_keys_with_bak_n() {
+    let t = Template::default_layout();
+    let f = facts(StreamType::Main, ImageFormat::Jpeg);
+    let plain = "sid_channel1__uid_s_123__uid_e_video_20190611073246073.jpg";
+    assert_eq!(image_key(&t, &f, None).unwrap(), plain);
+    assert_eq!(image_key(&t, &f, Some(0)).unwrap(), format!("bak0_{plain}"));
+    assert_eq!(image_key(&t, &f, Some(7)).unwrap(), format!("bak7_{plain}"));
+    // The prefix goes before the whole key, folders included.
+    let t = Template::parse("tencent").unwrap();
+    assert_eq!(
+        image_key(&t, &f, Some(1)).unwrap(),
+        "bak1_2019-06-11/channel1_123_main-screenshot-07-32-46-640x352.jpg"
+    );
+    // A name the template cannot give stays an error, recovery or not.
+    let t = Template::parse("{seq}/{Index}/x").unwrap();
+    let mut f = f;
+    f.index = None;
+    assert!(image_key(&t, &f, None).is_err());
+    assert!(image_key(&t, &f, Some(1)).is_err());
+}
+
+#[test]
+fn tencent_fields() {
+    assert_eq!(pic_url("2019-06-11/a.jpg"), "/2019-06-11/a.jpg");
+    assert_eq!(pic_url("bak0_a.jpg"), "/bak0_a.jpg");
+    assert_eq!(pic_url(""), "", "no key, no pic_url");
+    assert_eq!(create_time(MS as f64), 1_560_238_366.0);
+    assert_eq!(create_time(1_560_238_366_999.9), 1_560_238_366.0);
+    assert_eq!(create_time(0.0), 0.0);
 }

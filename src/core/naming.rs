@@ -1,4 +1,5 @@
-//! File names: the default snapshot name, time stamps, and which paths are safe.
+//! File names: the default snapshot name, periodic images' keys (templates, the recovery
+//! prefix, Tencent's `pic_url`), time stamps, and which paths are safe.
 //!
 //! Time is always a parameter (milliseconds since the Unix epoch), never read here.
 
@@ -158,6 +159,36 @@ impl ImageFacts<'_> {
 /// The Tencent-style stream name (`stream_id`, `{stream}`): `<RoomId>_<UserId>_<main|sub>`.
 pub fn stream_id(room_id: &str, user_id: &str, stream_type: StreamType) -> String {
     format!("{room_id}_{user_id}_{}", stream_type.as_str())
+}
+
+/// A periodic image's key before [`RecentNames::unique`]: the template rendered, behind
+/// `bak<n>_` when the task is recovery number `n` of a run whose page died, so the recovered
+/// run never overwrites the images of the run it resumes.
+pub fn image_key(
+    template: &Template,
+    facts: &ImageFacts<'_>,
+    recovery: Option<u32>,
+) -> Result<String> {
+    let key = template.render(facts)?;
+    Ok(match recovery {
+        Some(n) => format!("bak{n}_{key}"),
+        None => key,
+    })
+}
+
+/// Tencent's `pic_url`: the key as a path from the bucket's root (keys have no leading slash);
+/// `""` for an image without a key.
+pub fn pic_url(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!("/{key}")
+    }
+}
+
+/// Tencent's `create_time`: whole seconds since the Unix epoch of a time in milliseconds.
+pub fn create_time(unix_ms: f64) -> f64 {
+    (unix_ms / 1000.0).floor()
 }
 
 /// The placeholders a `FileNameTemplate` may use.

@@ -3,33 +3,33 @@
 //! Every method takes `&self` (state lives behind short `RefCell` borrows that never span a
 //! call into caller code), validates its arguments into `core` types, and answers with a code:
 //! nothing a caller passes can trap the module.
+//!
+//! The engine builds the services that do the work and hands each call to one of them: the
+//! [`Streams`] (the call-timing session), the [`Camera`], the [`Snapshots`] runner, the
+//! [`Periodic`] tasks, the [`Uploader`] and the [`Emitter`]. Each owns its state; what several
+//! need is given to them as an `Rc`.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
-use web_sys::{EventTarget, MediaStreamTrack};
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::MediaStreamTrack;
 
-use super::callback::Callbacks;
-use super::capture::Capture;
-use super::clock::Clock;
-use super::encoder::Encoder;
+use super::camera::Camera;
 use super::events::Emitter;
 use super::idb::Db;
-use super::js::{
-    describe_exception, error_value, get, set, timer, to_value, wait_for, Interval, Waited,
-};
-use super::periodic::{StopReason, Tasks};
-use super::snapshot::{self, Job};
+use super::js::{describe_exception, error_value, get, set, timer, to_value, wait_for, Waited};
+use super::periodic::{Periodic, StopReason};
+use super::snapshot::Snapshots;
+use super::streams::Streams;
 use super::track::{optional_video_track, video_track};
-use super::upload::Uploader;
+use super::upload::{OutboxRetry, Uploader};
 use super::worker::WorkerLink;
 use crate::core::error::{Code, Error, Result};
 use crate::core::input::{self, EngineOptions};
-use crate::core::snapshot::Pipeline;
 use crate::core::stream::StreamType;
 use crate::core::timing::{Session, StreamChange};
 
@@ -37,43 +37,22 @@ use crate::core::timing::{Session, StreamChange};
 /// users' main/sub streams, with the NERTC SDK's call-timing rules.
 #[wasm_bindgen]
 pub struct SnapshotEngine {
-    shared: Rc<Shared>,
-}
-
-/// The engine's state, shared with the tasks it spawns.
-pub(crate) struct Shared {
-    pub(crate) options: EngineOptions,
-    pub(crate) session: RefCell<Session<MediaStreamTrack>>,
-    pub(crate) emitter: Rc<Emitter>,
-    pub(crate) capture: Capture,
-    pub(crate) encoder: Encoder,
-    /// The page-side pipeline, for frames the worker cannot take.
-    pub(crate) pipeline: RefCell<Pipeline>,
-    /// The last default name and how many times it was handed out (same millisecond).
-    pub(crate) last_name: RefCell<(String, u32)>,
-    pub(crate) last_error: RefCell<Option<(&'static str, Error)>>,
-    pub(crate) destroyed: Cell<bool>,
-    pub(crate) tasks: RefCell<Tasks>,
-    pub(crate) clock: Clock,
-    /// Numbers the responses' RequestIds.
-    pub(crate) request_seq: Cell<u32>,
-    /// IndexedDB: the outbox and the journal of running tasks.
-    pub(crate) db: Rc<Db>,
-    pub(crate) uploader: Rc<Uploader>,
-    /// CallbackUrl POSTs of periodic tasks.
-    pub(crate) callbacks: Callbacks,
+    options: EngineOptions,
+    streams: Rc<Streams>,
+    camera: Rc<Camera>,
+    emitter: Rc<Emitter>,
+    uploader: Rc<Uploader>,
+    snapshots: Rc<Snapshots>,
+    tasks: Rc<Periodic>,
+    /// Tries the outbox again without being asked (a timer, the `online` event).
+    outbox_retry: OutboxRetry,
     /// The browser's answer to `navigator.storage.persist()` (see `outboxPersisted`).
     outbox_persisted: Promise,
-    /// The `online` listener that flushes the outbox.
-    online: RefCell<Option<Closure<dyn FnMut()>>>,
-    /// Flushes the outbox every [`OUTBOX_RETRY_MS`] while it holds images of this engine.
-    outbox_retry: RefCell<Option<Interval>>,
+    last_error: RefCell<Option<(&'static str, Error)>>,
 }
 
 /// `navigator.storage.persist()` may wait for the user (Firefox asks): this long at most.
 const PERSIST_TIMEOUT_MS: u32 = 10_000;
-/// How often an outbox holding images is tried again without being asked.
-const OUTBOX_RETRY_MS: u32 = 30_000;
 
 #[wasm_bindgen]
 impl SnapshotEngine {
@@ -101,40 +80,39 @@ impl SnapshotEngine {
             .then(WorkerLink::start)
             .flatten()
             .map(Rc::new);
-        let shared = Rc::new_cyclic(|weak: &Weak<Shared>| {
-            let weak = weak.clone();
-            Shared {
-                capture: Capture::new(options.frame_timeout_ms, link.clone()),
-                encoder: Encoder::new(link),
-                options,
-                session: RefCell::new(Session::new()),
-                emitter,
-                pipeline: RefCell::new(Pipeline::new()),
-                last_name: RefCell::new((String::new(), 0)),
-                last_error: RefCell::new(None),
-                destroyed: Cell::new(false),
-                tasks: RefCell::new(Tasks::default()),
-                // The clock runs from a worker message: no engine call is on the stack.
-                clock: Clock::new(move || {
-                    if let Some(shared) = weak.upgrade() {
-                        shared.on_clock();
-                    }
-                }),
-                request_seq: Cell::new(0),
-                db,
-                uploader,
-                callbacks: Callbacks::new(),
-                outbox_persisted,
-                online: RefCell::new(None),
-                outbox_retry: RefCell::new(None),
-            }
-        });
-        shared.retry_outbox();
-        shared.watch_online();
+        let streams = Rc::new(Streams::new());
+        let camera = Rc::new(Camera::new(options.frame_timeout_ms, link));
+        let snapshots = Rc::new(Snapshots::new(
+            streams.clone(),
+            camera.clone(),
+            uploader.clone(),
+            emitter.clone(),
+            options.storage.is_some(),
+        ));
+        let tasks = Periodic::new(
+            &options,
+            streams.clone(),
+            camera.clone(),
+            uploader.clone(),
+            emitter.clone(),
+            db,
+        );
+        let outbox_retry = OutboxRetry::start(&uploader, &emitter);
         // What an earlier page could not upload goes now: with this engine's presigner, or a
         // task's PresignEndpoint kept in the record.
-        let _ = shared.uploader.flush(shared.emitter.clone(), false);
-        Ok(SnapshotEngine { shared })
+        let _ = uploader.flush(emitter.clone(), false);
+        Ok(SnapshotEngine {
+            options,
+            streams,
+            camera,
+            emitter,
+            uploader,
+            snapshots,
+            tasks,
+            outbox_retry,
+            outbox_persisted,
+            last_error: RefCell::new(None),
+        })
     }
 
     // ----- local video before joining ----------------------------------------------------
@@ -150,7 +128,7 @@ impl SnapshotEngine {
         self.answer("startVideoPreview", || {
             let st = input::stream_type(&to_value(&stream_type))?;
             let track = video_track(&track)?;
-            self.shared.change(|s| s.start_video_preview(st, track))?;
+            self.change(|s| s.start_video_preview(st, track))?;
             Ok(())
         })
     }
@@ -164,7 +142,7 @@ impl SnapshotEngine {
     ) -> i32 {
         self.answer("stopVideoPreview", || {
             let st = input::stream_type(&to_value(&stream_type))?;
-            self.shared.change(|s| s.stop_video_preview(st))?;
+            self.change(|s| s.stop_video_preview(st))?;
             Ok(())
         })
     }
@@ -183,7 +161,7 @@ impl SnapshotEngine {
         self.answer("joinChannel", || {
             let channel = input::channel_name(&to_value(&channel_name))?;
             let uid = input::uid(&to_value(&uid))?;
-            self.shared.change(|s| s.join_channel(channel, uid))?;
+            self.change(|s| s.join_channel(channel, uid))?;
             Ok(())
         })
     }
@@ -193,10 +171,10 @@ impl SnapshotEngine {
     pub fn leave_channel(&self) -> i32 {
         self.answer("leaveChannel", || {
             // The tasks stop first (reason "left"), so they report no stream stopping.
-            if self.shared.session.borrow().is_joined() {
-                self.shared.stop_all_tasks(StopReason::Left);
+            if self.streams.session().is_joined() {
+                self.tasks.stop_all_tasks(StopReason::Left);
             }
-            self.shared.change(|s| s.leave_channel())?;
+            self.change(|s| s.leave_channel())?;
             Ok(())
         })
     }
@@ -217,8 +195,7 @@ impl SnapshotEngine {
             let st = input::stream_type(&to_value(&stream_type))?;
             let enabled = input::enabled(&to_value(&enabled))?;
             let track = optional_video_track(&track.unwrap_or(JsValue::UNDEFINED))?;
-            self.shared
-                .change(|s| s.enable_local_video(st, enabled, track))?;
+            self.change(|s| s.enable_local_video(st, enabled, track))?;
             Ok(())
         })
     }
@@ -231,7 +208,7 @@ impl SnapshotEngine {
     ) -> i32 {
         self.answer("startScreenCapture", || {
             let track = video_track(&track)?;
-            self.shared.change(|s| s.start_screen_capture(track))?;
+            self.change(|s| s.start_screen_capture(track))?;
             Ok(())
         })
     }
@@ -240,7 +217,7 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = stopScreenCapture)]
     pub fn stop_screen_capture(&self) -> i32 {
         self.answer("stopScreenCapture", || {
-            self.shared.change(|s| s.stop_screen_capture())?;
+            self.change(|s| s.stop_screen_capture())?;
             Ok(())
         })
     }
@@ -290,7 +267,7 @@ impl SnapshotEngine {
     pub fn on_user_leave(&self, #[wasm_bindgen(unchecked_param_type = "Uid")] uid: JsValue) -> i32 {
         self.answer("onUserLeave", || {
             let uid = input::uid(&to_value(&uid))?;
-            self.shared.change(|s| s.user_leave(&uid))?;
+            self.change(|s| s.user_leave(&uid))?;
             Ok(())
         })
     }
@@ -311,9 +288,9 @@ impl SnapshotEngine {
             let st = input::stream_type(&to_value(&stream_type))?;
             let path = input::path(&to_value(&path.unwrap_or(JsValue::UNDEFINED)))?;
             let job = self
-                .shared
-                .local_job(st, path, self.shared.options.default_spec())?;
-            self.spawn(job);
+                .snapshots
+                .local_job(st, path, self.options.default_spec())?;
+            self.snapshots.spawn(job);
             Ok(())
         })
     }
@@ -332,9 +309,9 @@ impl SnapshotEngine {
             let st = input::stream_type(&to_value(&stream_type))?;
             let path = input::path(&to_value(&path.unwrap_or(JsValue::UNDEFINED)))?;
             let job = self
-                .shared
-                .remote_job(uid, st, path, self.shared.options.default_spec())?;
-            self.spawn(job);
+                .snapshots
+                .remote_job(uid, st, path, self.options.default_spec())?;
+            self.snapshots.spawn(job);
             Ok(())
         })
     }
@@ -348,18 +325,11 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_param_type = "SnapshotRequest")] request: JsValue,
     ) -> Promise {
         let accepted = self.checked("snapshot", || {
-            let req = input::snapshot_request(&to_value(&request), &self.shared.options)?;
-            let local_uid = self.shared.session.borrow().local_uid().map(str::to_owned);
-            match req.uid {
-                Some(uid) if Some(&uid) != local_uid.as_ref() => {
-                    self.shared
-                        .remote_job(uid, req.stream_type, req.path, req.spec)
-                }
-                _ => self.shared.local_job(req.stream_type, req.path, req.spec),
-            }
+            let req = input::snapshot_request(&to_value(&request), &self.options)?;
+            self.snapshots.request_job(req)
         });
         match accepted {
-            Ok(job) => future_to_promise(snapshot::run(self.shared.clone(), job)),
+            Ok(job) => future_to_promise(self.snapshots.clone().run(job)),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -374,8 +344,8 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "StartSnapshotRequest")] request: JsValue,
     ) -> Promise {
-        let shared = self.shared.clone();
-        future_to_promise(async move { Ok(shared.start_task(request).await) })
+        let tasks = self.tasks.clone();
+        future_to_promise(async move { Ok(tasks.start_task(request).await) })
     }
 
     /// Changes a running task's `ImageConfig.Interval`, `TargetStreams` or `MaxIdleTime`.
@@ -384,7 +354,7 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "UpdateSnapshotRequest")] request: JsValue,
     ) -> Promise {
-        Promise::resolve(&self.shared.update_task(&request))
+        Promise::resolve(&self.tasks.update_task(&request))
     }
 
     /// Stops a running task. Resolves after its last image event and its `snapshottaskstop`
@@ -394,8 +364,8 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "TaskKeyRequest")] request: JsValue,
     ) -> Promise {
-        let shared = self.shared.clone();
-        future_to_promise(async move { Ok(shared.stop_task(request).await) })
+        let tasks = self.tasks.clone();
+        future_to_promise(async move { Ok(tasks.stop_task(request).await) })
     }
 
     /// A task's effective configuration and counters, or `null` for an unknown task.
@@ -405,7 +375,7 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "TaskKeyRequest")] request: JsValue,
     ) -> std::result::Result<JsValue, JsValue> {
-        self.recorded("getSnapshotTask", self.shared.task_info(&request))
+        self.recorded("getSnapshotTask", self.tasks.task_info(&request))
             .map_err(|e| error_value(&e))
     }
 
@@ -415,7 +385,7 @@ impl SnapshotEngine {
     /// this engine knows.
     #[wasm_bindgen(js_name = pendingUploads)]
     pub fn pending_uploads(&self) -> u32 {
-        self.shared.uploader.pending()
+        self.uploader.pending()
     }
 
     /// Tries every image in the outbox now. Resolves with how many remain; rejects (30005)
@@ -423,10 +393,7 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = flushUploads, unchecked_return_type = "Promise<number>")]
     pub fn flush_uploads(&self) -> Promise {
         match self.checked("flushUploads", || Ok(())) {
-            Ok(()) => self
-                .shared
-                .uploader
-                .flush(self.shared.emitter.clone(), true),
+            Ok(()) => self.uploader.flush(self.emitter.clone(), true),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -435,7 +402,7 @@ impl SnapshotEngine {
     #[wasm_bindgen(js_name = outboxEntries, unchecked_return_type = "Promise<OutboxEntry[]>")]
     pub fn outbox_entries(&self) -> Promise {
         match self.checked("outboxEntries", || Ok(())) {
-            Ok(()) => self.shared.uploader.entries(),
+            Ok(()) => self.uploader.entries(),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -447,7 +414,7 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
     ) -> Promise {
         match self.checked("readOutboxEntry", || outbox_key(&key)) {
-            Ok(key) => self.shared.uploader.entry(key, false),
+            Ok(key) => self.uploader.entry(key, false),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -459,7 +426,7 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
     ) -> Promise {
         match self.checked("removeOutboxEntry", || outbox_key(&key)) {
-            Ok(key) => self.shared.uploader.entry(key, true),
+            Ok(key) => self.uploader.entry(key, true),
             Err(e) => Promise::reject(&error_value(&e)),
         }
     }
@@ -473,7 +440,7 @@ impl SnapshotEngine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "SnapshotEventHandler | null")] handler: JsValue,
     ) -> std::result::Result<(), JsValue> {
-        self.recorded("setEventHandler", self.shared.emitter.set_handler(handler))
+        self.recorded("setEventHandler", self.emitter.set_handler(handler))
             .map_err(|e| error_value(&e))
     }
 
@@ -488,11 +455,9 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_optional_param_type = "boolean | AddEventListenerOptions")]
         options: Option<JsValue>,
     ) -> std::result::Result<(), JsValue> {
-        let added = self.shared.emitter.add_listener(
-            &kind,
-            &listener,
-            &options.unwrap_or(JsValue::UNDEFINED),
-        );
+        let added =
+            self.emitter
+                .add_listener(&kind, &listener, &options.unwrap_or(JsValue::UNDEFINED));
         self.recorded("addEventListener", added)
             .map_err(|e| error_value(&e))
     }
@@ -507,11 +472,9 @@ impl SnapshotEngine {
         #[wasm_bindgen(unchecked_optional_param_type = "boolean | EventListenerOptions")]
         options: Option<JsValue>,
     ) -> std::result::Result<(), JsValue> {
-        let removed = self.shared.emitter.remove_listener(
-            &kind,
-            &listener,
-            &options.unwrap_or(JsValue::UNDEFINED),
-        );
+        let removed =
+            self.emitter
+                .remove_listener(&kind, &listener, &options.unwrap_or(JsValue::UNDEFINED));
         self.recorded("removeEventListener", removed)
             .map_err(|e| error_value(&e))
     }
@@ -520,7 +483,7 @@ impl SnapshotEngine {
     /// message }`, or `null` when every call so far succeeded.
     #[wasm_bindgen(getter = lastError, unchecked_return_type = "TrackSnapErrorInfo | null")]
     pub fn last_error(&self) -> JsValue {
-        match &*self.shared.last_error.borrow() {
+        match &*self.last_error.borrow() {
             None => JsValue::NULL,
             Some((call, e)) => {
                 let o: JsValue = Object::new().into();
@@ -537,9 +500,9 @@ impl SnapshotEngine {
     /// or failed to (within 5 s). `capturePath` and `encodePath` are settled from then on.
     #[wasm_bindgen(getter, unchecked_return_type = "Promise<void>")]
     pub fn ready(&self) -> Promise {
-        let shared = self.shared.clone();
+        let camera = self.camera.clone();
         future_to_promise(async move {
-            shared.encoder.settle(shared.capture.canceller()).await;
+            camera.settle().await;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -550,14 +513,14 @@ impl SnapshotEngine {
     /// 10 s (Firefox asks the user).
     #[wasm_bindgen(getter = outboxPersisted, unchecked_return_type = "Promise<boolean | null>")]
     pub fn outbox_persisted(&self) -> Promise {
-        self.shared.outbox_persisted.clone()
+        self.outbox_persisted.clone()
     }
 
     /// What keeping each of the latest 64 kept images in the outbox before its first upload
     /// attempt cost (the write-ahead), oldest first.
     #[wasm_bindgen(getter = writeAheadTimes, unchecked_return_type = "WriteAheadTime[]")]
     pub fn write_ahead_times(&self) -> Array {
-        self.shared.uploader.write_times()
+        self.uploader.write_times()
     }
 
     /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"MediaStreamTrackProcessor
@@ -565,36 +528,28 @@ impl SnapshotEngine {
     /// has resolved.
     #[wasm_bindgen(getter = capturePath, unchecked_return_type = "CapturePath")]
     pub fn capture_path(&self) -> String {
-        self.shared.capture.path().as_str().to_string()
+        self.camera.capture_path().as_str().to_string()
     }
 
     /// Where frames are encoded: `"worker"` (a dedicated Worker) or `"page"` (the page's
     /// thread: `worker: false`, or no Worker could be used here).
     #[wasm_bindgen(getter = encodePath, unchecked_return_type = "EncodePath")]
     pub fn encode_path(&self) -> String {
-        self.shared.encoder.kind().to_string()
+        self.camera.encode_path().to_string()
     }
 
     /// Stops the engine: snapshots in flight end with code 30105 (their events still fire),
     /// and every later call that would start something answers 30005; listeners, the handler
     /// and `getSnapshotTask` keep working. The page's tracks are not stopped.
     pub fn destroy(&self) {
-        if self.shared.destroyed.replace(true) {
+        if self.streams.mark_destroyed() {
             return;
         }
-        self.shared.stop_all_tasks(StopReason::Destroyed);
-        self.shared.capture.cancel_all();
-        self.shared.encoder.stop();
-        self.shared.uploader.cancel_all();
-        self.shared.callbacks.cancel_all();
-        self.shared.outbox_retry.borrow_mut().take();
-        if let Some(listener) = self.shared.online.borrow_mut().take() {
-            let global: EventTarget = js_sys::global().unchecked_into();
-            let _ = global
-                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
-        }
-        self.shared.clock.disarm();
-        *self.shared.session.borrow_mut() = Session::new();
+        self.tasks.destroy();
+        self.camera.stop();
+        self.uploader.cancel_all();
+        self.outbox_retry.stop();
+        self.streams.clear();
     }
 }
 
@@ -642,7 +597,7 @@ impl SnapshotEngine {
     /// Runs `f` unless the engine was destroyed (then 30005), and keeps a failure in
     /// `lastError`.
     fn checked<T>(&self, call: &'static str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-        if self.shared.destroyed.get() {
+        if self.streams.destroyed() {
             return self.recorded(
                 call,
                 Err(Error::invalid_operation("the engine was destroyed")),
@@ -655,7 +610,7 @@ impl SnapshotEngine {
     /// `destroy()` too, so a page's clean-up code never trips over the order of its calls.
     fn recorded<T>(&self, call: &'static str, r: Result<T>) -> Result<T> {
         if let Err(e) = &r {
-            *self.shared.last_error.borrow_mut() = Some((call, e.clone()));
+            *self.last_error.borrow_mut() = Some((call, e.clone()));
         }
         r
     }
@@ -670,7 +625,7 @@ impl SnapshotEngine {
         self.answer(call, || {
             let uid = input::uid(&to_value(&uid))?;
             let track = video_track(&track)?;
-            self.shared.change(|s| s.user_video_start(uid, st, track))?;
+            self.change(|s| s.user_video_start(uid, st, track))?;
             Ok(())
         })
     }
@@ -678,61 +633,21 @@ impl SnapshotEngine {
     fn remote_stop(&self, call: &'static str, uid: JsValue, st: StreamType) -> i32 {
         self.answer(call, || {
             let uid = input::uid(&to_value(&uid))?;
-            self.shared.change(|s| s.user_video_stop(&uid, st))?;
+            self.change(|s| s.user_video_stop(&uid, st))?;
             Ok(())
         })
     }
 
-    fn spawn(&self, job: Job) {
-        let shared = self.shared.clone();
-        spawn_local(async move {
-            // The outcome went to the handler and the event; nobody awaits it here.
-            let _ = snapshot::run(shared, job).await;
-        });
-    }
-}
-
-impl Shared {
-    /// Runs a call on the session, then lets the periodic tasks follow the streams it
-    /// started or stopped.
+    /// Runs a call on the session, then lets the camera and the periodic tasks follow the
+    /// streams it started or stopped.
     fn change(
-        self: &Rc<Self>,
+        &self,
         call: impl FnOnce(&mut Session<MediaStreamTrack>) -> Result<Vec<StreamChange>>,
     ) -> Result<()> {
-        let changes = call(&mut self.session.borrow_mut())?;
+        let changes = self.streams.change(call)?;
         // A processor kept for a stream that stopped (or changed its track) ends now.
-        self.capture.keep_only(&self.session.borrow().live_tracks());
-        self.streams_changed(changes);
+        self.camera.keep_only(&self.streams.session().live_tracks());
+        self.tasks.streams_changed(changes);
         Ok(())
-    }
-}
-
-impl Shared {
-    /// Tries the outbox again every [`OUTBOX_RETRY_MS`] while this engine knows of images in
-    /// it, so that a long outage ends without the page calling `flushUploads()`.
-    fn retry_outbox(self: &Rc<Self>) {
-        let weak = Rc::downgrade(self);
-        let tick = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                if shared.uploader.pending() > 0 {
-                    let _ = shared.uploader.flush(shared.emitter.clone(), false);
-                }
-            }
-        });
-        *self.outbox_retry.borrow_mut() = Interval::start(OUTBOX_RETRY_MS, tick);
-    }
-
-    /// Flushes the outbox whenever the browser comes back online.
-    fn watch_online(self: &Rc<Self>) {
-        let weak = Rc::downgrade(self);
-        let listener = Closure::<dyn FnMut()>::new(move || {
-            if let Some(shared) = weak.upgrade() {
-                let _ = shared.uploader.flush(shared.emitter.clone(), false);
-            }
-        });
-        let global: EventTarget = js_sys::global().unchecked_into();
-        let _ =
-            global.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
-        *self.online.borrow_mut() = Some(listener);
     }
 }

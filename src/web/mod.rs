@@ -1,7 +1,10 @@
 //! Everything that touches the browser.
 //!
-//! - [`engine`]: the exported `SnapshotEngine` class
-//! - [`snapshot`]: one snapshot from call to result (capture, encode, Blob, delivery)
+//! - [`engine`]: the exported `SnapshotEngine` class; it builds the services below and hands
+//!   each call to one of them
+//! - [`streams`]: the streams the engine knows (the call-timing session), shared by them all
+//! - [`camera`]: one frame of a track as an encoded image (capture, then encode)
+//! - [`snapshot`]: on-demand snapshots from call to result (camera, upload, delivery)
 //! - [`periodic`]: periodic snapshot tasks (startSnapshot / updateSnapshot / stopSnapshot)
 //! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
 //! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB
@@ -26,6 +29,7 @@
 )]
 
 pub mod callback;
+pub mod camera;
 pub mod capture;
 pub mod clock;
 pub mod encoder;
@@ -37,6 +41,7 @@ pub mod js;
 pub mod outbox;
 pub mod periodic;
 pub mod snapshot;
+pub mod streams;
 pub mod track;
 pub mod types;
 pub mod upload;

@@ -1,27 +1,31 @@
 //! Periodic snapshot tasks in the page: `startSnapshot` / `updateSnapshot` / `stopSnapshot`
 //! over the streams the engine knows, driven by the worker clock.
 //!
-//! The rules (validation, ticks, skips, idle stop, names) are `core`'s; this file runs them:
+//! The rules (validation, ticks, skips, idle stop, names) are `core`'s; [`Periodic`] runs them:
 //! it captures, builds the events, posts callbacks, and keeps the promise of `stopSnapshot`
 //! until the task's last capture has been delivered, so no event follows a stop.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 use web_sys::MediaStreamTrack;
 
-use super::clock::monotonic_ms;
-use super::engine::Shared;
-use super::idb::TASKS;
+use super::callback::Callbacks;
+use super::camera::{Camera, Captured};
+use super::clock::{monotonic_ms, Clock};
+use super::events::Emitter;
+use super::idb::{Db, TASKS};
 use super::js::{self, get, set, timer, wait_for, Waited};
 use super::outbox::Upload;
-use super::snapshot::Captured;
-use crate::core::error::Result;
-use crate::core::naming::{stream_id, ImageFacts, RecentNames};
+use super::streams::Streams;
+use super::upload::Uploader;
+use crate::core::error::{Error, Result};
+use crate::core::input::EngineOptions;
+use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
 use crate::core::schedule::{Schedule, StreamKey};
 use crate::core::size::Fit;
 use crate::core::snapshot::SnapshotSpec;
@@ -75,7 +79,7 @@ enum Phase {
 }
 
 /// One run of a task.
-pub struct TaskRun {
+struct TaskRun {
     config: RefCell<TaskConfig>,
     state: RefCell<RunState>,
 }
@@ -103,7 +107,7 @@ impl TaskRun {
 
 /// Every task of an engine, running or recently stopped.
 #[derive(Default)]
-pub struct Tasks {
+struct Tasks {
     runs: BTreeMap<TaskKey, Rc<TaskRun>>,
     stopped: VecDeque<TaskKey>,
 }
@@ -118,7 +122,60 @@ impl Tasks {
     }
 }
 
-impl Shared {
+/// The engine's periodic tasks and the clock that drives them.
+pub(crate) struct Periodic {
+    streams: Rc<Streams>,
+    camera: Rc<Camera>,
+    uploader: Rc<Uploader>,
+    emitter: Rc<Emitter>,
+    /// IndexedDB: the journal of running tasks.
+    db: Rc<Db>,
+    /// The engine's JPEG quality and encoder, for every task's images.
+    quality: u8,
+    size_first: bool,
+    /// The engine has storage of its own (a StorageConfig without a PresignEndpoint uses it).
+    engine_storage: bool,
+    tasks: RefCell<Tasks>,
+    clock: Clock,
+    /// CallbackUrl POSTs.
+    callbacks: Callbacks,
+    /// Numbers the responses' RequestIds.
+    request_seq: Cell<u32>,
+}
+
+impl Periodic {
+    pub(crate) fn new(
+        options: &EngineOptions,
+        streams: Rc<Streams>,
+        camera: Rc<Camera>,
+        uploader: Rc<Uploader>,
+        emitter: Rc<Emitter>,
+        db: Rc<Db>,
+    ) -> Rc<Periodic> {
+        Rc::new_cyclic(|weak: &Weak<Periodic>| {
+            let weak = weak.clone();
+            Periodic {
+                streams,
+                camera,
+                uploader,
+                emitter,
+                db,
+                quality: options.quality,
+                size_first: options.size_first,
+                engine_storage: options.storage.is_some(),
+                tasks: RefCell::new(Tasks::default()),
+                // The clock runs from a worker message: no engine call is on the stack.
+                clock: Clock::new(move || {
+                    if let Some(periodic) = weak.upgrade() {
+                        periodic.on_clock();
+                    }
+                }),
+                callbacks: Callbacks::new(),
+                request_seq: Cell::new(0),
+            }
+        })
+    }
+
     // ----- the API ------------------------------------------------------------------------------
 
     /// `startSnapshot`: the response object (never a rejection).
@@ -135,7 +192,7 @@ impl Shared {
             .storage
             .as_ref()
             .is_some_and(|s| s.endpoint.is_none())
-            && self.options.storage.is_none()
+            && !self.engine_storage
         {
             return Err(ApiError::invalid(
                 "StorageConfig without PresignEndpoint uploads with the engine's storage, and the engine has none: give new SnapshotEngine({ storage }) or a PresignEndpoint",
@@ -289,8 +346,8 @@ impl Shared {
 
     /// `getSnapshotTask`: the task's effective configuration and counters, or `null`.
     pub(crate) fn task_info(&self, request: &JsValue) -> Result<JsValue> {
-        let key = task::task_key(&js::to_value(request))
-            .map_err(|e| crate::core::error::Error::invalid_param(e.message))?;
+        let key =
+            task::task_key(&js::to_value(request)).map_err(|e| Error::invalid_param(e.message))?;
         let Some(run) = self.tasks.borrow().runs.get(&key).cloned() else {
             return Ok(JsValue::NULL);
         };
@@ -370,7 +427,7 @@ impl Shared {
         self.rearm();
     }
 
-    /// `leaveChannel` and `destroy`: every running task stops.
+    /// `leaveChannel`: every running task stops.
     pub(crate) fn stop_all_tasks(self: &Rc<Self>, reason: StopReason) {
         let runs = self.tasks.borrow().running();
         for run in runs {
@@ -378,9 +435,17 @@ impl Shared {
         }
     }
 
+    /// `destroy()`, once the streams are marked destroyed: every task stops (reason
+    /// "destroyed"), CallbackUrl POSTs end, and the clock stops.
+    pub(crate) fn destroy(self: &Rc<Self>) {
+        self.stop_all_tasks(StopReason::Destroyed);
+        self.callbacks.cancel_all();
+        self.clock.disarm();
+    }
+
     /// The clock fired: run the ticks that are due.
     pub(crate) fn on_clock(self: &Rc<Self>) {
-        if self.destroyed.get() {
+        if self.streams.destroyed() {
             return;
         }
         let now = monotonic_ms() as u64;
@@ -401,7 +466,7 @@ impl Shared {
     // ----- inside -------------------------------------------------------------------------------
 
     fn rearm(&self) {
-        if self.destroyed.get() {
+        if self.streams.destroyed() {
             self.clock.disarm();
             return;
         }
@@ -429,19 +494,19 @@ impl Shared {
             let config = run.config.borrow();
             SnapshotSpec {
                 format: config.image.format,
-                quality: self.options.quality,
+                quality: self.quality,
                 width: config.image.width,
                 height: config.image.height,
                 fit: Fit::Fill,
                 mirror: false,
-                size_first: self.options.size_first,
+                size_first: self.size_first,
             }
         };
-        let shared = self.clone();
+        let this = self.clone();
         let run = run.clone();
         spawn_local(async move {
-            let outcome = shared.capture_and_encode(&track, &spec).await;
-            shared.deliver(&run, &stream, outcome).await;
+            let outcome = this.camera.take(&track, &spec).await;
+            this.deliver(&run, &stream, outcome).await;
         });
     }
 
@@ -463,122 +528,52 @@ impl Shared {
             }
             (seq, state.schedule.index(stream), state.recovery)
         };
-        let detail: JsValue = Object::new().into();
-        put_task_key(&detail, &config.key);
-        set(
-            &detail,
-            "BusinessId",
-            &config
-                .business_id
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from),
-        );
-        set(&detail, "UserId", &stream.user_id.as_str().into());
-        set(&detail, "StreamType", &stream.stream_type.number().into());
-        set(
-            &detail,
-            "Index",
-            &index.map_or(JsValue::NULL, JsValue::from),
-        );
-        set(&detail, "format", &config.image.format.as_str().into());
-        set(&detail, "event_type", &200.into());
-        set(&detail, "url", &JsValue::NULL);
-        set(&detail, "pic_full_url", &JsValue::NULL);
-        let facts_of = |c: &Captured, seq: u64| ImageFacts {
-            width: c.width,
-            height: c.height,
-            unix_ms: c.timestamp as i64,
-            seq,
-            ..config.image_facts(&stream.user_id, stream.stream_type, index)
-        };
-        let stream_id = stream_id(&config.key.room_id, &stream.user_id, stream.stream_type);
-        set(&detail, "stream_id", &stream_id.as_str().into());
-        set(&detail, "channel_id", &stream_id.as_str().into());
-        // `seq` is None only for a stream the schedule no longer knows; the image is still
-        // delivered (named with seq 0) rather than lost.
-        set(
-            &detail,
-            "recovery",
-            &recovery.map_or(JsValue::NULL, JsValue::from),
-        );
-        let named = match &outcome {
-            Ok(c) => config
-                .template
-                .render(&facts_of(c, seq.unwrap_or(0)))
-                .map(|name| {
-                    let name = match recovery {
-                        Some(n) => format!("bak{n}_{name}"),
-                        None => name,
-                    };
-                    (c, run.state.borrow_mut().names.unique(name))
-                }),
-            Err(e) => Err(e.clone()),
-        };
-        let (image, named_ok) = match named {
-            Ok((c, key)) => {
-                set(&detail, "code", &0.into());
-                set(&detail, "message", &"".into());
-                set(&detail, "width", &c.width.into());
-                set(&detail, "height", &c.height.into());
-                set(&detail, "size", &(c.size as f64).into());
-                set(&detail, "file_size", &(c.size as f64).into());
-                set(&detail, "key", &key.as_str().into());
-                set(&detail, "pic_url", &format!("/{key}").into());
-                set(&detail, "timestamp", &c.timestamp.into());
-                set(
-                    &detail,
-                    "create_time",
-                    &(c.timestamp / 1000.0).floor().into(),
-                );
-                (Some(c.blob.clone()), true)
-            }
-            Err(e) => {
-                set(&detail, "code", &e.code.value().into());
-                set(&detail, "message", &e.message.as_str().into());
-                for zero in ["width", "height", "size", "file_size"] {
-                    set(&detail, zero, &0.into());
-                }
-                set(&detail, "key", &"".into());
-                set(&detail, "pic_url", &"".into());
-                let now = js::now_ms();
-                set(&detail, "timestamp", &now.into());
-                set(&detail, "create_time", &(now / 1000.0).floor().into());
-                // A capture that could not be named still hands over its image.
-                (outcome.as_ref().ok().map(|c| c.blob.clone()), false)
-            }
-        };
-        if let (Some(storage), Ok(c)) = (&config.storage, &outcome) {
-            let key = js::get(&detail, "key").as_string().unwrap_or_default();
-            let item = Upload {
-                key: key.clone(),
-                content_type: config.image.format.mime_type().to_string(),
-                blob: c.blob.clone(),
-                size: c.size as f64,
-                meta: detail.clone(),
-                endpoint: storage.endpoint.clone(),
+        // The image's key, unique within the task. `seq` is None only for a stream the
+        // schedule no longer knows; the image is still delivered (named with seq 0).
+        let named = outcome.as_ref().map_err(Clone::clone).and_then(|c| {
+            let facts = ImageFacts {
+                width: c.width,
+                height: c.height,
+                unix_ms: c.timestamp as i64,
+                seq: seq.unwrap_or(0),
+                ..config.image_facts(&stream.user_id, stream.stream_type, index)
             };
-            // An image that could not be named is not uploaded (it keeps its Blob).
-            let uploaded = if named_ok {
-                self.uploader.upload(&item, &self.emitter).await
-            } else {
-                Err(crate::core::error::Error::invalid_param(
-                    "the image has no name",
-                ))
-            };
-            run.state.borrow_mut().uploading -= 1;
-            match uploaded {
-                Ok(url) => {
-                    set(&detail, "url", &url.as_str().into());
-                    set(&detail, "pic_full_url", &url.as_str().into());
-                }
-                Err(e) if named_ok => {
-                    set(&detail, "code", &e.code.value().into());
-                    set(&detail, "message", &e.message.as_str().into());
-                }
-                Err(_) => {}
-            }
+            let key = image_key(&config.template, &facts, recovery)?;
+            Ok((c, run.state.borrow_mut().names.unique(key)))
+        });
+        let detail = ImageDetail {
+            config: &config,
+            stream,
+            index,
+            recovery,
+            image: named.as_ref().map(|(c, key)| (*c, key.as_str())),
         }
-        if let (true, Some(url)) = (named_ok, &config.callback_url) {
+        .to_js();
+        // An image that could not be named is not uploaded (it keeps its Blob).
+        if let (Some(storage), Ok(c)) = (&config.storage, &outcome) {
+            if let Ok((_, key)) = &named {
+                let item = Upload {
+                    key: key.clone(),
+                    content_type: config.image.format.mime_type().to_string(),
+                    blob: c.blob.clone(),
+                    size: c.size as f64,
+                    meta: detail.clone(),
+                    endpoint: storage.endpoint.clone(),
+                };
+                match self.uploader.upload(&item, &self.emitter).await {
+                    Ok(url) => {
+                        set(&detail, "url", &url.as_str().into());
+                        set(&detail, "pic_full_url", &url.as_str().into());
+                    }
+                    Err(e) => {
+                        set(&detail, "code", &e.code.value().into());
+                        set(&detail, "message", &e.message.as_str().into());
+                    }
+                }
+            }
+            run.state.borrow_mut().uploading -= 1;
+        }
+        if let (Ok(_), Some(url)) = (&named, &config.callback_url) {
             // The metadata without the image.
             if let Some(body) = js_sys::JSON::stringify(&detail)
                 .ok()
@@ -587,11 +582,11 @@ impl Shared {
                 self.callbacks.post_json(url.clone(), body);
             }
         }
-        set(
-            &detail,
-            "blob",
-            image.as_ref().map_or(&JsValue::NULL, |b| b.as_ref()),
-        );
+        // A capture that could not be named still hands over its image.
+        let blob = outcome
+            .as_ref()
+            .map_or(JsValue::NULL, |c| c.blob.clone().into());
+        set(&detail, "blob", &blob);
         self.emitter.dispatch(PERIODIC_SNAPSHOT, &detail);
         self.finish_stop_if_quiet(run);
     }
@@ -604,11 +599,11 @@ impl Shared {
             }
             state.phase = Phase::Stopping(reason);
         }
-        let (shared, waited) = (self.clone(), run.clone());
+        let (this, waited) = (self.clone(), run.clone());
         spawn_local(async move {
             wait_for(None, Some(&timer(STOP_UPLOAD_WAIT_MS)), None).await;
             waited.state.borrow_mut().upload_wait_over = true;
-            shared.finish_stop_if_quiet(&waited);
+            this.finish_stop_if_quiet(&waited);
         });
         self.finish_stop_if_quiet(run);
         self.rearm();
@@ -655,9 +650,9 @@ impl Shared {
     }
 
     /// Dispatches after the current call has returned, in order with other queued events.
-    fn emit_later(self: &Rc<Self>, kind: &'static str, detail: JsValue) {
-        let shared = self.clone();
-        spawn_local(async move { shared.emitter.dispatch(kind, &detail) });
+    fn emit_later(&self, kind: &'static str, detail: JsValue) {
+        let emitter = self.emitter.clone();
+        spawn_local(async move { emitter.dispatch(kind, &detail) });
     }
 
     fn running_task(&self, key: &TaskKey) -> ApiResult<Rc<TaskRun>> {
@@ -668,7 +663,7 @@ impl Shared {
     }
 
     fn require_live(&self) -> ApiResult<()> {
-        if self.destroyed.get() {
+        if self.streams.destroyed() {
             Err(ApiError {
                 code: "InvalidOperation",
                 message: "the engine was destroyed".into(),
@@ -679,7 +674,7 @@ impl Shared {
     }
 
     fn require_room(&self, room_id: &str) -> ApiResult<()> {
-        match self.session.borrow().channel() {
+        match self.streams.session().channel() {
             Some(channel) if channel == room_id => Ok(()),
             Some(channel) => Err(ApiError::invalid(format!(
                 "RoomId {room_id} is not the joined channel ({channel})"
@@ -693,7 +688,7 @@ impl Shared {
     /// The key of a session stream: the local user's streams are named by the joined uid.
     fn stream_key(&self, owner: &Owner, stream_type: StreamType) -> Option<StreamKey> {
         let user_id = match owner {
-            Owner::Local => self.session.borrow().local_uid()?.to_string(),
+            Owner::Local => self.streams.session().local_uid()?.to_string(),
             Owner::Remote(uid) => uid.clone(),
         };
         Some(StreamKey {
@@ -703,7 +698,7 @@ impl Shared {
     }
 
     fn started_stream_keys(&self) -> Vec<StreamKey> {
-        let started = self.session.borrow().started_streams();
+        let started = self.streams.session().started_streams();
         started
             .iter()
             .filter_map(|(owner, st, _)| self.stream_key(owner, *st))
@@ -711,7 +706,7 @@ impl Shared {
     }
 
     fn track_of(&self, stream: &StreamKey) -> Option<MediaStreamTrack> {
-        let session = self.session.borrow();
+        let session = self.streams.session();
         let track = if session.local_uid() == Some(stream.user_id.as_str()) {
             session.local_track(stream.stream_type).ok()
         } else {
@@ -775,4 +770,69 @@ fn target_streams(targets: &[TargetStream]) -> JsValue {
     let out: JsValue = Object::new().into();
     set(&out, "StreamList", &list);
     out
+}
+
+/// One image of a task as `periodicsnapshot` tells it (its outbox record and its CallbackUrl
+/// POST carry the same, without the Blob).
+struct ImageDetail<'a> {
+    config: &'a TaskConfig,
+    stream: &'a StreamKey,
+    index: Option<u32>,
+    recovery: Option<u32>,
+    /// The image and its key, or why there is no image with a name.
+    image: std::result::Result<(&'a Captured, &'a str), &'a Error>,
+}
+
+impl ImageDetail<'_> {
+    /// The event's `detail`, before the upload (`url` null) and without the Blob. The fields
+    /// keep their order: a CallbackUrl's JSON shows it.
+    fn to_js(&self) -> JsValue {
+        let (code, message, width, height, size, key, timestamp) = match self.image {
+            Ok((c, key)) => (0, "", c.width, c.height, c.size as f64, key, c.timestamp),
+            Err(e) => (
+                e.code.value(),
+                e.message.as_str(),
+                0,
+                0,
+                0.0,
+                "",
+                js::now_ms(),
+            ),
+        };
+        let (room_id, stream) = (&self.config.key.room_id, self.stream);
+        let stream_id = stream_id(room_id, &stream.user_id, stream.stream_type);
+        let detail: JsValue = Object::new().into();
+        put_task_key(&detail, &self.config.key);
+        let fields: [(&str, JsValue); 21] = [
+            ("BusinessId", or_null(self.config.business_id.as_deref())),
+            ("UserId", stream.user_id.as_str().into()),
+            ("StreamType", stream.stream_type.number().into()),
+            ("Index", or_null(self.index)),
+            ("format", self.config.image.format.as_str().into()),
+            ("event_type", 200.into()),
+            ("url", JsValue::NULL),
+            ("pic_full_url", JsValue::NULL),
+            ("stream_id", stream_id.as_str().into()),
+            ("channel_id", stream_id.as_str().into()),
+            ("recovery", or_null(self.recovery)),
+            ("code", code.into()),
+            ("message", message.into()),
+            ("width", width.into()),
+            ("height", height.into()),
+            ("size", size.into()),
+            ("file_size", size.into()),
+            ("key", key.into()),
+            ("pic_url", pic_url(key).into()),
+            ("timestamp", timestamp.into()),
+            ("create_time", create_time(timestamp).into()),
+        ];
+        for (name, value) in &fields {
+            set(&detail, name, value);
+        }
+        detail
+    }
+}
+
+fn or_null<T: Into<JsValue>>(value: Option<T>) -> JsValue {
+    value.map_or(JsValue::NULL, Into::into)
 }

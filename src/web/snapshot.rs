@@ -1,17 +1,22 @@
-//! One snapshot from call to result: capture, encode, Blob, delivery.
+//! On-demand snapshots (`takeLocalSnapshot`, `takeRemoteSnapshot`, `snapshot()`): one from
+//! call to result, through the camera, the uploader (with storage) and the emitter.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Uint8Array};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
+use wasm_bindgen_futures::spawn_local;
+use web_sys::MediaStreamTrack;
 
-use super::capture::Frame;
-use super::encoder::Image;
-use super::engine::Shared;
+use super::camera::{Camera, Captured};
+use super::events::Emitter;
 use super::js::{self, error_value, set};
 use super::outbox::Upload;
+use super::streams::Streams;
+use super::upload::Uploader;
 use crate::core::error::{Code, Result};
+use crate::core::input::SnapshotRequest;
 use crate::core::naming::default_snapshot_name;
 use crate::core::snapshot::SnapshotSpec;
 use crate::core::storage::object_key;
@@ -62,16 +67,36 @@ pub(crate) struct Job {
     track: MediaStreamTrack,
 }
 
-/// What a successful capture produced.
-pub(crate) struct Captured {
-    pub(crate) width: u32,
-    pub(crate) height: u32,
-    pub(crate) size: usize,
-    pub(crate) blob: Blob,
-    pub(crate) timestamp: f64,
+/// Runs the engine's on-demand snapshots.
+pub(crate) struct Snapshots {
+    streams: Rc<Streams>,
+    camera: Rc<Camera>,
+    uploader: Rc<Uploader>,
+    emitter: Rc<Emitter>,
+    /// The engine has storage: every result is uploaded before it is delivered.
+    upload: bool,
+    /// The last default name and how many times it was handed out (same millisecond).
+    last_name: RefCell<(String, u32)>,
 }
 
-impl Shared {
+impl Snapshots {
+    pub(crate) fn new(
+        streams: Rc<Streams>,
+        camera: Rc<Camera>,
+        uploader: Rc<Uploader>,
+        emitter: Rc<Emitter>,
+        upload: bool,
+    ) -> Snapshots {
+        Snapshots {
+            streams,
+            camera,
+            uploader,
+            emitter,
+            upload,
+            last_name: RefCell::new((String::new(), 0)),
+        }
+    }
+
     pub(crate) fn local_job(
         &self,
         st: StreamType,
@@ -79,7 +104,7 @@ impl Shared {
         spec: SnapshotSpec,
     ) -> Result<Job> {
         let (track, uid) = {
-            let session = self.session.borrow();
+            let session = self.streams.session();
             (
                 Clone::clone(session.local_track(st)?),
                 session.local_uid().map(str::to_owned),
@@ -102,7 +127,7 @@ impl Shared {
         path: Option<String>,
         spec: SnapshotSpec,
     ) -> Result<Job> {
-        let track = Clone::clone(self.session.borrow().remote_track(&uid, st)?);
+        let track = Clone::clone(self.streams.session().remote_track(&uid, st)?);
         let path = path.unwrap_or_else(|| self.default_name(Some(&uid), st, &spec));
         Ok(Job {
             uid,
@@ -111,6 +136,17 @@ impl Shared {
             spec,
             track,
         })
+    }
+
+    /// `snapshot(request)`: the local user's stream unless `uid` names someone else.
+    pub(crate) fn request_job(&self, req: SnapshotRequest) -> Result<Job> {
+        let local_uid = self.streams.session().local_uid().map(str::to_owned);
+        match req.uid {
+            Some(uid) if Some(&uid) != local_uid.as_ref() => {
+                self.remote_job(uid, req.stream_type, req.path, req.spec)
+            }
+            _ => self.local_job(req.stream_type, req.path, req.spec),
+        }
     }
 
     fn default_name(&self, uid: Option<&str>, st: StreamType, spec: &SnapshotSpec) -> String {
@@ -126,96 +162,56 @@ impl Shared {
         }
     }
 
-    /// One frame of `track`, encoded as `spec` says: in the worker, or on the page.
-    pub(crate) async fn capture_and_encode(
-        &self,
-        track: &MediaStreamTrack,
-        spec: &SnapshotSpec,
-    ) -> Result<Captured> {
-        let frame = self.capture.grab(track).await?;
-        let timestamp = js::now_ms();
-        let image = match self
-            .encoder
-            .encode(frame, spec, self.capture.canceller())
-            .await
-        {
-            Ok(image) => image?,
-            Err(frame) => self.encode_on_page(frame, spec).await?,
-        };
-        Ok(Captured {
-            width: image.width,
-            height: image.height,
-            size: image.size,
-            blob: image.blob,
-            timestamp,
-        })
+    /// Runs `job` in the background: its outcome goes to the handler and the event only.
+    pub(crate) fn spawn(self: &Rc<Self>, job: Job) {
+        let this = self.clone();
+        spawn_local(async move {
+            let _ = this.run(job).await;
+        });
     }
 
-    /// The page path: RGBA pixels from the browser, one copy into wasm, encoded here.
-    async fn encode_on_page(&self, frame: Frame, spec: &SnapshotSpec) -> Result<Image> {
-        let pixels = self.capture.read(&frame).await?;
-        drop(frame);
-        // From here on nothing awaits: the pipeline's buffers are ours alone.
-        let mut pipeline = self.pipeline.borrow_mut();
-        let (info, bgra) = (pixels.info, pixels.bgra);
-        let len = pixels.byte_len();
-        self.capture.copy_into(pixels, pipeline.input_mut(len))?;
-        let encoded = if bgra {
-            pipeline.process_bgra(info, spec)?
-        } else {
-            pipeline.process(info, spec)?
-        };
-        let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
-        Ok(Image {
-            width: encoded.width,
-            height: encoded.height,
-            size: encoded.bytes.len(),
-            blob,
-        })
-    }
-}
-
-/// Captures, encodes, uploads (with storage) and delivers one snapshot: exactly one handler
-/// call and one event, after the upload.
-pub(crate) async fn run(shared: Rc<Shared>, job: Job) -> std::result::Result<JsValue, JsValue> {
-    let captured = shared.capture_and_encode(&job.track, &job.spec).await;
-    let result = result_object(&job, &captured);
-    // The capture's failure, or else the upload's (the Blob stays in the result).
-    let mut failure = captured.as_ref().err().cloned();
-    if let (Ok(c), true) = (&captured, shared.options.storage.is_some()) {
-        let uploaded = match object_key(&job.path) {
-            Ok(key) => {
-                let item = Upload {
-                    key,
-                    content_type: job.spec.format.mime_type().to_string(),
-                    blob: c.blob.clone(),
-                    size: c.size as f64,
-                    meta: outbox_meta(&result),
-                    endpoint: None,
-                };
-                shared.uploader.upload(&item, &shared.emitter).await
-            }
-            Err(e) => Err(e),
-        };
-        match uploaded {
-            Ok(url) => set(&result, "url", &url.as_str().into()),
-            Err(e) => {
-                set(&result, "code", &e.code.value().into());
-                set(&result, "message", &e.message.as_str().into());
-                failure = Some(e);
+    /// Captures, encodes, uploads (with storage) and delivers one snapshot: exactly one
+    /// handler call and one event, after the upload.
+    pub(crate) async fn run(self: Rc<Self>, job: Job) -> std::result::Result<JsValue, JsValue> {
+        let captured = self.camera.take(&job.track, &job.spec).await;
+        let result = result_object(&job, &captured);
+        // The capture's failure, or else the upload's (the Blob stays in the result).
+        let mut failure = captured.as_ref().err().cloned();
+        if let (Ok(c), true) = (&captured, self.upload) {
+            let uploaded = match object_key(&job.path) {
+                Ok(key) => {
+                    let item = Upload {
+                        key,
+                        content_type: job.spec.format.mime_type().to_string(),
+                        blob: c.blob.clone(),
+                        size: c.size as f64,
+                        meta: outbox_meta(&result),
+                        endpoint: None,
+                    };
+                    self.uploader.upload(&item, &self.emitter).await
+                }
+                Err(e) => Err(e),
+            };
+            match uploaded {
+                Ok(url) => set(&result, "url", &url.as_str().into()),
+                Err(e) => {
+                    set(&result, "code", &e.code.value().into());
+                    set(&result, "message", &e.message.as_str().into());
+                    failure = Some(e);
+                }
             }
         }
-    }
-    let code = failure
-        .as_ref()
-        .map_or(Code::Ok.value(), |e| e.code.value());
-    shared.emitter.snapshot_result(code, &job.path, &result);
-    match failure {
-        None => Ok(result),
-        Some(e) => {
-            let err = error_value(&e);
-            set(&err, "result", &result);
-            Err(err)
+        let code = failure
+            .as_ref()
+            .map_or(Code::Ok.value(), |e| e.code.value());
+        self.emitter.snapshot_result(code, &job.path, &result);
+        match failure {
+            None => Ok(result),
+            Some(e) => {
+                let err = error_value(&e);
+                set(&err, "result", &result);
+                Err(err)
+            }
         }
     }
 }
@@ -269,17 +265,4 @@ fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
         }
     }
     o.into()
-}
-
-fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {
-    let options = BlobPropertyBag::new();
-    options.set_type(mime);
-    let parts = Array::new();
-    // SAFETY: the view lives only until `new Blob` returns, which copies it synchronously;
-    // nothing in between allocates in wasm memory, so the view cannot be detached.
-    let view = unsafe { Uint8Array::view(bytes) };
-    parts.push(&view);
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options);
-    drop(view);
-    blob.map_err(|e| js::browser_error(Code::EncodeFailed, "new Blob", &e))
 }

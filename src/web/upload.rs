@@ -15,11 +15,13 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
-use web_sys::{FormData, RequestInit, RequestMode, Response};
+use web_sys::{EventTarget, FormData, RequestInit, RequestMode, Response};
 
 use super::events::Emitter;
 use super::idb::Db;
-use super::js::{self, browser_error, get, set, timer, wait_for, Attempt, Canceller, Waited};
+use super::js::{
+    self, browser_error, get, set, timer, wait_for, Attempt, Canceller, Interval, Waited,
+};
 use super::outbox::{Claim, Entry, Outbox, Upload};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
@@ -43,6 +45,8 @@ pub const OUTBOX_STUCK: &str = "outboxstuck";
 pub const QUEUE_IMAGES: usize = 64;
 /// `writeAheadTimes` gives the latest this many images.
 const WRITE_TIMES_KEPT: usize = 64;
+/// How often an outbox holding images is tried again without being asked.
+const OUTBOX_RETRY_MS: u32 = 30_000;
 
 #[wasm_bindgen]
 extern "C" {
@@ -598,6 +602,50 @@ impl Uploader {
         match wait_for(Some(&turn), None, Some(&cancelled)).await {
             Waited::Cancelled => Err(destroyed()),
             _ => Ok(Slot(self)),
+        }
+    }
+}
+
+/// Flushes the outbox without the page asking: every [`OUTBOX_RETRY_MS`] while the uploader
+/// knows of images in it (so a long outage ends without `flushUploads()`), and whenever the
+/// browser comes back online.
+pub struct OutboxRetry {
+    interval: RefCell<Option<Interval>>,
+    online: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+impl OutboxRetry {
+    pub fn start(uploader: &Rc<Uploader>, emitter: &Rc<Emitter>) -> OutboxRetry {
+        // Weak: an engine's timer and listener keep nothing alive.
+        let flusher = |only_pending: bool| {
+            let (uploader, emitter) = (Rc::downgrade(uploader), Rc::downgrade(emitter));
+            move || {
+                if let (Some(uploader), Some(emitter)) = (uploader.upgrade(), emitter.upgrade()) {
+                    if !only_pending || uploader.pending() > 0 {
+                        let _ = uploader.flush(emitter, false);
+                    }
+                }
+            }
+        };
+        let tick = Closure::<dyn FnMut()>::new(flusher(true));
+        let interval = Interval::start(OUTBOX_RETRY_MS, tick);
+        let listener = Closure::<dyn FnMut()>::new(flusher(false));
+        let global: EventTarget = js_sys::global().unchecked_into();
+        let _ =
+            global.add_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
+        OutboxRetry {
+            interval: RefCell::new(interval),
+            online: RefCell::new(Some(listener)),
+        }
+    }
+
+    /// `destroy()`: no more tries of its own.
+    pub fn stop(&self) {
+        self.interval.borrow_mut().take();
+        if let Some(listener) = self.online.borrow_mut().take() {
+            let global: EventTarget = js_sys::global().unchecked_into();
+            let _ = global
+                .remove_event_listener_with_callback("online", listener.as_ref().unchecked_ref());
         }
     }
 }

@@ -1,0 +1,128 @@
+//! One frame of a track as an encoded image: captured, then encoded in the engine's Worker,
+//! or on the page for frames the Worker cannot take. Used by on-demand snapshots and periodic
+//! tasks alike.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
+
+use super::capture::{Capture, Frame, Path};
+use super::encoder::{Encoder, Image};
+use super::js;
+use super::worker::WorkerLink;
+use crate::core::error::{Code, Result};
+use crate::core::snapshot::{Pipeline, SnapshotSpec};
+
+pub(crate) struct Camera {
+    capture: Capture,
+    encoder: Encoder,
+    /// The page-side pipeline, for frames the worker cannot take.
+    pipeline: RefCell<Pipeline>,
+}
+
+/// What a successful capture produced.
+pub(crate) struct Captured {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) size: usize,
+    pub(crate) blob: Blob,
+    pub(crate) timestamp: f64,
+}
+
+impl Camera {
+    /// `link`: the engine's Worker, if it has one (it encodes, and in Safari reads frames).
+    pub(crate) fn new(frame_timeout_ms: u32, link: Option<Rc<WorkerLink>>) -> Camera {
+        Camera {
+            capture: Capture::new(frame_timeout_ms, link.clone()),
+            encoder: Encoder::new(link),
+            pipeline: RefCell::new(Pipeline::new()),
+        }
+    }
+
+    /// Resolves once the Worker has started or failed to: the paths are settled from then on.
+    pub(crate) async fn settle(&self) {
+        self.encoder.settle(self.capture.canceller()).await;
+    }
+
+    pub(crate) fn capture_path(&self) -> Path {
+        self.capture.path()
+    }
+
+    pub(crate) fn encode_path(&self) -> &'static str {
+        self.encoder.kind()
+    }
+
+    /// Ends the frame readers kept for tracks that are not among `live` any more.
+    pub(crate) fn keep_only(&self, live: &[&MediaStreamTrack]) {
+        self.capture.keep_only(live);
+    }
+
+    /// `destroy()`: captures in flight end with code 30105, and the Worker stops.
+    pub(crate) fn stop(&self) {
+        self.capture.cancel_all();
+        self.encoder.stop();
+    }
+
+    /// One frame of `track`, encoded as `spec` says: in the worker, or on the page.
+    pub(crate) async fn take(
+        &self,
+        track: &MediaStreamTrack,
+        spec: &SnapshotSpec,
+    ) -> Result<Captured> {
+        let frame = self.capture.grab(track).await?;
+        let timestamp = js::now_ms();
+        let image = match self
+            .encoder
+            .encode(frame, spec, self.capture.canceller())
+            .await
+        {
+            Ok(image) => image?,
+            Err(frame) => self.encode_on_page(frame, spec).await?,
+        };
+        Ok(Captured {
+            width: image.width,
+            height: image.height,
+            size: image.size,
+            blob: image.blob,
+            timestamp,
+        })
+    }
+
+    /// The page path: RGBA pixels from the browser, one copy into wasm, encoded here.
+    async fn encode_on_page(&self, frame: Frame, spec: &SnapshotSpec) -> Result<Image> {
+        let pixels = self.capture.read(&frame).await?;
+        drop(frame);
+        // From here on nothing awaits: the pipeline's buffers are ours alone.
+        let mut pipeline = self.pipeline.borrow_mut();
+        let (info, bgra) = (pixels.info, pixels.bgra);
+        let len = pixels.byte_len();
+        self.capture.copy_into(pixels, pipeline.input_mut(len))?;
+        let encoded = if bgra {
+            pipeline.process_bgra(info, spec)?
+        } else {
+            pipeline.process(info, spec)?
+        };
+        let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
+        Ok(Image {
+            width: encoded.width,
+            height: encoded.height,
+            size: encoded.bytes.len(),
+            blob,
+        })
+    }
+}
+
+fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {
+    let options = BlobPropertyBag::new();
+    options.set_type(mime);
+    let parts = Array::new();
+    // SAFETY: the view lives only until `new Blob` returns, which copies it synchronously;
+    // nothing in between allocates in wasm memory, so the view cannot be detached.
+    let view = unsafe { Uint8Array::view(bytes) };
+    parts.push(&view);
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options);
+    drop(view);
+    blob.map_err(|e| js::browser_error(Code::EncodeFailed, "new Blob", &e))
+}
