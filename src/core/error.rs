@@ -114,6 +114,14 @@ impl Error {
     pub fn invalid_operation(message: impl Into<String>) -> Self {
         Error::new(Code::InvalidOperation, message)
     }
+
+    /// A snapshot that `destroy()` cut short (capture, the Worker or the encoder).
+    pub fn destroyed() -> Self {
+        Error::new(
+            Code::Destroyed,
+            "the engine was destroyed before the snapshot finished",
+        )
+    }
 }
 
 impl fmt::Display for Error {

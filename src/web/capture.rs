@@ -202,7 +202,7 @@ impl Capture {
             return Ok(false);
         };
         match link.started(&self.cancel).await {
-            Started::Cancelled => Err(destroyed()),
+            Started::Cancelled => Err(Error::destroyed()),
             Started::No => Ok(false),
             Started::Yes => Ok(link.has_processor()),
         }
@@ -411,7 +411,7 @@ impl Capture {
                 Waited::Settled(Ok(result)) => {
                     return match get(&result, "value").dyn_into::<VideoFrame>() {
                         Ok(frame) => Ok(Frame(frame)),
-                        Err(_) if self.cancel.is_cancelled() => Err(destroyed()),
+                        Err(_) if self.cancel.is_cancelled() => Err(Error::destroyed()),
                         // The Worker's reader failed, or did not answer.
                         Err(_) if !get(&result, "code").is_undefined() => Err(Error::new(
                             Code::CaptureFailed,
@@ -428,7 +428,7 @@ impl Capture {
                     return Err(browser_error(Code::CaptureFailed, "reading a frame", &e))
                 }
                 Waited::TimedOut => self.still_waiting(track, reader.clone_ended(), deadline),
-                Waited::Cancelled => Err(destroyed()),
+                Waited::Cancelled => Err(Error::destroyed()),
             };
             if let Err(e) = still_waiting {
                 close_when_settled(&read);
@@ -461,7 +461,7 @@ impl Capture {
             let cancelled = self.cancel.signal();
             if let Waited::Cancelled = wait_for(None, Some(&timer(POLL_MS)), Some(&cancelled)).await
             {
-                return Err(destroyed());
+                return Err(Error::destroyed());
             }
             let clone_ended = player.clone.0.ready_state() == MediaStreamTrackState::Ended;
             self.still_waiting(track, clone_ended, deadline)?;
@@ -852,12 +852,5 @@ fn ended() -> Error {
     Error::new(
         Code::TrackEnded,
         "the track ended before a frame could be read",
-    )
-}
-
-pub(crate) fn destroyed() -> Error {
-    Error::new(
-        Code::Destroyed,
-        "the engine was destroyed before the snapshot finished",
     )
 }

@@ -18,7 +18,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, VideoFrame};
 
-use super::capture::{destroyed, Frame};
+use super::capture::Frame;
 use super::js::Canceller;
 use super::worker::{Answer, Request, Started, WorkerLink};
 use crate::core::encode::ImageFormat;
@@ -123,7 +123,7 @@ impl Encoder {
         };
         match link.started(cancel).await {
             Started::Yes => {}
-            Started::Cancelled => return Ok(Err(destroyed())),
+            Started::Cancelled => return Ok(Err(Error::destroyed())),
             // Not ready in time or failed to start: the page encodes from now on.
             Started::No => {
                 self.stop();
@@ -144,7 +144,7 @@ impl Encoder {
         // engine's `destroy()`, or a worker that failed): no race, no timer of its own.
         Ok(match JsFuture::from(answer).await {
             Ok(answer) => read_answer(&answer),
-            Err(_) => Err(destroyed()),
+            Err(_) => Err(Error::destroyed()),
         })
     }
 

@@ -19,9 +19,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{MessageEvent, Url, Worker};
 
-use super::capture::destroyed;
 use super::js::{self, set, timer, wait_for, Canceller, Waited};
-use crate::core::error::Code;
+use crate::core::error::{Code, Error};
 
 const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
 
@@ -243,7 +242,7 @@ impl WorkerLink {
     /// sent, so the engine reads and encodes frames on the page from now on.
     pub fn stop(&self) {
         self.state.broken.set(true);
-        let e = destroyed();
+        let e = Error::destroyed();
         self.state.answer_all(&failure(e.code, &e.message));
         self.worker.terminate();
     }
