@@ -212,11 +212,7 @@ impl Issued {
         match bounded(&first).await? {
             Ok(_) => self.req.result(),
             Err(_) => Err(self
-                .req
                 .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
                 .or_else(|| tx.tx.error().map(JsValue::from))
                 .unwrap_or_else(|| "transaction aborted".into())),
         }
@@ -226,14 +222,13 @@ impl Issued {
     pub async fn result(&self) -> Result<JsValue, JsValue> {
         match bounded(&self.settled).await? {
             Ok(_) => self.req.result(),
-            Err(_) => Err(self
-                .req
-                .error()
-                .ok()
-                .flatten()
-                .map(JsValue::from)
-                .unwrap_or(JsValue::NULL)),
+            Err(_) => Err(self.error().unwrap_or(JsValue::NULL)),
         }
+    }
+
+    /// The request's own error, where it has one.
+    fn error(&self) -> Option<JsValue> {
+        self.req.error().ok().flatten().map(JsValue::from)
     }
 }
 

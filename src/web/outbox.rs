@@ -532,7 +532,7 @@ fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
         waker: None,
         closed: false,
     }));
-    (Sender(Some(slot.clone())), Receiver(slot))
+    (Sender(slot.clone()), Receiver(slot))
 }
 
 struct Slot<T> {
@@ -541,35 +541,24 @@ struct Slot<T> {
     closed: bool,
 }
 
-struct Sender<T>(Option<Rc<RefCell<Slot<T>>>>);
+struct Sender<T>(Rc<RefCell<Slot<T>>>);
 
 impl<T> Sender<T> {
-    fn send(mut self, value: T) {
-        if let Some(slot) = self.0.take() {
-            let waker = {
-                let mut slot = slot.borrow_mut();
-                slot.value = Some(value);
-                slot.closed = true;
-                slot.waker.take()
-            };
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        }
+    /// Hands `value` over; dropping the sender then wakes the receiver.
+    fn send(self, value: T) {
+        self.0.borrow_mut().value = Some(value);
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if let Some(slot) = self.0.take() {
-            let waker = {
-                let mut slot = slot.borrow_mut();
-                slot.closed = true;
-                slot.waker.take()
-            };
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+        let waker = {
+            let mut slot = self.0.borrow_mut();
+            slot.closed = true;
+            slot.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
