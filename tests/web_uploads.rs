@@ -18,6 +18,7 @@ scenarios_with_dev_server!("/tests/browser/uploads.js":
     next_engine_uploads_the_outbox,
     a_full_outbox_says_so,
     a_closed_page_loses_nothing,
+    a_flush_leaves_a_live_pages_upload_alone,
     two_pages_send_each_image_once,
     the_byte_limit_holds_across_pages,
     uploads_go_on_without_web_locks,

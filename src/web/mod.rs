@@ -7,7 +7,8 @@
 //! - [`snapshot`]: on-demand snapshots from call to result (camera, upload, delivery)
 //! - [`periodic`]: periodic snapshot tasks (startSnapshot / updateSnapshot / stopSnapshot)
 //! - [`clock`]: the worker timer that drives them; [`callback`]: their metadata POSTs
-//! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB
+//! - [`upload`]: uploads through presigned URLs and the outbox; [`idb`]: IndexedDB;
+//!   [`locks`]: which upload may send an outbox record; [`oneshot`]: a value handed once
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
 //! - [`encoder`]: frames into images, in the Worker or on the page ([`encoder_abi`]: the
 //!   Worker's wasm side)
@@ -38,6 +39,8 @@ pub mod engine;
 pub mod events;
 pub mod idb;
 pub mod js;
+pub mod locks;
+pub mod oneshot;
 pub mod outbox;
 pub mod periodic;
 pub mod snapshot;

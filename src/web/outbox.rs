@@ -1,17 +1,14 @@
 //! The outbox: every image with storage is written to IndexedDB before its first upload attempt
 //! and leaves it only after a 2xx (write-ahead), so a closed page, a crash or a reload loses
 //! nothing. Every page of an origin shares it: the byte count is checked and changed in the
-//! transaction that adds or removes a record, and a Web Lock per key makes one page at a time
-//! send a record (a page that dies releases its locks).
+//! transaction that adds or removes a record, and each record names the engine that keeps it,
+//! so that one upload at a time sends it (see [`super::locks`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, IdbTransactionMode};
@@ -20,13 +17,13 @@ use super::idb::{
     committed, result_of, Db, Issued, Watched, NO_ANSWER, OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL,
 };
 use super::js::{self, browser_error, get, set, timer, wait_for, Waited};
+use super::locks::EngineLock;
+use super::oneshot::{oneshot, Sender};
 use crate::core::error::{Code, Error};
 use crate::core::retry::is_stuck;
 
 /// Reading an image's bytes from its Blob (in memory).
 const READ_TIMEOUT_MS: u32 = 10_000;
-/// Waiting for the lock on a key nobody else should hold.
-const CLAIM_TIMEOUT_MS: u32 = 5_000;
 const TOTAL_ID: &str = "bytes";
 
 /// One image to upload.
@@ -74,6 +71,8 @@ pub struct Outbox {
     count: Cell<u32>,
     /// Whether IndexedDB keeps this engine's Blobs: unknown until the first write.
     blobs: Cell<Option<bool>>,
+    /// Named in this engine's records while it holds it: no flush sends them meanwhile.
+    engine: EngineLock,
 }
 
 impl Outbox {
@@ -90,7 +89,24 @@ impl Outbox {
             max_bytes,
             count: Cell::new(0),
             blobs: Cell::new(None),
+            engine: EngineLock::ask(),
         }
+    }
+
+    /// Whether this engine's records name it (it holds its Web Lock): then no other upload
+    /// sends them while it lives, and its own need no lock per key.
+    pub async fn owned(&self) -> bool {
+        self.engine.held().await
+    }
+
+    /// This engine's name in its records.
+    pub fn engine(&self) -> &str {
+        self.engine.name()
+    }
+
+    /// `destroy()`: this engine's records are anyone's to send.
+    pub fn release(&self) {
+        self.engine.release();
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -159,6 +175,12 @@ impl Outbox {
                 .as_deref()
                 .map_or(JsValue::NULL, JsValue::from),
         );
+        let engine = self.owned().await.then(|| self.engine.name());
+        set(
+            &record,
+            "engine",
+            &engine.map_or(JsValue::NULL, JsValue::from),
+        );
         set(&record, "createdAt", &js::now_ms().into());
         set(&record, "attempts", &0.into());
         set(&record, "stuck", &false.into());
@@ -216,6 +238,7 @@ impl Outbox {
 
     /// Counts a failed round on the record `id` (`attempts`, `lastStatus`, `lastError`) and
     /// marks it stuck when [`is_stuck`] says so; the record when it has just become stuck.
+    /// The record then names no engine: any page's flush may send it.
     pub async fn note_failure(
         &self,
         id: &JsValue,
@@ -244,6 +267,7 @@ impl Outbox {
         );
         set(&record, "lastError", &message.into());
         set(&record, "stuck", &stuck.into());
+        set(&record, "engine", &JsValue::NULL);
         store.put(&record).ok()?;
         committed(&tx).await.ok()?;
         (stuck && !was_stuck).then_some(record)
@@ -525,62 +549,6 @@ async fn apply(
         .collect()
 }
 
-/// A value handed from the writer to one waiting write; `None` if the writer drops it.
-fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
-    let slot = Rc::new(RefCell::new(Slot {
-        value: None,
-        waker: None,
-        closed: false,
-    }));
-    (Sender(slot.clone()), Receiver(slot))
-}
-
-struct Slot<T> {
-    value: Option<T>,
-    waker: Option<Waker>,
-    closed: bool,
-}
-
-struct Sender<T>(Rc<RefCell<Slot<T>>>);
-
-impl<T> Sender<T> {
-    /// Hands `value` over; dropping the sender then wakes the receiver.
-    fn send(self, value: T) {
-        self.0.borrow_mut().value = Some(value);
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        let waker = {
-            let mut slot = self.0.borrow_mut();
-            slot.closed = true;
-            slot.waker.take()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
-struct Receiver<T>(Rc<RefCell<Slot<T>>>);
-
-impl<T> Future for Receiver<T> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut slot = self.0.borrow_mut();
-        if let Some(value) = slot.value.take() {
-            return Poll::Ready(Some(value));
-        }
-        if slot.closed {
-            return Poll::Ready(None);
-        }
-        slot.waker = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
 fn put_total(tx: &web_sys::IdbTransaction, bytes: f64) -> std::result::Result<(), JsValue> {
     let total: JsValue = Object::new().into();
     set(&total, "id", &TOTAL_ID.into());
@@ -609,94 +577,4 @@ fn from_record(record: &JsValue, bytes: &JsValue) -> Option<Upload> {
         meta: get(record, "meta"),
         endpoint: get(record, "endpoint").as_string(),
     })
-}
-
-thread_local! {
-    /// Keys this page's claims hold: a page never races itself, with or without Web Locks.
-    /// A few keys at a time (the uploads in flight): a list is smaller code than a set.
-    static HELD: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// A Web Lock on one outbox key, held until dropped: one page at a time sends a record. Where
-/// the browser has no Web Locks, only this page's own claims are seen.
-pub struct Claim {
-    key: Option<String>,
-    release: Option<Function>,
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            HELD.with(|held| held.borrow_mut().retain(|k| *k != key));
-        }
-        if let Some(release) = self.release.take() {
-            let _ = release.call0(&JsValue::UNDEFINED);
-        }
-    }
-}
-
-impl Claim {
-    /// The lock on `key`, waiting for it (bounded); `wait: false` gives `None` at once when
-    /// another page or upload holds it.
-    pub async fn take(key: &str, wait: bool) -> Option<Claim> {
-        let mine = HELD.with(|held| {
-            let mut held = held.borrow_mut();
-            let free = !held.iter().any(|k| k == key);
-            if free {
-                held.push(key.to_string());
-            }
-            free
-        });
-        if !mine && !wait {
-            return None;
-        }
-        // A second image under a key this page is sending is not marked (the first unmarks).
-        let mut claim = Claim {
-            key: mine.then(|| key.to_string()),
-            release: None,
-        };
-        let locks = get(&get(&js_sys::global(), "navigator"), "locks");
-        let Ok(request) = get(&locks, "request").dyn_into::<Function>() else {
-            return Some(claim);
-        };
-        let mut release = None;
-        // Held while this promise is pending: the lock callback returns it.
-        let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-        let mut granted = None;
-        let answered = Promise::new(&mut |resolve, _| granted = Some(resolve));
-        let (Some(release), Some(granted)) = (release, granted) else {
-            return Some(claim);
-        };
-        let callback = Closure::once_into_js(move |lock: JsValue| {
-            let _ = granted.call1(&JsValue::UNDEFINED, &lock);
-            held
-        });
-        let options: JsValue = Object::new().into();
-        set(&options, "ifAvailable", &(!wait).into());
-        let name = JsValue::from_str(&format!("tracksnap-outbox:{key}"));
-        let Some(requested) =
-            Reflect::apply(&request, &locks, &Array::of3(&name, &options, &callback))
-                .ok()
-                .and_then(|p| p.dyn_into::<Promise>().ok())
-        else {
-            return Some(claim);
-        };
-        // The request's own promise settles only once the lock is released, unless it is refused
-        // (an opaque origin, say): then this page goes on without Web Locks.
-        let first = Promise::race(&Array::of2(&answered, &requested));
-        match wait_for(Some(&first), Some(&timer(CLAIM_TIMEOUT_MS)), None).await {
-            // `null`: held elsewhere (ifAvailable).
-            Waited::Settled(Ok(lock)) if lock.is_null() => None,
-            Waited::Settled(Ok(_)) => {
-                claim.release = Some(release);
-                Some(claim)
-            }
-            Waited::Settled(Err(_)) => Some(claim),
-            // Granted later, the lock is released at once (`held` resolves now).
-            _ => {
-                let _ = release.call0(&JsValue::UNDEFINED);
-                wait.then_some(claim)
-            }
-        }
-    }
 }

@@ -288,9 +288,9 @@ export interface OutboxStuckDetail {
 export interface WriteAheadTime {
   /** The image's bytes. */
   size: number;
-  /** Milliseconds our code held the page's thread: taking the Web Lock, writing the record. */
+  /** Milliseconds our code held the page's thread: building the record, its share of the transaction. */
   pageMs: number;
-  /** Milliseconds from asking for the Web Lock to the committed transaction. */
+  /** Milliseconds from the upload's start to the committed transaction. */
   totalMs: number;
 }
 

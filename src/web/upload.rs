@@ -22,7 +22,8 @@ use super::idb::Db;
 use super::js::{
     self, browser_error, get, set, timer, wait_for, Attempt, Canceller, Interval, Waited,
 };
-use super::outbox::{Claim, Entry, Outbox, Upload};
+use super::locks::{live_engines, Claim};
+use super::outbox::{Entry, Outbox, Upload};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
@@ -194,6 +195,7 @@ impl Uploader {
     pub fn cancel_all(&self) {
         // Every attempt waits on this too, and aborts its fetch when it ends.
         self.cancel.cancel();
+        self.outbox.release();
     }
 
     /// Keeps `item` in the outbox and uploads it. `Ok(url)` once it is in the store and has
@@ -203,8 +205,9 @@ impl Uploader {
     pub async fn upload(&self, item: &Upload, emitter: &Emitter) -> Result<String> {
         let started = js::perf_now();
         let ((_claim, kept), page_ms) = js::timed(async {
-            // Held before the record exists, so no flush (of any page) sends it beside us.
-            let claim = Claim::take(&item.key, true).await;
+            // Held before the record exists, so that no flush of this page sends it beside us;
+            // the record names this engine, so that no flush of another page does.
+            let claim = Claim::local(&item.key).await;
             (claim, self.outbox.admit(item).await)
         })
         .await;
@@ -330,15 +333,24 @@ impl Uploader {
         let Ok(entries) = self.outbox.entries().await else {
             return self.outbox.count();
         };
+        // Asked after the records were read: an engine named in one was alive when it wrote it.
+        let live = live_engines().await.unwrap_or_default();
         if self.cancel.is_cancelled() {
             return self.outbox.count();
         }
+        let mine = self.outbox.engine();
         let waiting: Rc<RefCell<VecDeque<Entry>>> = Rc::new(RefCell::new(
             entries
                 .into_iter()
                 // A record of a presign callback needs an engine that has one.
                 .filter(|entry| self.source.is_some() || get(&entry.record, "endpoint").is_string())
                 .filter(|entry| stuck || !get(&entry.record, "stuck").is_truthy())
+                // Another live engine's image: its upload is under way, or it retries it.
+                .filter(|entry| {
+                    get(&entry.record, "engine")
+                        .as_string()
+                        .is_none_or(|engine| engine == mine || !live.contains(&engine))
+                })
                 .collect(),
         ));
         // As many senders as upload slots, each taking the next entry: a backlog of thousands
@@ -367,7 +379,10 @@ impl Uploader {
     async fn retry_kept(&self, entry: &Entry, emitter: &Emitter) {
         // The claim first, so an image being sent (here or elsewhere) takes no slot; the bytes
         // are read once there is one, so only images being sent are in memory.
-        let Some(_claim) = Claim::take(&entry.key, false).await else {
+        let Some(claim) = Claim::try_local(&entry.key) else {
+            return;
+        };
+        let Some(_claim) = claim.locked().await else {
             return;
         };
         let Ok(_slot) = self.slot().await else {

@@ -334,6 +334,40 @@ export const scenarios = {
     }
   },
 
+  async a_flush_leaves_a_live_pages_upload_alone(Engine, dev) {
+    // The first upload takes no lock per key: the record names its engine, whose Web Lock
+    // other pages see. Alive, its image is not sent again; gone, anyone sends it.
+    await clearOutbox();
+    await faults(dev, { reset: true, hang: true });
+    const key = `${folder('owned')}/a.jpg`;
+    const storage = { presignEndpoint: `${dev}/presign` };
+    const page = await framePage();
+    let here;
+    try {
+      const there = new page.Engine({ storage });
+      eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+      there.snapshot({ streamType: 'main', path: key }).catch(() => {});
+      await until(async () => (await faults(dev)).held >= 1, 15000, 'its upload hanging at the store');
+      here = new Engine({ storage });
+      eq(await here.flushUploads(), 1, 'the image waits in the outbox');
+      eq(await here.flushUploads(), 1, 'still');
+      await sleep(300);
+      eq((await faults(dev)).held, 1, 'one request at the store: this page left the other\'s upload alone');
+      const uploaded = [];
+      here.addEventListener('outboxupload', (e) => uploaded.push(e.detail.key));
+      page.remove();
+      await faults(dev, { reset: true });
+      await flushUntil([here], () => uploaded.length >= 1, 20000, 'this page to send it once the other is gone');
+      eq(uploaded.join(), key, 'sent once, by this page');
+      eq((await stored(dev, key)).status, 200, 'in the store');
+      return 'left alone while its page lived, sent once it was gone';
+    } finally {
+      page.remove();
+      here?.destroy();
+      await faults(dev, { reset: true });
+    }
+  },
+
   async two_pages_send_each_image_once(Engine, dev) {
     await clearOutbox();
     await faults(dev, { reset: true, refuseMs: 8000 });

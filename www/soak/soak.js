@@ -37,7 +37,15 @@ let room = null;
 let key = null;
 let observer = null;
 // Drained by the runner every few seconds.
-let pending = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+let pending = { images: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+// `outboxupload`s wait in sessionStorage instead: one fired between the runner's last drain and
+// a reload would die with the page, and the runner would see a kept image never retried.
+const CARRIED = 'soak-outbox-uploads';
+function carry(upload) {
+  const list = JSON.parse(sessionStorage.getItem(CARRIED) ?? '[]');
+  list.push(upload);
+  sessionStorage.setItem(CARRIED, JSON.stringify(list));
+}
 const longTasks = { count: 0, longestMs: 0, totalMs: 0 };
 
 function listen(type, fn) {
@@ -62,7 +70,7 @@ window.soakStart = async function soakStart({ streams = 17, key: again = null, o
   listen('periodicsnapshot', (d) => pending.images.push({
     key: d.key, code: d.code, url: d.url, size: d.size, UserId: d.UserId, timestamp: d.timestamp, at: Date.now(),
   }));
-  listen('outboxupload', (d) => pending.outboxUploads.push({ key: d.key, url: d.url, size: d.size, at: Date.now() }));
+  listen('outboxupload', (d) => carry({ key: d.key, url: d.url, size: d.size, at: Date.now() }));
   listen('outboxfull', (d) => pending.outboxFull.push({ key: d.key, size: d.size, outboxBytes: d.outboxBytes, at: Date.now() }));
   listen('snapshotstreamstate', (d) => pending.streamStates.push({ UserId: d.UserId, state: d.state, at: Date.now() }));
   listen('error', (d) => pending.engineErrors.push({ code: d.code, message: d.message, at: Date.now() }));
@@ -90,7 +98,9 @@ window.soakStart = async function soakStart({ streams = 17, key: again = null, o
 
 window.soakDrain = function soakDrain() {
   const drained = pending;
-  pending = { images: [], outboxUploads: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+  pending = { images: [], outboxFull: [], streamStates: [], engineErrors: [], flushes: [] };
+  drained.outboxUploads = JSON.parse(sessionStorage.getItem(CARRIED) ?? '[]');
+  sessionStorage.removeItem(CARRIED);
   const info = engine?.getSnapshotTask(key);
   return {
     ...drained,
