@@ -28,5 +28,7 @@ scenarios_with_dev_server!("/tests/browser/uploads.js":
     callbacks_time_out_and_destroy_aborts_them,
     a_task_uploads_every_image,
     periodic_uploads_keep_pace,
+    an_outbox_that_never_answers_loses_nothing,
+    an_outbox_that_never_answers_holds_at_most_64_images,
     recovered_tasks_name_their_files_bak,
 );

@@ -321,8 +321,9 @@ impl Outbox {
 
 /// Writes per transaction at most: a batch holds its images' Blobs (or bytes) until it commits.
 const BATCH_OPS: usize = 32;
-/// Images waiting for a transaction at most.
-const QUEUED_ADDS: usize = 64;
+/// Images waiting for a transaction at most. With a batch, no more than the uploader's queue
+/// takes (64): a hung IndexedDB that answers them all at once does not overflow it.
+const QUEUED_ADDS: usize = 32;
 
 /// Group commit: the outbox's adds and removes waiting when a transaction starts share it.
 /// Transactions over the same stores run one at a time, and each waits on the page's thread
@@ -431,7 +432,15 @@ impl Writer {
                 // One bad write (a Blob WebKit refuses, say) must not fail the others: each
                 // goes again in a transaction of its own; but a browser that does not answer
                 // would make each of them wait its own timeout.
-                Err(e) if batch.len() == 1 || e.as_string().as_deref() == Some(NO_ANSWER) => {
+                Err(e) if e.as_string().as_deref() == Some(NO_ANSWER) => {
+                    // Whatever waits behind the batch would wait its own 10 s in turn: it is
+                    // answered now (the next write tries IndexedDB again).
+                    let waiting: Vec<Op> = self.queue.borrow_mut().drain(..).collect();
+                    for op in batch.into_iter().chain(waiting) {
+                        op.answer(Err(e.clone()));
+                    }
+                }
+                Err(e) if batch.len() == 1 => {
                     batch.into_iter().for_each(|op| op.answer(Err(e.clone())))
                 }
                 Err(_) => {

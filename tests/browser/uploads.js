@@ -706,6 +706,85 @@ export const scenarios = {
     }
   },
 
+  async an_outbox_that_never_answers_loses_nothing(Engine, dev) {
+    // IndexedDB gives no answer (another connection's transaction holds the outbox): each image
+    // waits for the outbox at most 10 s, then uploads without being kept; the writes that got
+    // no answer are aborted, not committed once IndexedDB answers again.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('idbhung');
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    let release = null;
+    try {
+      eq((await engine.snapshot({ streamType: 'main', path: `${dir}/first.jpg` })).code, OK, 'a first image, kept then uploaded');
+      const kept = engine.writeAheadTimes.length;
+      release = await holdOutbox();
+      const t0 = performance.now();
+      const keys = [0, 1, 2].map((i) => `${dir}/${i}.jpg`);
+      const results = await Promise.all(keys.map((path) => engine.snapshot({ streamType: 'main', path })));
+      const ms = performance.now() - t0;
+      release();
+      for (const [i, r] of results.entries()) {
+        eq(r.code, OK, `uploaded though the outbox did not answer (${r.message})`);
+        await sameBytes(r.blob, await stored(dev, keys[i]), keys[i]);
+      }
+      // One wait of 10 s for all three: the writes queued behind the first get its answer.
+      assert(ms > 9000 && ms < 15000, `the images waited ${Math.round(ms)} ms for the outbox (10 s, then uploaded)`);
+      eq(engine.writeAheadTimes.length, kept, 'none of them kept');
+      await sleep(1000);
+      eq((await outboxRecords()).length, 0, 'no write committed after IndexedDB answered again');
+      const after = await engine.snapshot({ streamType: 'main', path: `${dir}/after.jpg` });
+      eq(after.code, OK, `the next image (${after.message})`);
+      eq(engine.writeAheadTimes.length, kept + 1, 'kept again once IndexedDB answers');
+      return `3 images uploaded after ${Math.round(ms)} ms without the outbox; the next kept`;
+    } finally {
+      release?.();
+      close();
+    }
+  },
+
+  async an_outbox_that_never_answers_holds_at_most_64_images(Engine, dev) {
+    // While IndexedDB gives no answer, at most one batch (32) and 32 waiting images are held for
+    // the outbox; the rest upload at once without being kept, so memory stays bounded, and those
+    // held fit the uploader's queue when IndexedDB's 10 s are up.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('idbbound');
+    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    let release = null;
+    try {
+      eq((await engine.snapshot({ streamType: 'main', path: `${dir}/first.jpg` })).code, OK, 'a first image');
+      release = await holdOutbox();
+      const n = 120;
+      const done = [];
+      const calls = [];
+      for (let i = 0; i < n; i++) {
+        // Each snapshot waits for a fresh frame of the 30 fps canvas: one call per 50 ms.
+        const called = performance.now();
+        const ended = (r) => {
+          done.push(performance.now() - called);
+          return r;
+        };
+        calls.push(engine.snapshot({ streamType: 'main', path: `${dir}/${i}.jpg` }).then(ended, (e) => ended(e.result ?? e)));
+        await sleep(50);
+      }
+      const results = await Promise.all(calls);
+      release();
+      const codes = results.filter((r) => r?.code !== OK).map((r) => `${r?.code} ${r?.message}`);
+      eq(codes.length, 0, `every image uploaded (${codes.slice(0, 3).join('; ')})`);
+      // An image held for the outbox waits until the first batch's 10 s are up (the last held
+      // one arrives ~3 s in); one refused by the writer is uploaded at once.
+      const early = done.filter((ms) => ms < 5000).length;
+      assert(n - early <= 64, `${n - early} of ${n} images waited for the outbox (at most 32 + 32)`);
+      const { stored: puts } = await faults(dev);
+      assert(puts >= n + 1, `${puts} uploads stored`);
+      return `${n - early} of ${n} images waited for the outbox; ${early} uploaded at once`;
+    } finally {
+      release?.();
+      close();
+    }
+  },
+
   async recovered_tasks_name_their_files_bak(Engine) {
     await clearOutbox();
     const cam = canvasSource(160, 120, solid(BLUE));
@@ -748,6 +827,43 @@ export const scenarios = {
     }
   },
 };
+
+/**
+ * Holds every store of the outbox's database in a read-write transaction of another connection
+ * until the returned function is called: the engine's IndexedDB requests get no answer meanwhile.
+ * The hold runs in a Worker (it keeps a request pending at all times, which would load the
+ * page's thread). Resolves once the hold is active.
+ */
+function holdOutbox() {
+  const source = `
+    const open = indexedDB.open('tracksnap');
+    open.onerror = () => postMessage('error: ' + open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction([...db.objectStoreNames], 'readwrite');
+      const store = tx.objectStore(db.objectStoreNames[0]);
+      let held = true;
+      onmessage = () => { held = false; };
+      // A transaction commits once no request is pending: one stays pending until released.
+      const spin = () => { if (held) store.count().onsuccess = spin; };
+      store.count().onsuccess = () => { spin(); postMessage('held'); };
+      tx.oncomplete = tx.onabort = () => { db.close(); postMessage('released'); };
+    };`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new Worker(url);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the outbox could not be held in 5 s')), 5000);
+    worker.onmessage = (e) => {
+      if (e.data !== 'held') return reject(new Error(String(e.data)));
+      clearTimeout(timer);
+      resolve(() => {
+        worker.postMessage('release');
+        // Terminated a moment later: its transaction ends and its connection closes.
+        setTimeout(() => { worker.terminate(); URL.revokeObjectURL(url); }, 500);
+      });
+    };
+  });
+}
 
 export async function run(name, Engine, devUrl) {
   assert(devUrl, 'the dev server URL is missing: run the tests with scripts/test.sh (it starts www/serve.mjs --faults)');
