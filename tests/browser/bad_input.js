@@ -6,20 +6,15 @@
 import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, PRESIGN_FAILED,
   GREEN, BLUE, sleep, solid, canvasSource, audioTrack, decode, assert, eq, near, rejects, throws,
-  record, clearOutbox, faults, stored, sameBytes, folder, runScenario,
+  record, clearOutbox, faults, stored, sameBytes, folder, runScenario, engineWithPreview, poll,
 } from './media.js';
 
 const ROOM = 'room-b';
 const ME = 'teacher';
 const task = (TaskId, extra = {}) => ({ AppId: 'app-b', RoomId: ROOM, TaskId, ...extra });
 
-/** An engine previewing a green canvas as its main stream. */
-function previewing(Engine, options) {
-  const engine = new Engine(options);
-  const src = canvasSource(160, 120, solid(GREEN));
-  eq(engine.startVideoPreview('main', src.track), OK, 'preview');
-  return { engine, src, close() { src.stop(); engine.destroy(); } };
-}
+/** An engine previewing a green canvas (the colour `stillWorks` expects) as its main stream. */
+const previewing = (Engine, options) => engineWithPreview(Engine, options, GREEN);
 
 /** An engine in a channel, publishing a green canvas as its main stream. */
 function joined(Engine, options) {
@@ -88,7 +83,7 @@ async function recovered(Engine, dev, key, blob) {
 /** One snapshot through an engine whose presigner is `presign`: 30202, its Blob, kept in the outbox. */
 async function badPresigner(Engine, dev, name, presign, mentions) {
   await clearOutbox();
-  const { engine, close } = previewing(Engine, { storage: { presign, presignTimeout: 200 } });
+  const { engine, close } = await previewing(Engine, { storage: { presign, presignTimeout: 200 } });
   const key = `${folder('presigner')}/${name}.jpg`;
   try {
     const e = await rejects(engine.snapshot({ streamType: 'main', path: key }), PRESIGN_FAILED, name);
@@ -113,7 +108,7 @@ export const scenarios = {
     throws(() => new Engine({ quality: '85' }), INVALID_PARAM, 'quality as a string');
     throws(() => new Engine({ worker: 'no' }), INVALID_PARAM, 'worker as a string');
     throws(() => new Engine({ storage: { presign: () => ({}), outboxMaxBytes: '1e6' } }), INVALID_PARAM, 'outboxMaxBytes as a string');
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       await allRefused(engine, INVALID_PARAM, [
         ['width as a string', () => engine.snapshot({ streamType: 'main', width: '640' }), 'request.width'],
@@ -147,7 +142,7 @@ export const scenarios = {
   },
 
   async objects_that_are_not_tracks(Engine) {
-    const { engine, src, close } = previewing(Engine);
+    const { engine, src, close } = await previewing(Engine);
     const canvas = document.createElement('canvas');
     const fakes = [
       ['a plain object', {}],
@@ -181,7 +176,7 @@ export const scenarios = {
   async null_and_undefined(Engine) {
     // Optional arguments may be null or undefined: the defaults apply.
     for (const options of [undefined, null]) new Engine(options).destroy();
-    const { engine, src, close } = previewing(Engine);
+    const { engine, src, close } = await previewing(Engine);
     try {
       await allRefused(engine, INVALID_PARAM, [
         ['stream type null', () => engine.startVideoPreview(null, src.track), 'streamType'],
@@ -227,7 +222,7 @@ export const scenarios = {
       ['outboxMaxBytes Infinity', { storage: { presign: () => ({}), outboxMaxBytes: Infinity } }],
       ['presignTimeout NaN', { storage: { presign: () => ({}), presignTimeout: NaN } }],
     ]) throws(() => new Engine(options), INVALID_PARAM, what);
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       await allRefused(engine, INVALID_PARAM, [
         ['width NaN', () => engine.snapshot({ streamType: 'main', width: NaN }), 'request.width'],
@@ -265,7 +260,7 @@ export const scenarios = {
       ['outboxMaxBytes 2^41', { storage: { presign: () => ({}), outboxMaxBytes: 2 ** 41 } }],
       ['presignTimeout 0', { storage: { presign: () => ({}), presignTimeout: 0 } }],
     ]) throws(() => new Engine(options), INVALID_PARAM, what);
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       for (const width of [-1, 7681, 2 ** 31, 1e300, 640.5, -Number.MAX_VALUE]) {
         await refused(engine, `width ${width}`, () => engine.snapshot({ streamType: 'main', width }), INVALID_PARAM, 'request.width');
@@ -297,7 +292,7 @@ export const scenarios = {
 
   async audio_tracks(Engine) {
     const audio = audioTrack();
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       await refused(engine, 'preview an audio track', () => engine.startVideoPreview('sub', audio), INVALID_PARAM, 'video');
       eq(engine.stopVideoPreview('main'), OK, 'stop the preview');
@@ -319,7 +314,7 @@ export const scenarios = {
   async stopped_tracks(Engine) {
     const ended = canvasSource(32, 32, solid(BLUE));
     ended.stop();
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     const rec = record(engine);
     try {
       await refused(engine, 'preview an ended track', () => engine.startVideoPreview('sub', ended.track), INVALID_PARAM, 'ended');
@@ -383,7 +378,7 @@ export const scenarios = {
   },
 
   async long_and_non_ascii_ids(Engine) {
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       await allRefused(engine, INVALID_PARAM, [
         ['uid of 129 characters', () => engine.joinChannel(ROOM, 'u'.repeat(129)), 'uid'],
@@ -413,7 +408,7 @@ export const scenarios = {
   },
 
   async unsafe_paths(Engine) {
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     const rec = record(engine);
     try {
       for (const path of ['../a.jpg', 'a/../../b.jpg', 'a\\..\\b.jpg', './a.jpg', 'a/./b.jpg', '..', '',
@@ -559,7 +554,7 @@ export const scenarios = {
       eq(e.codeName, 'ERR_INVALID_PARAM', 'its codeName');
       assert(e instanceof Error, 'an Error');
     }
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     try {
       await allRefused(engine, INVALID_PARAM, [
         ['handler 5', () => engine.setEventHandler(5), 'setEventHandler'],
@@ -577,7 +572,7 @@ export const scenarios = {
   },
 
   async throwing_listeners(Engine) {
-    const { engine, close } = previewing(Engine);
+    const { engine, close } = await previewing(Engine);
     const reported = [];
     const onError = (e) => {
       if (String(e.message).includes('listener bug')) {
@@ -599,8 +594,7 @@ export const scenarios = {
       engine.addEventListener('takesnapshotresult', (e) => seen.push(e.detail.code));
       eq(engine.takeLocalSnapshot('main'), OK, 'first');
       eq(engine.takeLocalSnapshot('main'), OK, 'second');
-      const t0 = performance.now();
-      while (seen.length < 2 && performance.now() - t0 < 5000) await sleep(10);
+      await poll(() => seen.length >= 2, 5000);
       eq(seen.join(), '0,0', 'the listener after the throwing one got both events');
       eq(handlerCalls, 2, 'the throwing handler was called for both');
       eq(reported.length, 2, "the listener's exceptions reached the page's error event");
@@ -614,7 +608,7 @@ export const scenarios = {
   },
 
   async calls_after_destroy(Engine, dev) {
-    const { engine, src, close } = previewing(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+    const { engine, src, close } = await previewing(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
     engine.destroy();
     engine.destroy(); // twice is fine
     try {
@@ -648,7 +642,7 @@ export const scenarios = {
       engine.setEventHandler(null);
       engine.addEventListener('takesnapshotresult', () => {});
       // Another engine on the same page works.
-      const next = previewing(Engine);
+      const next = await previewing(Engine);
       try {
         await stillWorks(next.engine, 'a new engine after destroy()');
       } finally {
@@ -675,8 +669,7 @@ export const scenarios = {
         },
       });
       eq(engine.takeLocalSnapshot('main', 'outer.jpg'), OK, 'outer');
-      const t0 = performance.now();
-      while (codes.length < 3 && performance.now() - t0 < 5000) await sleep(10);
+      await poll(() => codes.length >= 3, 5000);
       eq(codes.join(), '0,inner 0,0', 'the inner call was accepted and delivered');
       engine.setEventHandler(null);
 
@@ -693,8 +686,7 @@ export const scenarios = {
         }
       });
       eq((await engine.startSnapshot(task('re'))).Result, 'ok', 'start');
-      const t1 = performance.now();
-      while (!stopped && performance.now() - t1 < 6000) await sleep(20);
+      await poll(() => stopped, 6000, 20);
       assert(stopped, `the task did not reach its second image: ${seen}`);
       eq((await stopped).Result, 'ok', 'stopSnapshot from inside the listener');
       assert(seen.includes('update ok'), `updateSnapshot from inside the listener: ${seen}`);
@@ -711,7 +703,7 @@ export const scenarios = {
       await sleep(500);
       assert(after.length >= 1 && after.length <= 2, `events around destroy(): ${after.length}`);
       eq(engine.takeLocalSnapshot('main'), INVALID_OPERATION, 'destroyed from inside its listener');
-      const next = previewing(Engine);
+      const next = await previewing(Engine);
       try {
         await stillWorks(next.engine, 'a new engine after a re-entrant destroy()');
       } finally {

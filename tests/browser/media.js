@@ -51,6 +51,29 @@ export async function runScenario(scenarios, name, ...args) {
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Calls `check` every `every` ms until it answers truthy or `ms` have passed; resolves with
+ * whether it did. For waits whose own assertion follows and says what was missing.
+ */
+export async function poll(check, ms, every = 10) {
+  const t0 = performance.now();
+  for (;;) {
+    if (await check()) return true;
+    if (performance.now() - t0 > ms) return false;
+    await sleep(every);
+  }
+}
+
+/**
+ * `poll` that throws "waited `ms` ms for `what`" when `check` stays falsy; `what` may be a
+ * function, read when it throws (to say how far the wait got).
+ */
+export async function until(check, ms, what, every = 100) {
+  if (!(await poll(check, ms, every))) {
+    throw new Error(`waited ${ms} ms for ${typeof what === 'function' ? what() : what}`);
+  }
+}
+
 // ----- painters: (ctx, w, h) => void -------------------------------------------------------
 
 export const solid = (rgb) => (ctx, w, h) => {
@@ -80,10 +103,12 @@ export const texture = () => (ctx, w, h) => {
 
 /**
  * A live canvas track: repainted every 40 ms like a 25 fps camera, so frames keep coming.
- * `set(painter)` changes the picture (and repaints at once).
+ * `set(painter)` changes the picture (and repaints at once). `win` is the window whose track
+ * it is (an engine only takes its own realm's tracks): its canvas and timer, so both end with
+ * that page.
  */
-export function canvasSource(width, height, painter) {
-  const canvas = document.createElement('canvas');
+export function canvasSource(width, height, painter, win = window) {
+  const canvas = win.document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
   const ctx = canvas.getContext('2d');
@@ -91,7 +116,7 @@ export function canvasSource(width, height, painter) {
   const draw = () => paint(ctx, width, height);
   draw();
   const track = canvas.captureStream().getVideoTracks()[0];
-  const timer = setInterval(draw, 40);
+  const timer = win.setInterval(draw, 40);
   return {
     track,
     canvas,
@@ -100,7 +125,7 @@ export function canvasSource(width, height, painter) {
       draw();
     },
     stop() {
-      clearInterval(timer);
+      win.clearInterval(timer);
       track.stop();
     },
   };
@@ -249,8 +274,7 @@ export async function shown(track) {
   video.muted = true;
   video.srcObject = new MediaStream([track]);
   await video.play().catch(() => {});
-  const t0 = performance.now();
-  while (video.readyState < 2 && performance.now() - t0 < 5000) await sleep(10);
+  await poll(() => video.readyState >= 2, 5000);
   const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
   const ctx = canvas.getContext('2d');
   ctx.drawImage(video, 0, 0);
@@ -395,13 +419,7 @@ export function record(engine, type = 'takesnapshotresult') {
   });
   engine.addEventListener(type, (e) => rec.events.push(e.detail));
   rec.wait = async (n, ms = 10000) => {
-    const t0 = performance.now();
-    while (rec.events.length < n) {
-      if (performance.now() - t0 > ms) {
-        throw new Error(`waited ${ms} ms for ${n} events, got ${rec.events.length}`);
-      }
-      await sleep(10);
-    }
+    await until(() => rec.events.length >= n, ms, () => `${n} events, got ${rec.events.length}`, 10);
     return rec.events[n - 1];
   };
   return rec;
@@ -502,12 +520,12 @@ export async function sameBytes(blob, object, what) {
 /** Where this scenario's objects go: unique per run and browser. */
 export const folder = (name) => `${name}-${browserName()}-${Date.now().toString(36)}`;
 
-/** An engine with a preview of a solid colour; `close()` stops both. */
+/** An engine with a 160x120 preview of a solid colour (`src`); `close()` stops both. */
 export async function engineWithPreview(Engine, options, colour = RED) {
   const engine = new Engine(options);
   const src = canvasSource(160, 120, solid(colour));
   eq(engine.startVideoPreview('main', src.track), OK, 'preview');
-  return { engine, close() { src.stop(); engine.destroy(); } };
+  return { engine, src, close() { src.stop(); engine.destroy(); } };
 }
 
 export function waitForEvent(engine, type, ms = 10000) {

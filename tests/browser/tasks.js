@@ -4,6 +4,7 @@
 
 import {
   RED, GREEN, BLUE, sleep, solid, canvasSource, loopback, decode, bytes, assert, eq, near, runScenario,
+  poll, until,
 } from './media.js';
 
 const APP = 'app-1';
@@ -46,11 +47,7 @@ function recordTasks(engine) {
     stops: (taskId) => log.filter((e) => e.type === 'snapshottaskstop' && (!taskId || e.TaskId === taskId)),
     states: () => log.filter((e) => e.type === 'snapshotstreamstate'),
     async waitFor(pred, ms, what) {
-      const t0 = performance.now();
-      while (!log.some(pred)) {
-        if (performance.now() - t0 > ms) throw new Error(`waited ${ms} ms for ${what}`);
-        await sleep(20);
-      }
+      await until(() => log.some(pred), ms, what, 20);
       return log.find(pred);
     },
   };
@@ -386,12 +383,10 @@ export const scenarios = {
       const images = rec.images(taskId);
       assert(images.length >= 4, `${images.length} images`);
       let got;
-      const t0 = performance.now();
-      for (;;) {
+      await poll(async () => {
         got = await (await fetch(`${devUrl}/callback/received?TaskId=${taskId}`)).json();
-        if (got.received.length >= images.length || performance.now() - t0 > 10000) break;
-        await sleep(200);
-      }
+        return got.received.length >= images.length;
+      }, 10000, 200);
       eq(got.failed, 1, 'one injected failure');
       eq(got.received.length, images.length, 'every image posted once, the failed one again');
       const byKey = new Map(got.received.map((m) => [m.key, m]));

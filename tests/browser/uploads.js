@@ -6,31 +6,8 @@ import {
   OK, UPLOAD_FAILED, OUTBOX_FULL, INVALID_PARAM,
   RED, BLUE, GREEN, sleep, solid, canvasSource, bytes, assert, eq, rejects, record,
   clearOutbox, faults, stored, sameBytes, folder, engineWithPreview, waitForEvent, runScenario,
-  outboxRecords, framePage,
+  outboxRecords, framePage, until,
 } from './media.js';
-
-/** A solid-colour canvas track made in `win` (an engine only takes its own realm's tracks). */
-function trackIn(win, [r, g, b]) {
-  const canvas = Object.assign(win.document.createElement('canvas'), { width: 160, height: 120 });
-  const ctx = canvas.getContext('2d');
-  const paint = () => {
-    ctx.fillStyle = `rgb(${r}, ${g}, ${b})`;
-    ctx.fillRect(0, 0, 160, 120);
-  };
-  paint();
-  const track = canvas.captureStream(30).getVideoTracks()[0];
-  win.setInterval(paint, 50);
-  return track;
-}
-
-/** Polls `check` every 100 ms until it is truthy; throws after `ms`. */
-async function until(check, ms, what) {
-  const t0 = performance.now();
-  while (!(await check())) {
-    if (performance.now() - t0 > ms) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Flushes `engines` together (every 500 ms) until `done()`; throws after `ms`. */
 async function flushUntil(engines, done, ms, what) {
@@ -48,7 +25,7 @@ async function twoPages(Engine, storage) {
   const page = await framePage();
   const here = await engineWithPreview(Engine, { storage });
   const there = new page.Engine({ storage });
-  eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+  eq(there.startVideoPreview('main', canvasSource(160, 120, solid(RED), page.win).track), OK, 'preview in the other page');
   const take = (n, dir) => Promise.all([
     ...[...Array(n).keys()].map((i) => settle(here.engine.snapshot({ streamType: 'main', path: `${dir}/here-${i}.jpg` }))),
     ...[...Array(n).keys()].map((i) => settle(there.snapshot({ streamType: 'main', path: `${dir}/there-${i}.jpg` }))),
@@ -306,7 +283,7 @@ export const scenarios = {
     let next;
     try {
       const engine = new page.Engine({ storage });
-      eq(engine.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+      eq(engine.startVideoPreview('main', canvasSource(160, 120, solid(RED), page.win).track), OK, 'preview in the other page');
       const keys = [`${dir}/a.jpg`, `${dir}/b.jpg`];
       for (const key of keys) engine.snapshot({ streamType: 'main', path: key }).catch(() => {});
       await until(async () => (await faults(dev)).held >= 2, 15000, 'both uploads hanging at the store');
@@ -345,7 +322,7 @@ export const scenarios = {
     let here;
     try {
       const there = new page.Engine({ storage });
-      eq(there.startVideoPreview('main', trackIn(page.win, RED)), OK, 'preview in the other page');
+      eq(there.startVideoPreview('main', canvasSource(160, 120, solid(RED), page.win).track), OK, 'preview in the other page');
       there.snapshot({ streamType: 'main', path: key }).catch(() => {});
       await until(async () => (await faults(dev)).held >= 1, 15000, 'its upload hanging at the store');
       here = new Engine({ storage });
