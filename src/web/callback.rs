@@ -9,7 +9,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{RequestInit, RequestMode, Response};
 
-use super::js::{self, timer, wait_for, Attempt, Canceller, Waited};
+use super::js;
+use super::wait::{timer, wait_for, Attempt, Canceller, Waited};
 use crate::core::retry::{RetryPolicy, Verdict};
 
 /// One POST that has not been answered in this time has failed (and is retried).

@@ -11,6 +11,7 @@ use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 use super::capture::{Capture, Frame, Path};
 use super::encoder::{Encoder, Image};
 use super::js;
+use super::wait;
 use super::worker::WorkerLink;
 use crate::core::error::{Code, Result};
 use crate::core::snapshot::{Pipeline, SnapshotSpec};
@@ -72,7 +73,7 @@ impl Camera {
         spec: &SnapshotSpec,
     ) -> Result<Captured> {
         let frame = self.capture.grab(track).await?;
-        let timestamp = js::now_ms();
+        let timestamp = wait::now_ms();
         let image = match self
             .encoder
             .encode(frame, spec, self.capture.canceller())

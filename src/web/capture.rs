@@ -37,7 +37,8 @@ use web_sys::{
     VideoFrameCopyToOptions, VideoPixelFormat,
 };
 
-use super::js::{self, browser_error, get, timer, wait_for, Canceller, Interval, Waited};
+use super::js::{self, browser_error, get};
+use super::wait::{self, timer, wait_for, Canceller, Interval, Waited};
 use super::worker::{Request, Started, WorkerLink};
 use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::FrameInfo;
@@ -403,7 +404,7 @@ impl Capture {
     /// The next frame a processor's reader yields.
     async fn read_frame(&self, track: &MediaStreamTrack, reader: &FrameSource) -> Result<Frame> {
         let read = reader.read()?;
-        let deadline = js::now_ms() + f64::from(self.timeout_ms);
+        let deadline = wait::now_ms() + f64::from(self.timeout_ms);
         loop {
             let cancelled = self.cancel.signal();
             let waited = wait_for(Some(&read), Some(&timer(POLL_MS)), Some(&cancelled)).await;
@@ -439,7 +440,7 @@ impl Capture {
 
     /// The frame `player` shows, once it shows one.
     async fn frame_shown(&self, track: &MediaStreamTrack, player: &Player) -> Result<Frame> {
-        let deadline = js::now_ms() + f64::from(self.timeout_ms);
+        let deadline = wait::now_ms() + f64::from(self.timeout_ms);
         loop {
             // HAVE_CURRENT_DATA: the element holds a decoded frame (a new element's arrived
             // after the call, because the element did not exist before it).
@@ -478,7 +479,7 @@ impl Capture {
     ) -> Result<()> {
         if clone_ended || track.ready_state() == MediaStreamTrackState::Ended {
             Err(ended())
-        } else if js::now_ms() >= deadline {
+        } else if wait::now_ms() >= deadline {
             Err(Error::new(
                 Code::FrameTimeout,
                 format!(
@@ -774,7 +775,7 @@ impl Drop for FrameSource {
     fn drop(&mut self) {
         match self {
             FrameSource::Processor { reader, ignore, .. } => {
-                js::settle_quietly(&reader.cancel(), ignore)
+                wait::settle_quietly(&reader.cancel(), ignore)
             }
             // The player tears itself down.
             FrameSource::Player(_) => {}
@@ -811,7 +812,7 @@ impl Player {
         let _ = player.video.set_attribute("playsinline", "");
         player.video.set_src_object(Some(&stream));
         if let Ok(playing) = player.video.play() {
-            js::settle_quietly(&playing, ignore);
+            wait::settle_quietly(&playing, ignore);
         }
         Ok(player)
     }
@@ -831,7 +832,7 @@ fn close_when_settled(read: &Promise) {
             frame.close();
         }
     });
-    js::settle_quietly(read, close.unchecked_ref());
+    wait::settle_quietly(read, close.unchecked_ref());
 }
 
 /// A screen (or window, or tab) capture: its settings name a display surface.

@@ -56,7 +56,7 @@ impl Clock {
             Closure::<dyn FnMut()>::new(move || on_fire())
         };
         let worker_broken = Rc::new(Cell::new(false));
-        let (worker, on_message, on_error) = match super::js::blob_worker(WORKER_SOURCE) {
+        let (worker, on_message, on_error) = match super::worker::blob_worker(WORKER_SOURCE) {
             Some(worker) => {
                 let fire_on_message = on_fire.clone();
                 let on_message =

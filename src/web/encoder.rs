@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, VideoFrame};
 
 use super::capture::Frame;
-use super::js::Canceller;
+use super::wait::Canceller;
 use super::worker::{Answer, Request, Started, WorkerLink};
 use crate::core::encode::ImageFormat;
 use crate::core::error::{Code, Error, Result};

@@ -12,6 +12,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 
 use super::js::{self, get};
+use super::wait;
 use crate::core::error::{Code, Error, Result};
 
 /// The event fired for every on-demand snapshot.
@@ -181,7 +182,7 @@ pub fn report_panic(message: &str) {
             .and_then(|f| f.dyn_into::<Function>().ok());
         if let Some(dispatch) = dispatch {
             let bound: JsValue = dispatch.bind1(&target, &event).into();
-            js::later(bound.unchecked_ref());
+            wait::later(bound.unchecked_ref());
         }
     }
 }

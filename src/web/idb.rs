@@ -12,7 +12,7 @@ use web_sys::{
     IdbTransaction, IdbTransactionMode,
 };
 
-use super::js::{timer, wait_for, Waited};
+use super::wait::{timer, wait_for, Waited};
 
 /// The database every engine of an origin shares.
 pub const DB_NAME: &str = "tracksnap";

@@ -17,8 +17,9 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::js::{get, set, timer, wait_for, Waited};
+use super::js::{get, set};
 use super::oneshot::{oneshot, Sender};
+use super::wait::{timer, wait_for, Waited};
 
 /// Waiting for a lock nobody else should hold, or for the browser's list of locks.
 const LOCK_TIMEOUT_MS: u32 = 5_000;

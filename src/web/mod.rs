@@ -12,10 +12,12 @@
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
 //! - [`encoder`]: frames into images, in the Worker or on the page ([`encoder_abi`]: the
 //!   Worker's wasm side)
-//! - [`worker`]: the engine's Worker, shared by the encoder and, in Safari, capture
+//! - [`worker`]: the engine's Worker, shared by the encoder and, in Safari, capture; and
+//!   making Workers from a Blob, the clock's too
 //! - [`track`]: checking that a caller's track is a live video track
 //! - [`events`]: the result handler and DOM events
-//! - [`js`]: safe reads of caller values, errors with codes, timers
+//! - [`js`]: safe reads of caller values, setting properties, errors with codes, warnings
+//! - [`wait`]: timers, waits with a time limit and a cancel switch, fetch aborts, clocks
 //! - [`types`]: the TypeScript declarations of options, results and events
 
 // Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
@@ -48,6 +50,7 @@ pub mod streams;
 pub mod track;
 pub mod types;
 pub mod upload;
+pub mod wait;
 pub mod worker;
 
 pub use engine::SnapshotEngine;

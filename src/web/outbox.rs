@@ -16,9 +16,10 @@ use web_sys::{Blob, BlobPropertyBag, IdbTransactionMode};
 use super::idb::{
     committed, result_of, Db, Issued, Watched, NO_ANSWER, OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL,
 };
-use super::js::{self, browser_error, get, set, timer, wait_for, Waited};
+use super::js::{browser_error, get, set};
 use super::locks::EngineLock;
 use super::oneshot::{oneshot, Sender};
+use super::wait::{self, timer, wait_for, Waited};
 use crate::core::error::{Code, Error};
 use crate::core::retry::is_stuck;
 
@@ -181,7 +182,7 @@ impl Outbox {
             "engine",
             &engine.map_or(JsValue::NULL, JsValue::from),
         );
-        set(&record, "createdAt", &js::now_ms().into());
+        set(&record, "createdAt", &wait::now_ms().into());
         set(&record, "attempts", &0.into());
         set(&record, "stuck", &false.into());
         let (reply, answer) = oneshot();
@@ -256,7 +257,7 @@ impl Outbox {
             return None;
         }
         let attempts = get(&record, "attempts").as_f64().unwrap_or(0.0) as u32 + 1;
-        let age = js::now_ms() - get(&record, "createdAt").as_f64().unwrap_or(js::now_ms());
+        let age = wait::now_ms() - get(&record, "createdAt").as_f64().unwrap_or(wait::now_ms());
         let was_stuck = get(&record, "stuck").is_truthy();
         let stuck = was_stuck || is_stuck(attempts, status, age);
         set(&record, "attempts", &attempts.into());
@@ -418,7 +419,7 @@ impl Writer {
                 self.running.set(false);
                 return;
             }
-            let (committed, busy_ms) = js::timed(commit(&self.db, self.max_bytes, &batch)).await;
+            let (committed, busy_ms) = wait::timed(commit(&self.db, self.max_bytes, &batch)).await;
             let share = busy_ms / batch.len() as f64;
             match committed {
                 Ok(outcomes) => {
@@ -445,9 +446,12 @@ impl Writer {
                 }
                 Err(_) => {
                     for op in batch {
-                        let (alone, ms) =
-                            js::timed(commit(&self.db, self.max_bytes, std::slice::from_ref(&op)))
-                                .await;
+                        let (alone, ms) = wait::timed(commit(
+                            &self.db,
+                            self.max_bytes,
+                            std::slice::from_ref(&op),
+                        ))
+                        .await;
                         let outcome = alone.and_then(|mut o| o.pop().ok_or(JsValue::NULL));
                         op.answer(outcome.map(|o| with_share(o, share + ms)));
                     }

@@ -19,10 +19,11 @@ use super::camera::{Camera, Captured};
 use super::clock::{monotonic_ms, Clock};
 use super::events::Emitter;
 use super::idb::{Db, TASKS};
-use super::js::{self, get, set, timer, wait_for, Waited};
+use super::js::{self, get, set};
 use super::outbox::Upload;
 use super::streams::Streams;
 use super::upload::Uploader;
+use super::wait::{self, timer, wait_for, Waited};
 use crate::core::error::{Error, Result};
 use crate::core::input::EngineOptions;
 use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
@@ -724,7 +725,7 @@ impl Periodic {
         set(
             &meta,
             "RequestId",
-            &format!("tracksnap-{:x}-{n}", js::now_ms() as u64).into(),
+            &format!("tracksnap-{:x}-{n}", wait::now_ms() as u64).into(),
         );
         set(&meta, "Action", &action.into());
         set(&meta, "Version", &API_VERSION.into());
@@ -796,7 +797,7 @@ impl ImageDetail<'_> {
                 0,
                 0.0,
                 "",
-                js::now_ms(),
+                wait::now_ms(),
             ),
         };
         let (room_id, stream) = (&self.config.key.room_id, self.stream);

@@ -15,6 +15,7 @@ use super::js::{self, error_value, set};
 use super::outbox::Upload;
 use super::streams::Streams;
 use super::upload::Uploader;
+use super::wait;
 use crate::core::error::{Code, Result};
 use crate::core::input::SnapshotRequest;
 use crate::core::naming::default_snapshot_name;
@@ -150,7 +151,7 @@ impl Snapshots {
     }
 
     fn default_name(&self, uid: Option<&str>, st: StreamType, spec: &SnapshotSpec) -> String {
-        let now = js::now_ms() as i64;
+        let now = wait::now_ms() as i64;
         let base = default_snapshot_name(uid, st, spec.format, now, 0);
         let mut last = self.last_name.borrow_mut();
         if last.0 == base {
@@ -261,7 +262,7 @@ fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
             o.set_height(0);
             o.set_size(0.0);
             o.set_blob(&JsValue::NULL);
-            o.set_timestamp(js::now_ms());
+            o.set_timestamp(wait::now_ms());
         }
     }
     o.into()

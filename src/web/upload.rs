@@ -19,11 +19,10 @@ use web_sys::{EventTarget, FormData, RequestInit, RequestMode, Response};
 
 use super::events::Emitter;
 use super::idb::Db;
-use super::js::{
-    self, browser_error, get, set, timer, wait_for, Attempt, Canceller, Interval, Waited,
-};
+use super::js::{self, browser_error, get, set};
 use super::locks::{live_engines, Claim};
 use super::outbox::{Entry, Outbox, Upload};
+use super::wait::{self, timer, wait_for, Attempt, Canceller, Interval, Waited};
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
@@ -203,8 +202,8 @@ impl Uploader {
     /// `ERR_DESTROYED` (it waits in the outbox), or `ERR_OUTBOX_FULL` (the outbox could not
     /// keep it and the upload failed: the caller's Blob is the only copy).
     pub async fn upload(&self, item: &Upload, emitter: &Emitter) -> Result<String> {
-        let started = js::perf_now();
-        let ((_claim, kept), page_ms) = js::timed(async {
+        let started = wait::perf_now();
+        let ((_claim, kept), page_ms) = wait::timed(async {
             // Held before the record exists, so that no flush of this page sends it beside us;
             // the record names this engine, so that no flush of another page does.
             let claim = Claim::local(&item.key).await;
@@ -217,7 +216,7 @@ impl Uploader {
                 times.pop_front();
             }
             let page_ms = page_ms + k.writer_ms;
-            times.push_back((item.size, page_ms, js::perf_now() - started));
+            times.push_back((item.size, page_ms, wait::perf_now() - started));
         }
         let kept = kept.map(|k| k.id);
         let (queued_bytes, queued_images) = self.queued.get();

@@ -8,6 +8,8 @@
 //! `{ open, track }` (a frame reader on a transferred track); `{ id, read }` (that reader's
 //! newest frame); `{ close }`. From it: `{ ready, processor }` or `{ fatal }` once, then
 //! answers `{ id, … }` to the requests that carry an `id`.
+//!
+//! [`blob_worker`] makes Workers from a Blob, this one and the periodic clock's.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -17,9 +19,10 @@ use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{MessageEvent, Url, Worker};
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 
-use super::js::{self, set, timer, wait_for, Canceller, Waited};
+use super::js::{self, set};
+use super::wait::{self, timer, wait_for, Canceller, Waited};
 use crate::core::error::{Code, Error};
 
 const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
@@ -80,7 +83,7 @@ pub struct WorkerLink {
 
 #[derive(Default)]
 struct State {
-    /// Each waiting request's `resolve` and its deadline (`js::now_ms`).
+    /// Each waiting request's `resolve` and its deadline (`wait::now_ms`).
     waiting: RefCell<BTreeMap<u32, (Function, f64)>>,
     next: Cell<u32>,
     /// The watchdog runs (see [`watch`]).
@@ -107,7 +110,7 @@ impl WorkerLink {
     /// Starts the worker; `None` where the page may not make one (a CSP without
     /// `worker-src blob:`) or cannot send it the module.
     pub fn start() -> Option<WorkerLink> {
-        let (worker, url) = js::blob_worker(WORKER_SOURCE)?;
+        let (worker, url) = blob_worker(WORKER_SOURCE)?;
         let state = Rc::new(State::default());
         let mut ready_resolve = None;
         let ready = Promise::new(&mut |resolve, _| ready_resolve = Some(resolve));
@@ -209,7 +212,7 @@ impl WorkerLink {
         }
         let id = self.state.next.get().wrapping_add(1);
         self.state.next.set(id);
-        let deadline = js::now_ms() + f64::from(REQUEST_TIMEOUT_MS);
+        let deadline = wait::now_ms() + f64::from(REQUEST_TIMEOUT_MS);
         let answer = Promise::new(&mut |resolve, _| {
             self.state
                 .waiting
@@ -273,7 +276,7 @@ fn watch(state: &Rc<State>) {
             let Some(state) = state.upgrade() else {
                 return;
             };
-            let now = js::now_ms();
+            let now = wait::now_ms();
             let overdue: Vec<Function> = {
                 let mut waiting = state.waiting.borrow_mut();
                 let late: Vec<u32> = waiting
@@ -309,4 +312,21 @@ pub fn failure(code: Code, message: &str) -> JsValue {
     set(&o, "code", &code.value().into());
     set(&o, "message", &message.into());
     o
+}
+
+/// A dedicated Worker running `source`, made from a Blob (no file to serve), with the Blob's
+/// URL to revoke when it ends; `None` where the page may not make one (a CSP, say).
+pub fn blob_worker(source: &str) -> Option<(Worker, String)> {
+    let options = BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let parts = Array::of1(&JsValue::from_str(source));
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    let url = Url::create_object_url_with_blob(&blob).ok()?;
+    match Worker::new(&url) {
+        Ok(worker) => Some((worker, url)),
+        Err(_) => {
+            let _ = Url::revoke_object_url(&url);
+            None
+        }
+    }
 }
