@@ -12,7 +12,7 @@ use web_sys::{
     IdbTransaction, IdbTransactionMode,
 };
 
-use super::wait::{timer, wait_for, Waited};
+use super::wait::{timer, wait_for, Timer, Waited};
 
 /// The database every engine of an origin shares.
 pub const DB_NAME: &str = "tracksnap";
@@ -209,7 +209,7 @@ impl Issued {
     /// requests after it unanswered.
     pub async fn result_in(&self, tx: &Watched) -> Result<JsValue, JsValue> {
         let first = Promise::race(&Array::of2(&self.settled, &tx.ended));
-        match bounded(&first).await? {
+        match tx.bounded(&first).await? {
             Ok(_) => self.req.result(),
             Err(_) => Err(self
                 .error()
@@ -252,6 +252,9 @@ pub struct Watched {
     pub tx: IdbTransaction,
     /// Resolves on `complete`; rejects on an error or an abort.
     ended: Promise,
+    /// One limit for the whole transaction: a timer per request cost the page's thread about
+    /// 0.1 ms each (set, raced, cleared), on every image's write.
+    deadline: Timer,
 }
 
 impl Watched {
@@ -261,12 +264,24 @@ impl Watched {
             tx.set_onerror(Some(&reject));
             tx.set_onabort(Some(&reject));
         });
-        Watched { tx, ended }
+        Watched {
+            tx,
+            ended,
+            deadline: timer(REQUEST_TIMEOUT_MS),
+        }
+    }
+
+    /// `promise`'s outcome, or `Err` once the transaction's [`REQUEST_TIMEOUT_MS`] are up.
+    async fn bounded(&self, promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue> {
+        match wait_for(Some(promise), Some(&self.deadline), None).await {
+            Waited::Settled(outcome) => Ok(outcome),
+            _ => Err(JsValue::from_str(NO_ANSWER)),
+        }
     }
 
     /// Resolves once committed; `Err` if it ended otherwise.
     pub async fn committed(&self) -> Result<(), JsValue> {
-        match bounded(&self.ended).await? {
+        match self.bounded(&self.ended).await? {
             Ok(_) => Ok(()),
             Err(_) => Err(self
                 .tx
