@@ -209,7 +209,7 @@ impl Issued {
     /// requests after it unanswered.
     pub async fn result_in(&self, tx: &Watched) -> Result<JsValue, JsValue> {
         let first = Promise::race(&Array::of2(&self.settled, &tx.ended));
-        match tx.bounded(&first).await? {
+        match bounded(&first, &tx.deadline).await? {
             Ok(_) => self.req.result(),
             Err(_) => Err(self
                 .error()
@@ -220,7 +220,7 @@ impl Issued {
 
     /// The request's result, or its error (as [`result_of`]).
     pub async fn result(&self) -> Result<JsValue, JsValue> {
-        match bounded(&self.settled).await? {
+        match bounded(&self.settled, &timer(REQUEST_TIMEOUT_MS)).await? {
             Ok(_) => self.req.result(),
             Err(_) => Err(self.error().unwrap_or(JsValue::NULL)),
         }
@@ -232,9 +232,9 @@ impl Issued {
     }
 }
 
-/// `promise`'s outcome, or `Err` once [`REQUEST_TIMEOUT_MS`] have passed.
-async fn bounded(promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue> {
-    match wait_for(Some(promise), Some(&timer(REQUEST_TIMEOUT_MS)), None).await {
+/// `promise`'s outcome, or `Err` once `limit` has fired.
+async fn bounded(promise: &Promise, limit: &Timer) -> Result<Result<JsValue, JsValue>, JsValue> {
+    match wait_for(Some(promise), Some(limit), None).await {
         Waited::Settled(outcome) => Ok(outcome),
         _ => Err(JsValue::from_str(NO_ANSWER)),
     }
@@ -271,17 +271,9 @@ impl Watched {
         }
     }
 
-    /// `promise`'s outcome, or `Err` once the transaction's [`REQUEST_TIMEOUT_MS`] are up.
-    async fn bounded(&self, promise: &Promise) -> Result<Result<JsValue, JsValue>, JsValue> {
-        match wait_for(Some(promise), Some(&self.deadline), None).await {
-            Waited::Settled(outcome) => Ok(outcome),
-            _ => Err(JsValue::from_str(NO_ANSWER)),
-        }
-    }
-
     /// Resolves once committed; `Err` if it ended otherwise.
     pub async fn committed(&self) -> Result<(), JsValue> {
-        match self.bounded(&self.ended).await? {
+        match bounded(&self.ended, &self.deadline).await? {
             Ok(_) => Ok(()),
             Err(_) => Err(self
                 .tx
