@@ -4,8 +4,8 @@
 
 use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::naming::{
-    check_path, create_time, image_key, pic_url, ImageFacts, RecentNames, Template, MAX_PATH_BYTES,
-    NAME_ROOM, PLACEHOLDERS,
+    check_path, create_time, image_key, outbox_id, pic_url, ImageFacts, RecentNames, Template,
+    MAX_PATH_BYTES, NAME_ROOM, PLACEHOLDERS,
 };
 use tracksnap::core::stream::StreamType;
 
@@ -212,4 +212,21 @@ fn tencent_fields() {
     assert_eq!(create_time(MS as f64), 1_560_238_366.0);
     assert_eq!(create_time(1_560_238_366_999.9), 1_560_238_366.0);
     assert_eq!(create_time(0.0), 0.0);
+}
+
+#[test]
+fn outbox_ids_sort_by_time_and_differ_by_engine() {
+    let ids = [
+        outbox_id(999.0, "b", 7),
+        outbox_id(1_000.0, "a", 0),
+        outbox_id(MS as f64, "a", 1),
+        outbox_id(MS as f64, "a", 2),
+        outbox_id(1e14, "a", 3),
+    ];
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(sorted, ids, "string order is time order");
+    assert_eq!(ids[2], "001560238366073-a-00000001");
+    assert_ne!(outbox_id(MS as f64, "a", 1), outbox_id(MS as f64, "b", 1));
+    assert_eq!(outbox_id(-5.0, "a", 0), "000000000000000-a-00000000");
 }

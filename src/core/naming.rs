@@ -186,6 +186,13 @@ pub fn pic_url(key: &str) -> String {
     }
 }
 
+/// An outbox record's id: chosen by the engine that writes it, so that the record and its
+/// bytes are written without waiting for a generated one. Ids sort by `created_ms` (zero-padded),
+/// and `engine` (unique per engine) with `seq` keeps them unique across the pages of an origin.
+pub fn outbox_id(created_ms: f64, engine: &str, seq: u32) -> String {
+    format!("{:015}-{engine}-{seq:08x}", created_ms.max(0.0) as u64)
+}
+
 /// Tencent's `create_time`: whole seconds since the Unix epoch of a time in milliseconds.
 pub fn create_time(unix_ms: f64) -> f64 {
     (unix_ms / 1000.0).floor()

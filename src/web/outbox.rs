@@ -21,6 +21,7 @@ use super::locks::EngineLock;
 use super::oneshot::{oneshot, Sender};
 use super::wait::{self, timer, wait_for, Waited};
 use crate::core::error::{Code, Error};
+use crate::core::naming::outbox_id;
 use crate::core::retry::is_stuck;
 
 /// Reading an image's bytes from its Blob (in memory).
@@ -74,6 +75,8 @@ pub struct Outbox {
     blobs: Cell<Option<bool>>,
     /// Named in this engine's records while it holds it: no flush sends them meanwhile.
     engine: EngineLock,
+    /// Numbers this engine's records (see [`outbox_id`]).
+    seq: Cell<u32>,
 }
 
 impl Outbox {
@@ -91,6 +94,7 @@ impl Outbox {
             count: Cell::new(0),
             blobs: Cell::new(None),
             engine: EngineLock::ask(),
+            seq: Cell::new(0),
         }
     }
 
@@ -163,7 +167,12 @@ impl Outbox {
     /// in one transaction (shared with the other writes waiting then); resolves with the
     /// record's id once committed.
     async fn write(&self, item: &Upload, image: &JsValue) -> std::result::Result<Kept, NotKept> {
+        let created = wait::now_ms();
+        let seq = self.seq.get();
+        self.seq.set(seq.wrapping_add(1));
+        let id = JsValue::from(outbox_id(created, self.engine.name(), seq));
         let record: JsValue = Object::new().into();
+        set(&record, "id", &id);
         set(&record, "key", &item.key.as_str().into());
         set(&record, "contentType", &item.content_type.as_str().into());
         set(&record, "size", &item.size.into());
@@ -182,11 +191,12 @@ impl Outbox {
             "engine",
             &engine.map_or(JsValue::NULL, JsValue::from),
         );
-        set(&record, "createdAt", &wait::now_ms().into());
+        set(&record, "createdAt", &created.into());
         set(&record, "attempts", &0.into());
         set(&record, "stuck", &false.into());
         let (reply, answer) = oneshot();
         self.writer.submit(Op::Add {
+            id,
             record,
             image: image.clone(),
             size: item.size,
@@ -342,6 +352,7 @@ struct Writer {
 
 enum Op {
     Add {
+        id: JsValue,
         record: JsValue,
         image: JsValue,
         size: f64,
@@ -419,7 +430,7 @@ impl Writer {
                 self.running.set(false);
                 return;
             }
-            let (committed, busy_ms) = wait::timed(commit(&self.db, self.max_bytes, &batch)).await;
+            let (committed, busy_ms) = wait::timed(self.commit(&batch)).await;
             let share = busy_ms / batch.len() as f64;
             match committed {
                 Ok(outcomes) => {
@@ -446,18 +457,37 @@ impl Writer {
                 }
                 Err(_) => {
                     for op in batch {
-                        let (alone, ms) = wait::timed(commit(
-                            &self.db,
-                            self.max_bytes,
-                            std::slice::from_ref(&op),
-                        ))
-                        .await;
+                        let (alone, ms) = wait::timed(self.commit(std::slice::from_ref(&op))).await;
                         let outcome = alone.and_then(|mut o| o.pop().ok_or(JsValue::NULL));
                         op.answer(outcome.map(|o| with_share(o, share + ms)));
                     }
                 }
             }
         }
+    }
+
+    /// Applies `ops` in one transaction: removes first (they make room), then adds in order
+    /// while they fit under `max_bytes`, and the byte count. One outcome per op once committed.
+    async fn commit(&self, ops: &[Op]) -> std::result::Result<Vec<Written>, JsValue> {
+        let tx = Watched::new(
+            self.db
+                .transaction(
+                    &[OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL],
+                    IdbTransactionMode::Readwrite,
+                )
+                .await?,
+        );
+        // WebKit (2.50) refuses a Blob where it keeps none; while another write of the
+        // transaction is pending, it then never answers this or any later transaction.
+        let trial = !self.blobs_kept.get() && ops.iter().any(Op::holds_blob);
+        let applied = apply(&tx, self.max_bytes, ops, trial).await;
+        if applied.is_err() {
+            // A request that threw (a Blob refused at once, say) leaves the transaction
+            // running: without this it would commit the records added before it, without
+            // their bytes.
+            let _ = tx.tx.abort();
+        }
+        applied
     }
 }
 
@@ -469,105 +499,90 @@ fn with_share(outcome: Written, ms: f64) -> Written {
     }
 }
 
-/// Applies `ops` in one transaction: removes first (they make room), then adds in order while
-/// they fit under `max_bytes`, and the byte count. One outcome per op once committed.
-async fn commit(db: &Db, max_bytes: u64, ops: &[Op]) -> std::result::Result<Vec<Written>, JsValue> {
-    let tx = Watched::new(
-        db.transaction(
-            &[OUTBOX, OUTBOX_BYTES, OUTBOX_TOTAL],
-            IdbTransactionMode::Readwrite,
-        )
-        .await?,
-    );
-    let applied = apply(&tx, max_bytes, ops).await;
-    if applied.is_err() {
-        // A request that threw (a Blob refused at once, say) leaves the transaction running:
-        // without this it would commit the records added before it, without their bytes.
-        let _ = tx.tx.abort();
-    }
-    applied
-}
-
+/// [`Writer::commit`]'s requests. In a `trial`, the record's add has answered before its Blob
+/// is put.
 async fn apply(
     tx: &Watched,
     max_bytes: u64,
     ops: &[Op],
+    trial: bool,
 ) -> std::result::Result<Vec<Written>, JsValue> {
     let records = tx.tx.object_store(OUTBOX)?;
     let bytes = tx.tx.object_store(OUTBOX_BYTES)?;
-    let total = Issued::new(tx.tx.object_store(OUTBOX_TOTAL)?.get(&TOTAL_ID.into())?);
-    let mut used = match get(&total.result_in(tx).await?, "bytes").as_f64() {
+    // Every read is issued at once, and only the last is awaited: a transaction's requests
+    // answer in order. Each wait costs the page's thread a poll, and ids chosen by the writer
+    // spare one for the adds.
+    let totals = tx.tx.object_store(OUTBOX_TOTAL)?;
+    let total = totals.get(&TOTAL_ID.into())?;
+    let mut removed = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Remove { id, .. } = op {
+            // Read (for its size), then deleted whether found or not.
+            removed.push((i, records.get(id)?));
+            records.delete(id)?;
+            bytes.delete(id)?;
+        }
+    }
+    let last = removed.last().map_or(&total, |(_, read)| read);
+    Issued::new(last.clone()).result_in(tx).await?;
+    let kept_count = get(&total.result()?, "bytes").as_f64();
+    let mut used = match kept_count {
         Some(used) => used,
-        // No count kept yet (an outbox of an earlier version): the records' sizes.
+        // No count kept yet (an outbox of an earlier version): the sizes of the records left
+        // after this batch's removes.
         None => Array::from(&Issued::new(records.get_all()?).result_in(tx).await?)
             .iter()
             .map(|r| get(&r, "size").as_f64().unwrap_or(0.0))
             .sum(),
     };
     let mut outcomes: Vec<Option<Written>> = ops.iter().map(|_| None).collect();
-    // Every request of a step is issued at once and awaited in turn: one wait per step, not
-    // per image.
-    let mut reads = Vec::new();
-    for (i, op) in ops.iter().enumerate() {
-        if let Op::Remove { id, .. } = op {
-            reads.push((i, id, Issued::new(records.get(id)?)));
-        }
-    }
-    for (i, id, read) in reads {
-        let record = read.result_in(tx).await?;
+    for (i, read) in removed {
+        let record = read.result()?;
         let found = !record.is_undefined();
-        if found {
-            records.delete(id)?;
-            bytes.delete(id)?;
+        if found && kept_count.is_some() {
             used = (used - get(&record, "size").as_f64().unwrap_or(0.0)).max(0.0);
         }
         if let Some(slot) = outcomes.get_mut(i) {
             *slot = Some(Written::Removed(found));
         }
     }
-    let mut adds = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if let Op::Add {
+            id,
             record,
             image,
             size,
             ..
         } = op
         {
-            if used + size > max_bytes as f64 {
-                if let Some(slot) = outcomes.get_mut(i) {
-                    *slot = Some(Written::Full(used));
+            let outcome = if used + size > max_bytes as f64 {
+                Written::Full(used)
+            } else {
+                used += size;
+                let add = records.add(record)?;
+                if trial {
+                    Issued::new(add).result_in(tx).await?;
                 }
-                continue;
+                let kept: JsValue = Object::new().into();
+                set(&kept, "id", id);
+                set(&kept, "bytes", image);
+                bytes.put(&kept)?;
+                Written::Added(id.clone(), 0.0)
+            };
+            if let Some(slot) = outcomes.get_mut(i) {
+                *slot = Some(outcome);
             }
-            used += size;
-            adds.push((i, image, Issued::new(records.add(record)?)));
         }
     }
-    for (i, image, add) in adds {
-        let id = add.result_in(tx).await?;
-        let kept: JsValue = Object::new().into();
-        set(&kept, "id", &id);
-        set(&kept, "bytes", image);
-        bytes.put(&kept)?;
-        if let Some(slot) = outcomes.get_mut(i) {
-            *slot = Some(Written::Added(id, 0.0));
-        }
-    }
-    put_total(&tx.tx, used)?;
+    let count: JsValue = Object::new().into();
+    set(&count, "id", &TOTAL_ID.into());
+    set(&count, "bytes", &used.into());
+    totals.put(&count)?;
     tx.committed().await?;
     outcomes
         .into_iter()
         .map(|o| o.ok_or_else(|| JsValue::from_str("a write had no outcome")))
         .collect()
-}
-
-fn put_total(tx: &web_sys::IdbTransaction, bytes: f64) -> std::result::Result<(), JsValue> {
-    let total: JsValue = Object::new().into();
-    set(&total, "id", &TOTAL_ID.into());
-    set(&total, "bytes", &bytes.into());
-    tx.object_store(OUTBOX_TOTAL)?.put(&total)?;
-    Ok(())
 }
 
 /// A record and its bytes as an [`Upload`].
