@@ -526,3 +526,15 @@ fn loopback_octets_are_digits() {
     }
     check_url("http://127.00.0.1:8787/cb", "url").unwrap();
 }
+
+#[test]
+fn journal_and_request_ids() {
+    let key = task::TaskKey {
+        app_id: "app".into(),
+        room_id: "room-1".into(),
+        task_id: "t.2".into(),
+    };
+    assert_eq!(key.journal_id(), "app|room-1|t.2");
+    assert_eq!(task::request_id(255.9, 7), "tracksnap-ff-7");
+    assert_ne!(task::request_id(1e12, 1), task::request_id(1e12, 2));
+}

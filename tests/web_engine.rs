@@ -36,6 +36,7 @@ scenarios!(run:
     timing_walk,
     destroy_ends_in_flight,
     destroy_ends_encoding,
+    a_freed_engine_leaves_no_listener,
     frame_timeout,
     one_event_per_accepted_call,
     default_names,

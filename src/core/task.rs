@@ -69,6 +69,20 @@ pub struct TaskKey {
     pub task_id: String,
 }
 
+impl TaskKey {
+    /// The key of the task's journal record (the `tasks` store): ids never hold `|`, which
+    /// `check_id` refuses.
+    pub fn journal_id(&self) -> String {
+        format!("{}|{}|{}", self.app_id, self.room_id, self.task_id)
+    }
+}
+
+/// A response's `RequestId`: the time of the response (hex milliseconds) and the request's
+/// number in its engine.
+pub fn request_id(unix_ms: f64, n: u32) -> String {
+    format!("tracksnap-{:x}-{n}", unix_ms.max(0.0) as u64)
+}
+
 /// One entry of `TargetStreams.StreamList`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetStream {

@@ -32,7 +32,8 @@ use crate::core::size::Fit;
 use crate::core::snapshot::SnapshotSpec;
 use crate::core::stream::{Owner, StreamType};
 use crate::core::task::{
-    self, ApiError, ApiResult, TargetStream, TaskConfig, TaskKey, ALREADY_STARTED, API_VERSION,
+    self, request_id, ApiError, ApiResult, TargetStream, TaskConfig, TaskKey, ALREADY_STARTED,
+    API_VERSION,
 };
 use crate::core::timing::StreamChange;
 use crate::core::value::Value;
@@ -251,7 +252,7 @@ impl Periodic {
     /// Notes in IndexedDB that the task runs. When the journal says it was running already,
     /// its page died while it ran: this start is recovery number `n` (its names get `bak<n>_`).
     async fn journal_begin(&self, key: &TaskKey) -> Option<u32> {
-        let id = JsValue::from(journal_id(key));
+        let id = JsValue::from(key.journal_id());
         let read = future_to_promise({
             let db = self.db.clone();
             let id = id.clone();
@@ -284,7 +285,7 @@ impl Periodic {
     /// The task stopped cleanly: a later start of it is no recovery.
     fn journal_end(&self, key: &TaskKey) {
         let db = self.db.clone();
-        let id = JsValue::from(journal_id(key));
+        let id = JsValue::from(key.journal_id());
         spawn_local(async move {
             let _ = db.delete(TASKS, &id).await;
         });
@@ -722,11 +723,7 @@ impl Periodic {
         let n = self.request_seq.get().wrapping_add(1);
         self.request_seq.set(n);
         let meta: JsValue = Object::new().into();
-        set(
-            &meta,
-            "RequestId",
-            &format!("tracksnap-{:x}-{n}", wait::now_ms() as u64).into(),
-        );
+        set(&meta, "RequestId", &request_id(wait::now_ms(), n).into());
         set(&meta, "Action", &action.into());
         set(&meta, "Version", &API_VERSION.into());
         let result = match outcome {
@@ -744,11 +741,6 @@ impl Periodic {
         set(&response, "ResponseMetadata", &meta);
         response
     }
-}
-
-fn journal_id(key: &TaskKey) -> String {
-    // The ids cannot contain `|`.
-    format!("{}|{}|{}", key.app_id, key.room_id, key.task_id)
 }
 
 fn put_task_key(detail: &JsValue, key: &TaskKey) {

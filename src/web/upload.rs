@@ -664,6 +664,14 @@ impl OutboxRetry {
     }
 }
 
+impl Drop for OutboxRetry {
+    /// An engine freed without `destroy()` leaves no listener behind: a dropped closure left on
+    /// `online` would throw each time the page comes back online.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// An image counted in [`Uploader::queued`] (bytes, images) while it is held.
 struct Queued<'a>(&'a Cell<(f64, usize)>, f64);
 

@@ -384,6 +384,28 @@ export const scenarios = {
     }
   },
 
+  async a_freed_engine_leaves_no_listener(Engine) {
+    // free() without destroy(), as a framework dropping its handle does: the engine's closures
+    // go, and so must the listeners that would call them.
+    const errors = [];
+    const seen = (e) => {
+      errors.push(String(e.error?.message ?? e.message));
+      e.preventDefault();
+    };
+    window.addEventListener('error', seen);
+    try {
+      const engine = new Engine();
+      await engine.ready;
+      engine.free();
+      window.dispatchEvent(new Event('online'));
+      await sleep(100);
+      eq(errors.length, 0, `errors after an online event: ${errors.join('; ')}`);
+      return 'no error from the freed engine';
+    } finally {
+      window.removeEventListener('error', seen);
+    }
+  },
+
   async destroy_ends_encoding(Engine) {
     // A 4K PNG of noise keeps the worker busy for a while: destroy() must end the snapshot
     // whose frame is already in the worker, without waiting for its image.
