@@ -27,6 +27,7 @@ import {
   machineCpu, openPage, recordConsole, say, settleVideoFrameWarnings, threadNs,
 } from './chromium.mjs';
 import { formatReport } from './report.js';
+import { chartSvg } from './chart.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3]';
@@ -225,6 +226,8 @@ result.consoleErrors = consoleLog.filter((m) => (m.type === 'error' || m.type ==
 const outDir = join(root, 'out', 'bench');
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'bench.json'), `${JSON.stringify(result, null, 2)}\n`);
+const svg = chartSvg(result);
+if (svg) writeFileSync(join(outDir, 'bench.svg'), svg);
 console.log(formatReport(result));
-console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}`);
+console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}${svg ? `; the chart: ${join('out', 'bench', 'bench.svg')}` : ''}`);
 if (result.part1error || result.part2error || result.part3error || result.webkitError) process.exitCode = 1;
