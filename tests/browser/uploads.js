@@ -687,15 +687,7 @@ export const scenarios = {
     // IndexedDB gives no answer (another connection's transaction holds the outbox): each image
     // waits for the outbox at most 10 s, then uploads without being kept; the writes that got
     // no answer are aborted, not committed once IndexedDB answers again.
-    await clearOutbox();
-    await faults(dev, { reset: true });
-    const dir = folder('idbhung');
-    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
-    let release = null;
-    try {
-      eq((await engine.snapshot({ streamType: 'main', path: `${dir}/first.jpg` })).code, OK, 'a first image, kept then uploaded');
-      const kept = engine.writeAheadTimes.length;
-      release = await holdOutbox();
+    return withUnansweringOutbox(Engine, dev, 'idbhung', async ({ engine, dir, kept, release }) => {
       const t0 = performance.now();
       const keys = [0, 1, 2].map((i) => `${dir}/${i}.jpg`);
       const results = await Promise.all(keys.map((path) => engine.snapshot({ streamType: 'main', path })));
@@ -714,24 +706,14 @@ export const scenarios = {
       eq(after.code, OK, `the next image (${after.message})`);
       eq(engine.writeAheadTimes.length, kept + 1, 'kept again once IndexedDB answers');
       return `3 images uploaded after ${Math.round(ms)} ms without the outbox; the next kept`;
-    } finally {
-      release?.();
-      close();
-    }
+    });
   },
 
   async an_outbox_that_never_answers_holds_at_most_64_images(Engine, dev) {
     // While IndexedDB gives no answer, at most one batch (32) and 32 waiting images are held for
     // the outbox; the rest upload at once without being kept, so memory stays bounded, and those
     // held fit the uploader's queue when IndexedDB's 10 s are up.
-    await clearOutbox();
-    await faults(dev, { reset: true });
-    const dir = folder('idbbound');
-    const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
-    let release = null;
-    try {
-      eq((await engine.snapshot({ streamType: 'main', path: `${dir}/first.jpg` })).code, OK, 'a first image');
-      release = await holdOutbox();
+    return withUnansweringOutbox(Engine, dev, 'idbbound', async ({ engine, dir, release }) => {
       const n = 120;
       const done = [];
       const calls = [];
@@ -756,10 +738,7 @@ export const scenarios = {
       const { stored: puts } = await faults(dev);
       assert(puts >= n + 1, `${puts} uploads stored`);
       return `${n - early} of ${n} images waited for the outbox; ${early} uploaded at once`;
-    } finally {
-      release?.();
-      close();
-    }
+    });
   },
 
   async recovered_tasks_name_their_files_bak(Engine) {
@@ -804,6 +783,27 @@ export const scenarios = {
     }
   },
 };
+
+/**
+ * An engine with storage that has kept one image (`kept`: its writeAheadTimes then), with the
+ * outbox no longer answering (see holdOutbox) while `body({ engine, dir, kept, release })` runs.
+ */
+async function withUnansweringOutbox(Engine, dev, name, body) {
+  await clearOutbox();
+  await faults(dev, { reset: true });
+  const dir = folder(name);
+  const { engine, close } = await engineWithPreview(Engine, { storage: { presignEndpoint: `${dev}/presign` } });
+  let release = null;
+  try {
+    eq((await engine.snapshot({ streamType: 'main', path: `${dir}/first.jpg` })).code, OK, 'a first image, kept then uploaded');
+    const kept = engine.writeAheadTimes.length;
+    release = await holdOutbox();
+    return await body({ engine, dir, kept, release });
+  } finally {
+    release?.();
+    close();
+  }
+}
 
 /**
  * Holds every store of the outbox's database in a read-write transaction of another connection
