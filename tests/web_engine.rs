@@ -44,7 +44,7 @@ scenarios!(run:
     worker_and_page_give_the_same_pictures,
     size_first_images,
     kept_clones_end_with_their_streams,
-    capture_path_tells_the_truth,
+    frame_reader_tells_the_truth,
     yuv_frames_keep_their_colours,
     colours_outside_the_gamut,
     without_workers_the_page_encodes,

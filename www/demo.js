@@ -33,8 +33,8 @@ const engine = new SnapshotEngine({
 });
 // Settled once the engine's Worker has started (Safari reads frames there).
 await engine.ready;
-$('capture-path').textContent = engine.capturePath;
-$('encode-path').textContent = engine.encodePath === 'worker' ? 'a Worker' : "the page's thread";
+$('frame-reader').textContent = engine.frameReader;
+$('encoder-placement').textContent = engine.encoderPlacement === 'worker' ? 'a Worker' : "the page's thread";
 engine.outboxPersisted.then((kept) => log(`outboxPersisted → ${kept} (whether eviction spares the outbox)`, 0));
 
 function showOutbox() {

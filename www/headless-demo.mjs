@@ -45,7 +45,7 @@ async function saveGallery(page, prefix) {
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
   await page.goto(server.url);
-  await page.waitForFunction(() => document.getElementById('capture-path').textContent !== '…');
+  await page.waitForFunction(() => document.getElementById('frame-reader').textContent !== '…');
   await clickAndLog(page, '#preview-camera', 'startVideoPreview');
   await clickAndLog(page, '#take-local-main', 'onTakeSnapshotResult');
   await clickAndLog(page, '#join', 'joinChannel');

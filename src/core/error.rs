@@ -18,7 +18,7 @@ pub enum Code {
     Fatal = 30001,
     /// A bad argument: unknown stream type, not a video track, NaN or out-of-range size, …
     InvalidParam = 30003,
-    /// The browser lacks every capture path this module knows (no `VideoFrame`).
+    /// The browser lacks every frame reader this module knows (no `VideoFrame`).
     NotSupported = 30004,
     /// Called outside the call-timing rules (stream not started, unknown remote user, …).
     InvalidOperation = 30005,

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use js_sys::{Array, Uint8Array};
 use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 
-use super::capture::{Capture, Frame, Path};
+use super::capture::{Capture, Frame, Reader};
 use super::encoder::{Encoder, Image};
 use super::js;
 use super::wait;
@@ -42,17 +42,18 @@ impl Camera {
         }
     }
 
-    /// Resolves once the Worker has started or failed to: the paths are settled from then on.
+    /// Resolves once the Worker has started or failed to: the frame reader and the encoder's
+    /// placement are settled from then on.
     pub(crate) async fn settle(&self) {
         self.encoder.settle(self.capture.canceller()).await;
     }
 
-    pub(crate) fn capture_path(&self) -> Path {
-        self.capture.path()
+    pub(crate) fn frame_reader(&self) -> Reader {
+        self.capture.reader()
     }
 
-    pub(crate) fn encode_path(&self) -> &'static str {
-        self.encoder.kind()
+    pub(crate) fn encoder_placement(&self) -> &'static str {
+        self.encoder.placement()
     }
 
     /// Ends the frame readers kept for tracks that are not among `live` any more.

@@ -1,6 +1,6 @@
 //! Getting one fresh frame out of a `MediaStreamTrack`, and its pixels out of the frame.
 //!
-//! Three paths, chosen by feature detection:
+//! Three frame readers, chosen by feature detection:
 //! - **processor** (Chromium): a `MediaStreamTrackProcessor` on a clone of the track, kept for
 //!   as long as the stream is started, with a one-frame buffer: the browser keeps only the
 //!   newest frame (no JavaScript runs per frame), so a snapshot takes the picture the track
@@ -9,7 +9,7 @@
 //! - **processor in the Worker** (Safari 18+, which offers the processor only in Workers): the
 //!   clone is transferred to the engine's Worker, whose processor is read continuously there
 //!   (WebKit's one-frame buffer keeps the oldest frame, not the newest); a snapshot gets a
-//!   copy of the newest frame back. Screen captures take the element path: WebKit's Worker
+//!   copy of the newest frame back. Screen captures take the element reader: WebKit's Worker
 //!   processor gets no frames from them.
 //! - **element** (Firefox, and WebKit without the processor): an off-document `<video>`
 //!   playing a clone of the track, kept like a processor; `new VideoFrame(video)` takes the
@@ -17,7 +17,7 @@
 //!
 //! Every way, the page's own track and `<video>` elements are untouched (the clone is stopped
 //! when its stream stops, or within [`SWEEP_MS`] of the page stopping its track), the wait is
-//! bounded by the frame timeout, and every `VideoFrame` is closed on every path by [`Frame`]'s
+//! bounded by the frame timeout, and every reader's `VideoFrame` is closed by [`Frame`]'s
 //! `Drop`.
 //!
 //! Pixels: a frame's own RGBA or BGRA bytes, else `VideoFrame.copyTo` with `format: "RGBA"`
@@ -84,7 +84,7 @@ const SWEEP_MS: u32 = 250;
 
 /// How frames are taken from tracks in this browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Path {
+pub enum Reader {
     Processor,
     WorkerProcessor,
     Element,
@@ -92,27 +92,27 @@ pub enum Path {
     Unsupported,
 }
 
-impl Path {
+impl Reader {
     pub fn as_str(self) -> &'static str {
         match self {
-            Path::Processor => "MediaStreamTrackProcessor",
-            Path::WorkerProcessor => "MediaStreamTrackProcessor in a Worker",
-            Path::Element => "video element",
-            Path::Unsupported => "unsupported",
+            Reader::Processor => "MediaStreamTrackProcessor",
+            Reader::WorkerProcessor => "MediaStreamTrackProcessor in a Worker",
+            Reader::Element => "video element",
+            Reader::Unsupported => "unsupported",
         }
     }
 
-    fn detect() -> Path {
+    fn detect() -> Reader {
         let global = js_sys::global();
         let has = |name: &str| Reflect::has(&global, &JsValue::from_str(name)).unwrap_or(false);
         if !has("VideoFrame") {
-            Path::Unsupported
+            Reader::Unsupported
         } else if has("MediaStreamTrackProcessor") {
-            Path::Processor
+            Reader::Processor
         } else if has("document") {
-            Path::Element
+            Reader::Element
         } else {
-            Path::Unsupported
+            Reader::Unsupported
         }
     }
 }
@@ -154,8 +154,8 @@ enum PixelData {
 
 /// Frame capture for one engine.
 pub struct Capture {
-    /// The path this page offers by itself.
-    path: Path,
+    /// The reader this page offers by itself.
+    reader: Reader,
     /// The engine's Worker, which reads frames where only Workers have the processor.
     link: Option<Rc<WorkerLink>>,
     timeout_ms: u32,
@@ -177,7 +177,7 @@ impl Capture {
     pub fn new(timeout_ms: u32, link: Option<Rc<WorkerLink>>) -> Capture {
         let ignore = Closure::<dyn FnMut(JsValue)>::new(|_: JsValue| {});
         Capture {
-            path: Path::detect(),
+            reader: Reader::detect(),
             link,
             timeout_ms,
             rgba_copy: Cell::new(true),
@@ -190,10 +190,10 @@ impl Capture {
     }
 
     /// How the next snapshot takes its frame (settled once the Worker has started).
-    pub fn path(&self) -> Path {
-        match (&self.link, self.path) {
-            (Some(link), Path::Element) if link.has_processor() => Path::WorkerProcessor,
-            (_, path) => path,
+    pub fn reader(&self) -> Reader {
+        match (&self.link, self.reader) {
+            (Some(link), Reader::Element) if link.has_processor() => Reader::WorkerProcessor,
+            (_, reader) => reader,
         }
     }
 
@@ -285,13 +285,13 @@ impl Capture {
         if track.ready_state() == MediaStreamTrackState::Ended {
             return Err(ended());
         }
-        let kind = match self.path {
-            Path::Processor => Kind::Processor,
+        let kind = match self.reader {
+            Reader::Processor => Kind::Processor,
             // WebKit's processor in a Worker gets no frames from a screen capture (measured:
             // WebKitGTK 2.50): those are played in a <video> instead.
-            Path::Element if !is_screen(track) && self.worker_reads().await? => Kind::Worker,
-            Path::Element | Path::WorkerProcessor => Kind::Player,
-            Path::Unsupported => {
+            Reader::Element if !is_screen(track) && self.worker_reads().await? => Kind::Worker,
+            Reader::Element | Reader::WorkerProcessor => Kind::Player,
+            Reader::Unsupported => {
                 return Err(Error::new(
                     Code::NotSupported,
                     "this browser has no VideoFrame: snapshots are not possible here",
@@ -300,7 +300,7 @@ impl Capture {
         };
         match self.grab_from(track, kind).await {
             // A processor that cannot be built (a future browser that hides it on windows,
-            // say) leaves the element path.
+            // say) leaves the element reader.
             Err(e) if e.code == Code::NotSupported && kind != Kind::Player => {
                 self.grab_from(track, Kind::Player).await
             }
@@ -788,7 +788,7 @@ impl Drop for FrameSource {
     }
 }
 
-/// The off-document player of the element path, torn down when dropped (then its clone
+/// The off-document player of the element reader, torn down when dropped (then its clone
 /// stops).
 struct Player {
     video: HtmlVideoElement,

@@ -93,7 +93,7 @@ impl Encoder {
     }
 
     /// `"worker"` or `"page"`: where the next frame will be encoded.
-    pub fn kind(&self) -> &'static str {
+    pub fn placement(&self) -> &'static str {
         match &*self.link.borrow() {
             Some(link) if link.usable() => "worker",
             _ => "page",

@@ -498,7 +498,7 @@ impl SnapshotEngine {
     }
 
     /// Resolves once the engine knows how it takes and encodes frames: its Worker has started
-    /// or failed to (within 5 s). `capturePath` and `encodePath` are settled from then on.
+    /// or failed to (within 5 s). `frameReader` and `encoderPlacement` are settled from then on.
     #[wasm_bindgen(getter, unchecked_return_type = "Promise<void>")]
     pub fn ready(&self) -> Promise {
         let camera = self.camera.clone();
@@ -527,16 +527,16 @@ impl SnapshotEngine {
     /// How this browser takes frames: `"MediaStreamTrackProcessor"`, `"MediaStreamTrackProcessor
     /// in a Worker"` (Safari), `"video element"`, or `"unsupported"`; settled once `ready`
     /// has resolved.
-    #[wasm_bindgen(getter = capturePath, unchecked_return_type = "CapturePath")]
-    pub fn capture_path(&self) -> String {
-        self.camera.capture_path().as_str().to_string()
+    #[wasm_bindgen(getter = frameReader, unchecked_return_type = "FrameReader")]
+    pub fn frame_reader(&self) -> String {
+        self.camera.frame_reader().as_str().to_string()
     }
 
     /// Where frames are encoded: `"worker"` (a dedicated Worker) or `"page"` (the page's
     /// thread: `worker: false`, or no Worker could be used here).
-    #[wasm_bindgen(getter = encodePath, unchecked_return_type = "EncodePath")]
-    pub fn encode_path(&self) -> String {
-        self.camera.encode_path().to_string()
+    #[wasm_bindgen(getter = encoderPlacement, unchecked_return_type = "EncoderPlacement")]
+    pub fn encoder_placement(&self) -> String {
+        self.camera.encoder_placement().to_string()
     }
 
     /// Stops the engine: snapshots in flight end with code 30105 (their events still fire),

@@ -17,14 +17,14 @@ export type ImageFormatName = "jpeg" | "png";
 export type Fit = "fill" | "contain" | "cover";
 
 /** How this browser takes frames from tracks (Safari: the processor in the engine's Worker). */
-export type CapturePath =
+export type FrameReader =
   | "MediaStreamTrackProcessor"
   | "MediaStreamTrackProcessor in a Worker"
   | "video element"
   | "unsupported";
 
 /** Where frames are encoded: a dedicated Worker, or the page's thread. */
-export type EncodePath = "worker" | "page";
+export type EncoderPlacement = "worker" | "page";
 
 export interface SnapshotEngineOptions {
   /** Default "jpeg". */
@@ -38,7 +38,7 @@ export interface SnapshotEngineOptions {
   /**
    * Encode in a dedicated Worker (default true): the page's thread only hands frames over.
    * false encodes on the page's thread. Without Worker support (or with a CSP that forbids
-   * `worker-src blob:`) the engine encodes on the page either way; see `encodePath`.
+   * `worker-src blob:`) the engine encodes on the page either way; see `encoderPlacement`.
    */
   worker?: boolean;
   /** JPEG: the smallest file (MozJPEG's tables, rate–distortion optimised levels, progressive scans), in about 1.4× the time from call to Blob. Default false. */

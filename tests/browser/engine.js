@@ -431,7 +431,7 @@ export const scenarios = {
       const t0 = performance.now();
       const whole = await engine.snapshot(request);
       const encodeMs = performance.now() - t0;
-      eq(engine.encodePath, 'worker', 'this scenario needs the worker');
+      eq(engine.encoderPlacement, 'worker', 'this scenario needs the worker');
       eq(whole.width, 3840, 'an undisturbed 4K PNG');
       assert(encodeMs > 120, `a 4K PNG took only ${encodeMs} ms: too short to end in the middle`);
       const posted = frameSentToWorker();
@@ -560,7 +560,7 @@ export const scenarios = {
     const canvas = canvasSource(160, 120, solid(GREEN));
     try {
       await engine.ready;
-      const viaWorker = engine.capturePath === 'MediaStreamTrackProcessor in a Worker';
+      const viaWorker = engine.frameReader === 'MediaStreamTrackProcessor in a Worker';
       eq(engine.startVideoPreview('main', camera), OK, 'preview camera');
       eq(engine.startVideoPreview('sub', canvas.track), OK, 'preview canvas');
       for (let i = 0; i < 3; i++) {
@@ -592,7 +592,7 @@ export const scenarios = {
     }
   },
 
-  async capture_path_tells_the_truth(Engine) {
+  async frame_reader_tells_the_truth(Engine) {
     // What this browser offers, asked directly: the processor on the page, only in a Worker
     // (Safari), or neither.
     const onPage = typeof MediaStreamTrackProcessor === 'function';
@@ -605,14 +605,14 @@ export const scenarios = {
     try {
       await engine.ready;
       await pageOnly.ready;
-      eq(engine.capturePath, want, 'capturePath');
-      eq(engine.encodePath, 'worker', 'encodePath');
-      eq(pageOnly.capturePath, onPage ? want : 'video element', 'capturePath with worker: false');
-      eq(pageOnly.encodePath, 'page', 'encodePath with worker: false');
+      eq(engine.frameReader, want, 'frameReader');
+      eq(engine.encoderPlacement, 'worker', 'encoderPlacement');
+      eq(pageOnly.frameReader, onPage ? want : 'video element', 'frameReader with worker: false');
+      eq(pageOnly.encoderPlacement, 'page', 'encoderPlacement with worker: false');
       // The frames really come that way: read from a processor in the Worker, or not.
       for (const e of [engine, pageOnly]) {
         eq(e.startVideoPreview('main', src.track), OK, 'preview');
-        near(center(await decodeOk(await e.snapshot({ streamType: 'main' }), e.capturePath)), BLUE, 12, 'colour');
+        near(center(await decodeOk(await e.snapshot({ streamType: 'main' }), e.frameReader)), BLUE, 12, 'colour');
       }
       const { read } = await spy.report();
       if (want.endsWith('in a Worker')) assert(read > 0, 'frames read in the Worker');
@@ -632,7 +632,7 @@ export const scenarios = {
     const canvas = canvasSource(320, 240, halves(RED, BLUE));
     const camera = await fakeCamera(1280, 720);
     try {
-      eq(onPage.encodePath, 'page', 'worker: false');
+      eq(onPage.encoderPlacement, 'page', 'worker: false');
       for (const engine of [inWorker, onPage]) {
         eq(engine.startVideoPreview('main', canvas.track), OK, 'preview canvas');
         eq(engine.startVideoPreview('sub', camera), OK, 'preview camera');
@@ -665,7 +665,7 @@ export const scenarios = {
       }
       // Chromium's fake camera moves: a few levels of difference come from the motion.
       near(means[0], means[1].map(Math.round), 6, 'mean colour of the camera, worker vs page');
-      eq(inWorker.encodePath, 'worker', 'default: the worker');
+      eq(inWorker.encoderPlacement, 'worker', 'default: the worker');
       return `worker mean ${means[0].map(Math.round)}, page mean ${means[1].map(Math.round)}`;
     } finally {
       canvas.stop();
@@ -758,7 +758,7 @@ export const scenarios = {
     }
     const src = canvasSource(320, 240, halves(GREEN, BLUE));
     try {
-      eq(engine.encodePath, 'page', 'no Worker: the page encodes');
+      eq(engine.encoderPlacement, 'page', 'no Worker: the page encodes');
       eq(engine.startVideoPreview('main', src.track), OK, 'preview');
       const img = await decodeOk(await engine.snapshot({ streamType: 'main', width: 160 }), 'page path');
       eq(`${img.width}x${img.height}`, '160x120', 'scaled');
@@ -1060,7 +1060,7 @@ scenarios.every_video_frame_is_closed = async (Engine) => {
     const rec = record(engine);
     const src = canvasSource(160, 120, solid(GREEN));
     const silent = silentTrack();
-    const label = options.worker === false ? 'page' : engine.encodePath;
+    const label = options.worker === false ? 'page' : engine.encoderPlacement;
     try {
       eq(engine.startVideoPreview('main', src.track), OK, 'preview');
       for (let i = 0; i < 5; i++) eq(engine.takeLocalSnapshot('main'), OK, 'take');

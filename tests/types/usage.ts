@@ -57,8 +57,8 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   console.log(persisted);
   const ready: Promise<void> = engine.ready;
   await ready;
-  const path: 'worker' | 'page' = engine.encodePath;
-  const capture: 'MediaStreamTrackProcessor' | 'MediaStreamTrackProcessor in a Worker' | 'video element' | 'unsupported' = engine.capturePath;
+  const path: 'worker' | 'page' = engine.encoderPlacement;
+  const capture: 'MediaStreamTrackProcessor' | 'MediaStreamTrackProcessor in a Worker' | 'video element' | 'unsupported' = engine.frameReader;
   console.log(path, capture);
   // @ts-expect-error: a snapshot result has no TaskId
   engine.addEventListener('takesnapshotresult', (e) => console.log(e.detail.TaskId));
@@ -100,7 +100,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   }
 
   const left: number = await engine.flushUploads();
-  console.log(left, engine.pendingUploads(), engine.lastError?.message, engine.capturePath, codes);
+  console.log(left, engine.pendingUploads(), engine.lastError?.message, engine.frameReader, codes);
   engine.destroy();
 }
 

@@ -497,7 +497,7 @@ async function part1({ iterations }) {
   ];
   await engine.ready;
   const results = {
-    iterations, warmUp: WARM_UP, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, capturePath: engine.capturePath, encodePath: engine.encodePath,
+    iterations, warmUp: WARM_UP, keptForQuality: KEEP_FOR_QUALITY, ssim: SSIM_PARAMS, frameReader: engine.frameReader, encoderPlacement: engine.encoderPlacement,
     sourcesLive: 'one at a time', sources: [],
     skipped: makers.filter((m) => m.missing).map((m) => ({ id: m.id, reason: m.missing })),
   };

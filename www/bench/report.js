@@ -89,7 +89,7 @@ function part1Report(p) {
   lines.push('              also shows as unavailable time, so on a busy machine this is noisy');
   lines.push(`  quality     median of the first ${p.keptForQuality} outputs against the reference picture (canvases only): PSNR over RGB;`);
   lines.push(`              SSIM over luma, ${p.ssim.window}×${p.ssim.window} windows, stride ${p.ssim.stride}, K1 ${p.ssim.K1}, K2 ${p.ssim.K2}`);
-  lines.push(`  tracksnap   capture path ${p.capturePath}, encoded in ${p.encodePath === 'worker' ? 'a Worker' : "the page's thread"}; it waits for the`);
+  lines.push(`  tracksnap   frame reader ${p.frameReader}, encoded in ${p.encoderPlacement === 'worker' ? 'a Worker' : "the page's thread"}; it waits for the`);
   lines.push("              track's next frame (up to one frame interval: 'frame wait', part of its time, from the result's");
   lines.push('              timestamp), while the <video> methods read the frame already on screen');
   lines.push("  control     no snapshot: a Worker busy for as long as tracksnap's JPEG call, the page waiting (see the last table)");
@@ -196,7 +196,7 @@ function browsersReport(r) {
     ['source', 'Chromium ts ms', 'toBlob ms', 'time', 'bytes', 'WebKit ts ms', 'toBlob ms', 'time', 'bytes'],
     sources.map(([id, label]) => [label, ...cells(r.part1, id), ...cells(r.webkit?.part1, id)]),
   ));
-  lines.push(`  WebKit: ${r.webkit?.userAgent ?? 'n/a'}; capture path ${r.webkit?.part1?.capturePath}, encoded in ${r.webkit?.part1?.encodePath}`);
+  lines.push(`  WebKit: ${r.webkit?.userAgent ?? 'n/a'}; frame reader ${r.webkit?.part1?.frameReader}, encoded in ${r.webkit?.part1?.encoderPlacement}`);
   return lines.join('\n');
 }
 

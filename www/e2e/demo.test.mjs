@@ -11,7 +11,7 @@ import { start } from '../serve.mjs';
 import { ENGINES } from './browser.mjs';
 
 /** How each engine takes frames from the page's tracks (WebKit runs with its processor on). */
-const CAPTURE_PATH = {
+const FRAME_READER = {
   chromium: 'MediaStreamTrackProcessor',
   webkit: 'MediaStreamTrackProcessor in a Worker',
 };
@@ -34,7 +34,7 @@ for (const engine of ENGINES) {
       session = await engine.open({ width: 1400, height: 1100 });
       page = session.page;
       await page.goto(`${server.url}?frameTimeout=${FRAME_TIMEOUT_MS[engine.name]}`);
-      await page.waitForFunction(() => document.getElementById('capture-path').textContent !== '…');
+      await page.waitForFunction(() => document.getElementById('frame-reader').textContent !== '…');
     });
 
     after(async () => {
@@ -95,8 +95,8 @@ for (const engine of ENGINES) {
     }
 
     test('the page loads the wasm module from a plain module script', async () => {
-      assert.equal(await page.textContent('#capture-path'), CAPTURE_PATH[engine.name]);
-      assert.equal(await page.textContent('#encode-path'), 'a Worker', 'frames are encoded off the page thread');
+      assert.equal(await page.textContent('#frame-reader'), FRAME_READER[engine.name]);
+      assert.equal(await page.textContent('#encoder-placement'), 'a Worker', 'frames are encoded off the page thread');
     });
 
     test('every kind of snapshot appears in the gallery', async () => {
@@ -204,7 +204,7 @@ for (const engine of ENGINES) {
     test('a task started again after its page died names its files bak0_', async () => {
       await startEvidenceTask();
       await page.reload(); // the page dies while the task runs
-      await page.waitForFunction(() => document.getElementById('capture-path').textContent !== '…');
+      await page.waitForFunction(() => document.getElementById('frame-reader').textContent !== '…');
       await startEvidenceTask();
       await clickAndWait('#task-stop', 'stopSnapshot → Result "ok"');
       const keys = await periodicKeys();

@@ -483,7 +483,7 @@ const lines = [];
 const m = result.machine;
 lines.push(`tracksnap soak — ${result.date}, ${result.wallSeconds} s wall`);
 lines.push(`machine: ${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, ${m.chromium}; load ${m.loadStart} at start, ${m.loadEnd} at end`);
-lines.push(`run: ${opts.streams} streams (camera ${result.page?.sources?.camera ?? '?'}; ${result.page?.sources?.remotes ?? '?'}), Interval 1, ${opts.seconds} s, seed ${opts.seed}; encode path ${result.page?.encodePath ?? '?'}`);
+lines.push(`run: ${opts.streams} streams (camera ${result.page?.sources?.camera ?? '?'}; ${result.page?.sources?.remotes ?? '?'}), Interval 1, ${opts.seconds} s, seed ${opts.seed}; encoder placement ${result.page?.encoderPlacement ?? '?'}`);
 lines.push('');
 lines.push('FAULTS INJECTED');
 lines.push(table(['t (s)', 'fault'], [

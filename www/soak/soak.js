@@ -93,7 +93,7 @@ window.soakStart = async function soakStart({ streams = 17, key: again = null, o
   });
   if (started.Result !== 'ok') throw new Error(`startSnapshot: ${JSON.stringify(started)}`);
   log(`task ${key.TaskId}: ${streams} streams (camera ${room.sources.camera}; ${room.sources.remotes}), Interval 1`);
-  return { key, sources: room.sources, capturePath: engine.capturePath, encodePath: engine.encodePath };
+  return { key, sources: room.sources, frameReader: engine.frameReader, encoderPlacement: engine.encoderPlacement };
 };
 
 window.soakDrain = function soakDrain() {
