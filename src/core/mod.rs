@@ -11,6 +11,7 @@
 //! - [`jpeg`]: the size-first JPEG encoder (trellis quantisation, optimised Huffman tables)
 //! - [`yuv`]: camera YUV 4:2:0 planes (I420, NV12) → JPEG without RGB, and → RGBA
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
+//! - [`protocol`]: the encoder Worker's job as numbers, shared by the page, the Worker and wasm
 //! - [`naming`]: default names, UTC stamps, path checks
 
 // Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
@@ -30,6 +31,7 @@ pub mod error;
 pub mod input;
 pub mod jpeg;
 pub mod naming;
+pub mod protocol;
 pub mod retry;
 pub mod scale;
 pub mod schedule;

@@ -74,6 +74,18 @@ impl FrameInfo {
             display_height: height,
         }
     }
+
+    /// The frame, if it has pixels to show.
+    pub fn checked(self) -> Result<Self> {
+        if self.width == 0
+            || self.height == 0
+            || self.display_width == 0
+            || self.display_height == 0
+        {
+            return Err(Error::new(Code::CaptureFailed, "the frame has no pixels"));
+        }
+        Ok(self)
+    }
 }
 
 /// An encoded image, borrowed from the pipeline until the next call.

@@ -414,7 +414,7 @@ impl Capture {
                         Ok(frame) => Ok(Frame(frame)),
                         Err(_) if self.cancel.is_cancelled() => Err(Error::destroyed()),
                         // The Worker's reader failed, or did not answer.
-                        Err(_) if !get(&result, "code").is_undefined() => Err(Error::new(
+                        Err(_) if !get(&result, "message").is_undefined() => Err(Error::new(
                             Code::CaptureFailed,
                             format!(
                                 "reading a frame in the Worker: {}",
@@ -500,16 +500,14 @@ impl Capture {
             .visible_rect()
             .map(|r| (r.width() as u32, r.height() as u32))
             .unwrap_or((dw, dh));
-        if w == 0 || h == 0 || dw == 0 || dh == 0 {
-            return Err(Error::new(Code::CaptureFailed, "the frame has no pixels"));
+        let info = FrameInfo {
+            width: w,
+            height: h,
+            display_width: dw,
+            display_height: dh,
         }
+        .checked()?;
         if let Some((data, bgra)) = self.copy_rgb(f, w, h).await {
-            let info = FrameInfo {
-                width: w,
-                height: h,
-                display_width: dw,
-                display_height: dh,
-            };
             return Ok(Pixels { info, data, bgra });
         }
         self.draw_rgba(f, dw, dh)

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object};
+use js_sys::{Array, Object, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -21,9 +21,8 @@ use web_sys::{Blob, VideoFrame};
 use super::capture::Frame;
 use super::wait::Canceller;
 use super::worker::{Answer, Request, Started, WorkerLink};
-use crate::core::encode::ImageFormat;
 use crate::core::error::{Code, Error, Result};
-use crate::core::size::Fit;
+use crate::core::protocol;
 use crate::core::snapshot::SnapshotSpec;
 
 #[wasm_bindgen]
@@ -38,25 +37,16 @@ extern "C" {
     #[wasm_bindgen(method, setter)]
     fn set_spec(this: &JobMessage, spec: &JsValue);
 
-    /// The `spec` of a job, as the worker reads it: numbers and booleans.
+    /// The `spec` of a job: `{ words, type }`, the words of [`protocol::spec_words`] (the
+    /// worker hands them to wasm unread) and the image's MIME type, for its Blob.
     #[wasm_bindgen(extends = Object)]
     type SpecMessage;
     #[wasm_bindgen(method, setter)]
-    fn set_format(this: &SpecMessage, format: u32);
+    fn set_words(this: &SpecMessage, words: &Uint32Array);
     #[wasm_bindgen(method, setter)]
-    fn set_quality(this: &SpecMessage, quality: u8);
-    #[wasm_bindgen(method, setter)]
-    fn set_width(this: &SpecMessage, width: u32);
-    #[wasm_bindgen(method, setter)]
-    fn set_height(this: &SpecMessage, height: u32);
-    #[wasm_bindgen(method, setter)]
-    fn set_fit(this: &SpecMessage, fit: u32);
-    #[wasm_bindgen(method, setter)]
-    fn set_mirror(this: &SpecMessage, mirror: bool);
-    #[wasm_bindgen(method, setter, js_name = sizeFirst)]
-    fn set_size_first(this: &SpecMessage, size_first: bool);
+    fn set_type(this: &SpecMessage, mime_type: &str);
 
-    /// A job's answer: `{ id, blob, width, height }` or `{ id, code, message }`.
+    /// A job's answer: `{ id, blob, width, height }`, `{ id, code, message }` or `{ id, message }`.
     #[wasm_bindgen(extends = Answer)]
     type JobAnswer;
     #[wasm_bindgen(method, getter)]
@@ -171,25 +161,11 @@ impl Encoder {
     }
 }
 
-/// The job's `spec` as the worker reads it: numbers and booleans.
+/// The job's `spec` as the worker reads it.
 fn spec_value(spec: &SnapshotSpec) -> JsValue {
     let o: SpecMessage = Object::new().unchecked_into();
-    let format = match spec.format {
-        ImageFormat::Jpeg => 0,
-        ImageFormat::Png => 1,
-    };
-    let fit = match spec.fit {
-        Fit::Fill => 0,
-        Fit::Contain => 1,
-        Fit::Cover => 2,
-    };
-    o.set_format(format);
-    o.set_quality(spec.quality);
-    o.set_width(spec.width);
-    o.set_height(spec.height);
-    o.set_fit(fit);
-    o.set_mirror(spec.mirror);
-    o.set_size_first(spec.size_first);
+    o.set_words(&Uint32Array::from(&protocol::spec_words(spec)[..]));
+    o.set_type(spec.format.mime_type());
     o.into()
 }
 
@@ -203,6 +179,7 @@ fn read_answer(answer: &JsValue) -> Result<Image> {
             height: answer.height().unwrap_or(0.0) as u32,
         });
     }
+    // A failure the worker's script reports itself has no code: it failed to encode.
     let code = match answer.code().and_then(Code::from_value) {
         Some(Code::Ok) | None => Code::EncodeFailed,
         Some(code) => code,

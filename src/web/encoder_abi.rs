@@ -1,21 +1,25 @@
 //! The plain wasm exports the encoder worker calls (src/web/encoder_worker.js).
 //!
 //! The worker instantiates this same module without the JS glue, so these functions take and
-//! return numbers only and never call into JavaScript: the pixels arrive in the buffer
-//! [`tracksnap_encoder_input`] hands out, the image is read back through
-//! [`tracksnap_encoded`]. All state is one [`Pipeline`] with its reused buffers.
+//! return numbers only and never call into JavaScript: the pixels, the page's spec words and
+//! the frame's names arrive in buffers these functions hand out ([`crate::core::protocol`]
+//! says what they hold), the image is read back through [`tracksnap_encoded`]. All state is
+//! one [`Pipeline`] with its reused buffers.
 
 use std::cell::RefCell;
 
-use crate::core::encode::ImageFormat;
-use crate::core::error::{Code, Error, Result};
-use crate::core::size::Fit;
-use crate::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
-use crate::core::yuv::{ChromaLayout, YuvColor, YuvMatrix};
+use crate::core::error::Code;
+use crate::core::protocol::{self, Pixels, SPEC_WORDS};
+use crate::core::snapshot::{FrameInfo, Pipeline};
+use crate::core::yuv::ChromaLayout;
 
 #[derive(Default)]
 struct State {
     pipeline: Pipeline,
+    /// The job's spec, as the page wrote it ([`protocol::spec_words`]).
+    spec: [u32; SPEC_WORDS],
+    /// The frame's names ([`protocol::read_frame`]), UTF-8.
+    names: Vec<u8>,
     /// Where the last image is (inside the pipeline's output buffer) and its size.
     encoded: (usize, usize, u32, u32),
     message: String,
@@ -24,13 +28,6 @@ struct State {
 thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
 }
-
-/// The pixel layouts the worker copies frames in.
-const RGBA: u32 = 0;
-const I420: u32 = 1;
-const NV12: u32 = 2;
-/// RGBA with red and blue swapped (WebKit's own frames).
-const BGRA: u32 = 3;
 
 /// Sizes the input buffer for `len` bytes and returns where it starts (0 if it is busy).
 #[no_mangle]
@@ -41,91 +38,64 @@ pub extern "C" fn tracksnap_encoder_input(len: usize) -> *mut u8 {
     })
 }
 
-/// Encodes the pixels in the input buffer; 0 or an error code (the message is at
-/// [`tracksnap_encoder_message`]).
-///
-/// `kind`: 0 RGBA, 1 I420, 2 NV12, 3 BGRA; `width`/`height` the pixels' size, `display_*` the
-/// frame's display size; `matrix` 0 BT.601, 1 BT.709; `format` 0 JPEG, 1 PNG; `fit` 0 fill,
-/// 1 contain, 2 cover; `out_*` the asked size (0 = not given).
+/// Where the job's `len` spec words go (0 if that is not [`SPEC_WORDS`], or it is busy).
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
+pub extern "C" fn tracksnap_encoder_spec(len: usize) -> *mut u32 {
+    STATE.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) if len == SPEC_WORDS => s.spec.as_mut_ptr(),
+        _ => std::ptr::null_mut(),
+    })
+}
+
+/// Sizes the buffer for the frame's names (`len` bytes of UTF-8) and returns where it starts
+/// (0 if it is busy).
+#[no_mangle]
+pub extern "C" fn tracksnap_encoder_names(len: usize) -> *mut u8 {
+    STATE.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => {
+            s.names.resize(len, 0);
+            s.names.as_mut_ptr()
+        }
+        Err(_) => std::ptr::null_mut(),
+    })
+}
+
+/// Encodes the pixels in the input buffer with the spec and names written before; 0 or an
+/// error code (the message is at [`tracksnap_encoder_message`]).
+///
+/// `width`/`height`: the pixels' size; `display_*`: the frame's display size.
+#[no_mangle]
 pub extern "C" fn tracksnap_encode(
-    kind: u32,
     width: u32,
     height: u32,
     display_width: u32,
     display_height: u32,
-    matrix: u32,
-    full_range: u32,
-    format: u32,
-    quality: u32,
-    out_width: u32,
-    out_height: u32,
-    fit: u32,
-    mirror: u32,
-    size_first: u32,
 ) -> i32 {
     STATE.with(|s| {
         let Ok(mut s) = s.try_borrow_mut() else {
             return Code::EncodeFailed.value();
         };
-        let frame = FrameInfo {
+        let state = &mut *s;
+        let spec = protocol::spec_from_words(state.spec);
+        let pipeline = &mut state.pipeline;
+        let outcome = FrameInfo {
             width,
             height,
             display_width,
             display_height,
-        };
-        let spec = SnapshotSpec {
-            format: if format == 1 {
-                ImageFormat::Png
-            } else {
-                ImageFormat::Jpeg
-            },
-            quality: quality.clamp(1, 100) as u8,
-            width: out_width,
-            height: out_height,
-            fit: match fit {
-                1 => Fit::Contain,
-                2 => Fit::Cover,
-                _ => Fit::Fill,
-            },
-            mirror: mirror != 0,
-            size_first: size_first != 0,
-        };
-        let color = YuvColor {
-            matrix: if matrix == 1 {
-                YuvMatrix::Bt709
-            } else {
-                YuvMatrix::Bt601
-            },
-            full_range: full_range != 0,
-        };
-        let state = &mut *s;
-        let outcome: Result<(usize, usize, u32, u32)> = match kind {
-            RGBA => state
-                .pipeline
-                .process(frame, &spec)
-                .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height)),
-            BGRA => state
-                .pipeline
-                .process_bgra(frame, &spec)
-                .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height)),
-            I420 | NV12 => {
-                let layout = if kind == I420 {
-                    ChromaLayout::I420
-                } else {
-                    ChromaLayout::Nv12
-                };
-                state
-                    .pipeline
-                    .process_yuv420(frame, layout, color, &spec)
-                    .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height))
+        }
+        .checked()
+        .and_then(|frame| {
+            let names = String::from_utf8_lossy(&state.names);
+            let (pixels, color) = protocol::read_frame(&names)?;
+            match pixels {
+                Pixels::Rgba => pipeline.process(frame, &spec),
+                Pixels::Bgra => pipeline.process_bgra(frame, &spec),
+                Pixels::I420 => pipeline.process_yuv420(frame, ChromaLayout::I420, color, &spec),
+                Pixels::Nv12 => pipeline.process_yuv420(frame, ChromaLayout::Nv12, color, &spec),
             }
-            other => Err(Error::new(
-                Code::EncodeFailed,
-                format!("unknown pixel layout {other}"),
-            )),
-        };
+        })
+        .map(|e| (e.bytes.as_ptr() as usize, e.bytes.len(), e.width, e.height));
         match outcome {
             Ok(encoded) => {
                 state.encoded = encoded;

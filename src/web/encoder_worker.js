@@ -3,26 +3,24 @@
 // it calls only the plain `tracksnap_*` exports of src/web/encoder_abi.rs, which never call out
 // to JavaScript. Its first answer is { ready, processor } or { fatal }.
 //
-// Encoding: a job { id, frame, spec } whose VideoFrame was transferred here. The frame's pixels
-// are copied once, by the browser, straight into wasm memory: its own I420 or NV12 planes, or
-// its own RGBA or BGRA pixels, where it has them, RGBA otherwise. The answer is { id, blob,
-// width, height, size, pixels } or { id, code, message }. Every frame is closed, whatever
-// happens.
+// Encoding: a job { id, frame, spec } whose VideoFrame was transferred here; `spec` is
+// { words, type }, words this script hands to wasm unread. The frame's pixels are copied once,
+// by the browser, straight into wasm memory: its own I420 or NV12 planes, or its own RGBA or
+// BGRA pixels, where it has them, RGBA otherwise. The answer is { id, blob, width, height,
+// size, pixels }, { id, code, message } from wasm, or { id, message }. Every frame is closed,
+// whatever happens.
 //
 // Reading (Safari, whose MediaStreamTrackProcessor exists only in Workers): { open, track }
 // starts a reader on a transferred track, { id, read } asks for its newest frame (answered
-// { id, value } with a transferred copy, { id, done } once the track has ended, or { id, code,
+// { id, value } with a transferred copy, { id, done } once the track has ended, or { id,
 // message }), { close } ends the reader and stops the track.
+//
+// No number of the protocol (src/core/protocol.rs) is written here: the frame is described to
+// wasm by its WebCodecs names, and a failure of this script's own carries only a message.
 'use strict';
 
-const RGBA = 0;
-const I420 = 1;
-const NV12 = 2;
-const BGRA = 3;
 // Frames whose own pixels are 4-byte RGB: copied as they are, in their byte order.
-const RGB_ORDER = { RGBA, RGBX: RGBA, BGRA, BGRX: BGRA };
-const CAPTURE_FAILED = 30103;
-const ENCODE_FAILED = 30104;
+const RGB_ORDER = { RGBA: 'RGBA', RGBX: 'RGBA', BGRA: 'BGRA', BGRX: 'BGRA' };
 
 // The instance needs every import of the glue; the exports used here never call one.
 const absent = () => {
@@ -105,7 +103,7 @@ function give(id, frame) {
 function read(id, rid) {
   const reader = readers.get(rid);
   if (!reader || reader.done) {
-    postMessage(reader && reader.error ? { id, code: CAPTURE_FAILED, message: reader.error } : { id, done: true });
+    postMessage(reader && reader.error ? { id, message: reader.error } : { id, done: true });
   } else if (reader.latest) {
     give(id, reader.latest);
   } else {
@@ -120,7 +118,7 @@ function end(reader, error) {
   if (reader.latest) reader.latest.close();
   reader.latest = null;
   for (const id of reader.asked.splice(0)) {
-    postMessage(error ? { id, code: CAPTURE_FAILED, message: error } : { id, done: true });
+    postMessage(error ? { id, message: error } : { id, done: true });
   }
 }
 
@@ -144,7 +142,7 @@ async function job(data) {
   } catch (err) {
     // A trap leaves the instance in an unknown state: the next job gets a fresh one.
     if (err instanceof WebAssembly.RuntimeError) await instantiate().catch(() => {});
-    answer = { code: ENCODE_FAILED, message: `encoding failed: ${err && err.message || err}` };
+    answer = { message: `encoding failed: ${err && err.message || err}` };
   } finally {
     if (frame && typeof frame.close === 'function') frame.close();
   }
@@ -159,6 +157,12 @@ function input(len) {
   return new Uint8Array(wasm.memory.buffer, ptr, len);
 }
 
+/** Copies `values` (a typed array) into wasm memory at `ptr`, 0 when the module is busy. */
+function write(ptr, values) {
+  if (!ptr) throw new Error(`no room for ${values.length} values`);
+  new values.constructor(wasm.memory.buffer, ptr, values.length).set(values);
+}
+
 /** sRGB, or no colour space said: RGB bytes that need no conversion. */
 function isSrgb(cs) {
   return !cs || !cs.primaries || cs.primaries === 'bt709';
@@ -170,57 +174,13 @@ async function encode(frame, spec) {
   const h = rect ? rect.height : 0;
   const dw = frame.displayWidth;
   const dh = frame.displayHeight;
-  if (!w || !h || !dw || !dh) return { code: CAPTURE_FAILED, message: 'the frame has no pixels' };
-  const cw = (w + 1) >> 1;
-  const ch = (h + 1) >> 1;
-  const even = rect.x % 2 === 0 && rect.y % 2 === 0;
-  let kind = RGBA;
-  let width = w;
-  let height = h;
-  if (frame.format === 'I420' && even) {
-    const y = w * h;
-    const c = cw * ch;
-    const layout = [{ offset: 0, stride: w }, { offset: y, stride: cw }, { offset: y + c, stride: cw }];
-    await frame.copyTo(input(y + 2 * c), { layout });
-    kind = I420;
-  } else if (frame.format === 'NV12' && even) {
-    const y = w * h;
-    const layout = [{ offset: 0, stride: w }, { offset: y, stride: cw * 2 }];
-    await frame.copyTo(input(y + 2 * cw * ch), { layout });
-    kind = NV12;
-  } else if (frame.format in RGB_ORDER && isSrgb(frame.colorSpace) && frame.allocationSize() === w * h * 4) {
-    await frame.copyTo(input(w * h * 4));
-    kind = RGB_ORDER[frame.format];
-  } else {
-    const options = { format: 'RGBA', colorSpace: 'srgb' };
-    let converts = false;
-    try {
-      // WebKit ignores `format` and copies the frame's own pixels: a size that differs from
-      // the frame's own is the sign the browser converts.
-      const len = frame.allocationSize(options);
-      converts = len === w * h * 4 && len !== frame.allocationSize();
-    } catch (_) {
-      // A browser without copyTo's conversion: draw the frame instead.
-    }
-    if (converts) {
-      await frame.copyTo(input(w * h * 4), options);
-    } else {
-      const canvas = new OffscreenCanvas(dw, dh);
-      const ctx = canvas.getContext('2d');
-      ctx.drawImage(frame, 0, 0);
-      const pixels = ctx.getImageData(0, 0, dw, dh).data;
-      input(pixels.length).set(pixels);
-      width = dw;
-      height = dh;
-    }
-  }
+  // A frame without pixels is copied as nothing: wasm answers it.
+  const { pixels, width, height } = w && h && dw && dh ? await copy(frame, rect, dw, dh) : {};
+  write(wasm.tracksnap_encoder_spec(spec.words.length), spec.words);
   const color = frame.colorSpace || {};
-  const code = wasm.tracksnap_encode(
-    kind, width, height, dw, dh,
-    color.matrix === 'bt709' ? 1 : 0, color.fullRange ? 1 : 0,
-    spec.format, spec.quality, spec.width, spec.height, spec.fit, spec.mirror ? 1 : 0,
-    spec.sizeFirst ? 1 : 0,
-  );
+  const names = new TextEncoder().encode(`${pixels} ${color.matrix} ${color.fullRange}`);
+  write(wasm.tracksnap_encoder_names(names.length), names);
+  const code = wasm.tracksnap_encode(width, height, dw, dh);
   if (code !== 0) {
     const message = new TextDecoder().decode(
       new Uint8Array(wasm.memory.buffer, wasm.tracksnap_encoder_message(), wasm.tracksnap_encoder_message_len()),
@@ -229,12 +189,58 @@ async function encode(frame, spec) {
   }
   const bytes = new Uint8Array(wasm.memory.buffer, wasm.tracksnap_encoded(), wasm.tracksnap_encoded_len());
   // `new Blob` copies the bytes: the buffer is reused by the next job.
-  const blob = new Blob([bytes], { type: spec.format === 1 ? 'image/png' : 'image/jpeg' });
+  const blob = new Blob([bytes], { type: spec.type });
   return {
     blob,
     width: wasm.tracksnap_encoded_width(),
     height: wasm.tracksnap_encoded_height(),
     size: bytes.length,
-    pixels: ['RGBA', 'I420', 'NV12', 'BGRA'][kind],
+    pixels,
   };
+}
+
+/** Copies the frame's pixels into wasm memory; gives their layout's name and their size. */
+async function copy(frame, rect, dw, dh) {
+  const w = rect.width;
+  const h = rect.height;
+  const cw = (w + 1) >> 1;
+  const ch = (h + 1) >> 1;
+  const even = rect.x % 2 === 0 && rect.y % 2 === 0;
+  if (frame.format === 'I420' && even) {
+    const y = w * h;
+    const c = cw * ch;
+    const layout = [{ offset: 0, stride: w }, { offset: y, stride: cw }, { offset: y + c, stride: cw }];
+    await frame.copyTo(input(y + 2 * c), { layout });
+    return { pixels: 'I420', width: w, height: h };
+  }
+  if (frame.format === 'NV12' && even) {
+    const y = w * h;
+    const layout = [{ offset: 0, stride: w }, { offset: y, stride: cw * 2 }];
+    await frame.copyTo(input(y + 2 * cw * ch), { layout });
+    return { pixels: 'NV12', width: w, height: h };
+  }
+  if (frame.format in RGB_ORDER && isSrgb(frame.colorSpace) && frame.allocationSize() === w * h * 4) {
+    await frame.copyTo(input(w * h * 4));
+    return { pixels: RGB_ORDER[frame.format], width: w, height: h };
+  }
+  const options = { format: 'RGBA', colorSpace: 'srgb' };
+  let converts = false;
+  try {
+    // WebKit ignores `format` and copies the frame's own pixels: a size that differs from
+    // the frame's own is the sign the browser converts.
+    const len = frame.allocationSize(options);
+    converts = len === w * h * 4 && len !== frame.allocationSize();
+  } catch (_) {
+    // A browser without copyTo's conversion: draw the frame instead.
+  }
+  if (converts) {
+    await frame.copyTo(input(w * h * 4), options);
+    return { pixels: 'RGBA', width: w, height: h };
+  }
+  const canvas = new OffscreenCanvas(dw, dh);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(frame, 0, 0);
+  const drawn = ctx.getImageData(0, 0, dw, dh).data;
+  input(drawn.length).set(drawn);
+  return { pixels: 'RGBA', width: dw, height: dh };
 }
