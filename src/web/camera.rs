@@ -23,12 +23,9 @@ pub(crate) struct Camera {
     pipeline: RefCell<Pipeline>,
 }
 
-/// What a successful capture produced.
+/// What a successful capture produced: the encoded image, and when its frame was taken.
 pub(crate) struct Captured {
-    pub(crate) width: u32,
-    pub(crate) height: u32,
-    pub(crate) size: usize,
-    pub(crate) blob: Blob,
+    pub(crate) image: Image,
     pub(crate) timestamp: f64,
 }
 
@@ -83,13 +80,7 @@ impl Camera {
             Ok(image) => image?,
             Err(frame) => self.encode_on_page(frame, spec).await?,
         };
-        Ok(Captured {
-            width: image.width,
-            height: image.height,
-            size: image.size,
-            blob: image.blob,
-            timestamp,
-        })
+        Ok(Captured { image, timestamp })
     }
 
     /// The page path: RGBA pixels from the browser, one copy into wasm, encoded here.

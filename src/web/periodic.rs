@@ -534,8 +534,8 @@ impl Periodic {
         // schedule no longer knows; the image is still delivered (named with seq 0).
         let named = outcome.as_ref().map_err(Clone::clone).and_then(|c| {
             let facts = ImageFacts {
-                width: c.width,
-                height: c.height,
+                width: c.image.width,
+                height: c.image.height,
                 unix_ms: c.timestamp as i64,
                 seq: seq.unwrap_or(0),
                 ..config.image_facts(&stream.user_id, stream.stream_type, index)
@@ -557,8 +557,8 @@ impl Periodic {
                 let item = Upload {
                     key: key.clone(),
                     content_type: config.image.format.mime_type().to_string(),
-                    blob: c.blob.clone(),
-                    size: c.size as f64,
+                    blob: c.image.blob.clone(),
+                    size: c.image.size as f64,
                     meta: detail.clone(),
                     endpoint: storage.endpoint.clone(),
                 };
@@ -587,7 +587,7 @@ impl Periodic {
         // A capture that could not be named still hands over its image.
         let blob = outcome
             .as_ref()
-            .map_or(JsValue::NULL, |c| c.blob.clone().into());
+            .map_or(JsValue::NULL, |c| c.image.blob.clone().into());
         set(&detail, "blob", &blob);
         self.emitter.dispatch(PERIODIC_SNAPSHOT, &detail);
         self.finish_stop_if_quiet(run);
@@ -781,7 +781,15 @@ impl ImageDetail<'_> {
     /// keep their order: a CallbackUrl's JSON shows it.
     fn to_js(&self) -> JsValue {
         let (code, message, width, height, size, key, timestamp) = match self.image {
-            Ok((c, key)) => (0, "", c.width, c.height, c.size as f64, key, c.timestamp),
+            Ok((c, key)) => (
+                0,
+                "",
+                c.image.width,
+                c.image.height,
+                c.image.size as f64,
+                key,
+                c.timestamp,
+            ),
             Err(e) => (
                 e.code.value(),
                 e.message.as_str(),

@@ -184,8 +184,8 @@ impl Snapshots {
                     let item = Upload {
                         key,
                         content_type: job.spec.format.mime_type().to_string(),
-                        blob: c.blob.clone(),
-                        size: c.size as f64,
+                        blob: c.image.blob.clone(),
+                        size: c.image.size as f64,
                         meta: outbox_meta(&result),
                         endpoint: None,
                     };
@@ -249,10 +249,10 @@ fn result_object(job: &Job, outcome: &Result<Captured>) -> JsValue {
         Ok(c) => {
             o.set_code(Code::Ok.value());
             o.set_message("");
-            o.set_width(c.width);
-            o.set_height(c.height);
-            o.set_size(c.size as f64);
-            o.set_blob(&c.blob);
+            o.set_width(c.image.width);
+            o.set_height(c.image.height);
+            o.set_size(c.image.size as f64);
+            o.set_blob(&c.image.blob);
             o.set_timestamp(c.timestamp);
         }
         Err(e) => {
