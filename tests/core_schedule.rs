@@ -2,8 +2,9 @@
 //! stop, stop/resume, no drift, updates.
 #![cfg(not(target_arch = "wasm32"))]
 
-use tracksnap::core::schedule::{Schedule, StateChange, StreamKey};
+use tracksnap::core::schedule::{Schedule, StateChange};
 use tracksnap::core::stream::StreamType::{self, Main, Sub};
+use tracksnap::core::stream::{Owner, StreamKey};
 use tracksnap::core::task::TargetStream;
 
 fn key(user: &str, st: StreamType) -> StreamKey {
@@ -296,4 +297,15 @@ fn seq_counts_images_of_the_task() {
         "an unknown stream"
     );
     assert_eq!(s.counts().failed, 1);
+}
+
+#[test]
+fn a_local_stream_has_a_key_once_joined() {
+    assert_eq!(Owner::Local.key(Main, None), None, "not joined: no uid");
+    assert_eq!(Owner::Local.key(Sub, Some("me")), Some(key("me", Sub)));
+    assert_eq!(
+        Owner::Remote("u2".into()).key(Main, None),
+        Some(key("u2", Main)),
+        "a remote stream has its uid"
+    );
 }

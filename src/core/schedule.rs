@@ -7,15 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use super::stream::StreamType;
+use super::stream::StreamKey;
 use super::task::TargetStream;
-
-/// A stream as the periodic tasks name it: the user and main/sub.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StreamKey {
-    pub user_id: String,
-    pub stream_type: StreamType,
-}
 
 #[derive(Debug, Clone, Default)]
 struct Slot {

@@ -49,3 +49,25 @@ pub enum Owner {
     Local,
     Remote(String),
 }
+
+impl Owner {
+    /// The key of this owner's `stream_type` stream: the local user's streams are named by the
+    /// uid it joined with, so they have none before it joins.
+    pub fn key(&self, stream_type: StreamType, local_uid: Option<&str>) -> Option<StreamKey> {
+        let user_id = match self {
+            Owner::Local => local_uid?.to_string(),
+            Owner::Remote(uid) => uid.clone(),
+        };
+        Some(StreamKey {
+            user_id,
+            stream_type,
+        })
+    }
+}
+
+/// A stream as the periodic tasks name it (`TargetStreams`): the user and main/sub.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamKey {
+    pub user_id: String,
+    pub stream_type: StreamType,
+}

@@ -27,10 +27,10 @@ use super::wait::{self, timer, wait_for, Waited};
 use crate::core::error::{Error, Result};
 use crate::core::input::EngineOptions;
 use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
-use crate::core::schedule::{Schedule, StreamKey};
+use crate::core::schedule::Schedule;
 use crate::core::size::Fit;
 use crate::core::snapshot::SnapshotSpec;
-use crate::core::stream::{Owner, StreamType};
+use crate::core::stream::{Owner, StreamKey, StreamType};
 use crate::core::task::{
     self, request_id, ApiError, ApiResult, TargetStream, TaskConfig, TaskKey, ALREADY_STARTED,
     API_VERSION,
@@ -687,16 +687,9 @@ impl Periodic {
         }
     }
 
-    /// The key of a session stream: the local user's streams are named by the joined uid.
+    /// The key of a session stream (see [`Owner::key`]).
     fn stream_key(&self, owner: &Owner, stream_type: StreamType) -> Option<StreamKey> {
-        let user_id = match owner {
-            Owner::Local => self.streams.session().local_uid()?.to_string(),
-            Owner::Remote(uid) => uid.clone(),
-        };
-        Some(StreamKey {
-            user_id,
-            stream_type,
-        })
+        owner.key(stream_type, self.streams.session().local_uid())
     }
 
     fn started_stream_keys(&self) -> Vec<StreamKey> {
