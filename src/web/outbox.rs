@@ -71,8 +71,6 @@ pub struct Outbox {
     /// Records in the outbox as this engine last counted them (changed by its own adds and
     /// removes between counts).
     count: Cell<u32>,
-    /// Whether IndexedDB keeps this engine's Blobs: unknown until the first write.
-    blobs: Cell<Option<bool>>,
     /// Named in this engine's records while it holds it: no flush sends them meanwhile.
     engine: EngineLock,
     /// Numbers this engine's records (see [`outbox_id`]).
@@ -87,12 +85,11 @@ impl Outbox {
                 max_bytes,
                 queue: RefCell::new(VecDeque::new()),
                 running: Cell::new(false),
-                blobs_kept: Cell::new(false),
+                blobs: Cell::new(None),
             }),
             db,
             max_bytes,
             count: Cell::new(0),
-            blobs: Cell::new(None),
             engine: EngineLock::ask(),
             seq: Cell::new(0),
         }
@@ -129,17 +126,16 @@ impl Outbox {
         // ~0.4 ms against ~2 ms for its bytes (read, then cloned into the transaction). WebKit
         // refuses Blobs in a private or automation session (the transaction fails): there, and
         // after any such refusal, the bytes are kept.
-        if self.blobs.get() != Some(false) {
+        let blobs = &self.writer.blobs;
+        if blobs.get() != Some(false) {
             match self.write(item, item.blob.as_ref()).await {
                 // Refused where Blobs are known to be kept: not for being a Blob.
-                Err(not_kept) if not_kept.full || self.blobs.get() == Some(true) => {
+                Err(not_kept) if not_kept.full || blobs.get() == Some(true) => {
                     return Err(not_kept)
                 }
                 Err(_) => {}
-                Ok(kept) => {
-                    self.blobs.set(Some(true));
-                    return Ok(kept);
-                }
+                // The writer has noted that Blobs are kept.
+                Ok(kept) => return Ok(kept),
             }
         }
         let read = item.blob.array_buffer();
@@ -157,8 +153,8 @@ impl Outbox {
             }
         };
         let written = self.write(item, &image).await;
-        if written.is_ok() && self.blobs.get().is_none() {
-            self.blobs.set(Some(false));
+        if written.is_ok() && blobs.get().is_none() {
+            blobs.set(Some(false));
         }
         written
     }
@@ -346,8 +342,9 @@ struct Writer {
     queue: RefCell<VecDeque<Op>>,
     /// Whether a drain is running (it takes what is queued until nothing is).
     running: Cell<bool>,
-    /// Whether a transaction holding a Blob has committed.
-    blobs_kept: Cell<bool>,
+    /// Whether IndexedDB keeps this engine's Blobs: `Some(true)` once a transaction holding one
+    /// has committed, `Some(false)` once bytes were kept after a Blob was refused.
+    blobs: Cell<Option<bool>>,
 }
 
 enum Op {
@@ -414,7 +411,7 @@ impl Writer {
                 let mut queue = self.queue.borrow_mut();
                 // Until a Blob has been kept, a Blob goes alone: WebKit, refusing one in a
                 // transaction that holds other writes, leaves the next transactions unanswered.
-                let alone = |op: &Op| !self.blobs_kept.get() && op.holds_blob();
+                let alone = |op: &Op| self.blobs.get() != Some(true) && op.holds_blob();
                 let n = match queue.front() {
                     Some(first) if alone(first) => 1,
                     _ => queue
@@ -435,7 +432,7 @@ impl Writer {
             match committed {
                 Ok(outcomes) => {
                     if batch.iter().any(Op::holds_blob) {
-                        self.blobs_kept.set(true);
+                        self.blobs.set(Some(true));
                     }
                     for (op, outcome) in batch.into_iter().zip(outcomes) {
                         op.answer(Ok(with_share(outcome, share)));
@@ -479,7 +476,7 @@ impl Writer {
         );
         // WebKit (2.50) refuses a Blob where it keeps none; while another write of the
         // transaction is pending, it then never answers this or any later transaction.
-        let trial = !self.blobs_kept.get() && ops.iter().any(Op::holds_blob);
+        let trial = self.blobs.get() != Some(true) && ops.iter().any(Op::holds_blob);
         let applied = apply(&tx, self.max_bytes, ops, trial).await;
         if applied.is_err() {
             // A request that threw (a Blob refused at once, say) leaves the transaction
