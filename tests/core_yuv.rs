@@ -7,12 +7,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use image::RgbImage;
-use tracksnap::core::encode::{ImageFormat, JpegSettings};
+use tracksnap::core::encode::{encode_jpeg_image, ImageFormat, JpegSettings};
 use tracksnap::core::error::Code;
+use tracksnap::core::jpeg::planes::{YccRow, YccRows};
 use tracksnap::core::size::Fit;
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 use tracksnap::core::yuv::{
-    encode_jpeg_yuv420, yuv420_len, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
+    encode_jpeg_yuv420, yuv420_len, ChromaLayout, JfifImage, Yuv420, YuvColor, YuvMatrix,
 };
 
 const LIMITED_601: YuvColor = YuvColor {
@@ -1141,4 +1142,59 @@ fn video_frame_colour_spaces_map_to_matrices() {
     assert_eq!(c(Some("rgb"), Some(false)), LIMITED_601);
     assert_eq!(LIMITED_601.black(), [16, 128, 128]);
     assert_eq!(FULL_709.black(), [0, 128, 128]);
+}
+
+/// A picture read row by row only: [`YccRows::pair`]'s default.
+struct RowByRow<'a>(JfifImage<'a>);
+
+impl YccRows for RowByRow<'_> {
+    fn width(&self) -> u16 {
+        self.0.width()
+    }
+    fn height(&self) -> u16 {
+        self.0.height()
+    }
+    fn row(&mut self, y: u16, out: YccRow<'_>) {
+        self.0.row(y, out)
+    }
+}
+
+#[test]
+fn rows_read_in_pairs_give_the_same_file_as_rows_read_one_by_one() {
+    // Every map, both layouts, mirrored or not, odd sides, and chroma far outside JFIF's
+    // range on some rows (those pairs fall back to row by row inside one picture).
+    let settings = JpegSettings {
+        quality: 85,
+        size_first: false,
+    };
+    for (w, h) in [(64u32, 48u32), (63, 47), (17, 9), (2, 1)] {
+        let img = photo(w, h);
+        for color in COLORS {
+            for layout in LAYOUTS {
+                let mut frame = to_yuv420(&img, color, layout);
+                // A far sample (0 or 255: far outside JFIF's range once stretched or mixed)
+                // on every third chroma row; the other rows' pairs take the fast path.
+                let (cw, luma) = (w.div_ceil(2) as usize, (w * h) as usize);
+                for cy in (1..h.div_ceil(2) as usize).step_by(3) {
+                    let cell = cy * cw + cw / 2;
+                    let at = match layout {
+                        ChromaLayout::I420 => luma + cell,
+                        ChromaLayout::Nv12 => luma + 2 * cell,
+                    };
+                    frame[at] = if cy % 2 == 0 { 0 } else { 255 };
+                }
+                for mirror in [false, true] {
+                    let what = format!("{w}×{h} {color:?} {layout:?} mirror {mirror}");
+                    let planes = || Yuv420::new(&frame, w, h, layout).expect("frame");
+                    let mut pairs = Vec::new();
+                    encode_jpeg_yuv420(planes(), color, mirror, settings, &mut pairs)
+                        .expect("encodes");
+                    let image = JfifImage::new(planes(), color, mirror).expect("image");
+                    let mut rows = Vec::new();
+                    encode_jpeg_image(RowByRow(image), settings, true, &mut rows).expect("encodes");
+                    assert!(pairs == rows, "{what}: the files differ");
+                }
+            }
+        }
+    }
 }

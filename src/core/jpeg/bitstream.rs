@@ -3,9 +3,11 @@
 
 use super::huffman::Table;
 
-/// Collects bits most significant first into `out`.
+/// Collects bits most significant first into `out`, four bytes at a time.
 pub struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
+    /// The last bits put, the newest lowest; only the low `count` are still to be written
+    /// (the bits above them are stale and never read again).
     acc: u64,
     count: u32,
 }
@@ -19,55 +21,51 @@ impl<'a> BitWriter<'a> {
         }
     }
 
-    /// Appends the low `n` bits of `bits` (n ≤ 31).
-    #[inline]
+    /// Appends `n` bits (n ≤ 32); `bits` must have nothing above them. With fewer than 32
+    /// bits pending before the call, the 64-bit accumulator never loses one.
+    #[inline(always)]
     pub fn put(&mut self, bits: u32, n: u32) {
-        if n == 0 {
-            return;
-        }
-        let n = n.min(31);
-        self.acc = (self.acc << n) | u64::from(bits & ((1u32 << n) - 1));
+        self.acc = (self.acc << (n & 63)) | u64::from(bits);
         self.count += n;
         if self.count >= 32 {
-            self.flush_bytes();
+            self.count -= 32;
+            self.word((self.acc >> self.count) as u32);
         }
     }
 
-    fn flush_bytes(&mut self) {
-        // Four bytes at once unless one of them is 0xFF (which needs a 0x00 after it).
-        while self.count >= 32 {
-            self.count -= 32;
-            let word = (self.acc >> self.count) as u32;
-            let inverted = !word;
-            if inverted.wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
-                self.out.extend_from_slice(&word.to_be_bytes());
-            } else {
-                for byte in word.to_be_bytes() {
-                    self.out.push(byte);
-                    if byte == 0xFF {
-                        self.out.push(0);
-                    }
-                }
-            }
+    /// Writes four bytes, each 0xFF followed by the 0x00 a scan needs.
+    #[inline(always)]
+    fn word(&mut self, word: u32) {
+        // A byte of the word is 0xFF exactly when the inverted byte is zero.
+        let inverted = !word;
+        if inverted.wrapping_sub(0x0101_0101) & word & 0x8080_8080 == 0 {
+            self.out.extend_from_slice(&word.to_be_bytes());
+        } else {
+            self.bytes(word);
         }
-        while self.count >= 8 {
-            self.count -= 8;
-            let byte = (self.acc >> self.count) as u8;
+    }
+
+    #[cold]
+    fn bytes(&mut self, word: u32) {
+        for byte in word.to_be_bytes() {
             self.out.push(byte);
             if byte == 0xFF {
                 self.out.push(0);
             }
         }
-        self.acc &= (1u64 << self.count) - 1;
     }
 
-    /// Pads the last byte with ones, as the standard asks.
-    pub fn finish(mut self) {
-        self.flush_bytes();
-        if self.count > 0 {
-            let pad = 8 - self.count;
-            self.put((1u32 << pad) - 1, pad);
-            self.flush_bytes();
+    /// Writes what is pending, the last byte padded with ones as the standard asks.
+    pub fn finish(self) {
+        let pad = (8 - self.count % 8) % 8;
+        let bits = self.count + pad;
+        let tail = ((self.acc << pad) | ((1u64 << pad) - 1)) & ((1u64 << bits) - 1);
+        for k in (0..bits / 8).rev() {
+            let byte = (tail >> (8 * k)) as u8;
+            self.out.push(byte);
+            if byte == 0xFF {
+                self.out.push(0);
+            }
         }
     }
 }

@@ -31,7 +31,7 @@ pub mod quantise;
 
 use super::error::{Code, Error, Result};
 use bitstream::{BitWriter, FrameComponent};
-use huffman::{magnitude_size, Counts, RateModel, Table};
+use huffman::{Counts, RateModel, Table};
 use planes::YccRows;
 use quantise::{TableSet, Trellis};
 
@@ -430,8 +430,10 @@ struct Scan {
 impl Scan {
     #[inline(always)]
     fn push(&mut self, table: u32, symbol: u8, extra: u32, n: u8) {
-        if let Some(t) = self.counts.get_mut(table as usize) {
-            t.add(symbol);
+        let counts = self.counts.get_mut((table & 3) as usize);
+        if let Some(c) = counts.and_then(|t| t.0.get_mut(usize::from(symbol))) {
+            // No overflow: a scan has fewer than 2³² symbols.
+            *c = c.wrapping_add(1);
         }
         self.tokens
             .push(u32::from(n) << 26 | table << 24 | u32::from(symbol) << 16 | extra);
@@ -456,6 +458,8 @@ impl Scan {
         if mask != 0 {
             self.end_run(table, run);
         }
+        // At most 63 symbols and an end of block: one capacity check per block, not per symbol.
+        self.tokens.reserve(64);
         // Non-zero AC positions as bits: runs of zeros are the gaps between them.
         let mut mask = mask;
         let mut prev = 0u32;
@@ -468,7 +472,7 @@ impl Scan {
                 self.push(table, 0xF0, 0, 0);
                 zeros -= 16;
             }
-            let v = block.get(i as usize).copied().unwrap_or(0);
+            let v = block.get((i & 63) as usize).copied().unwrap_or(0);
             let (size, extra) = magnitude(v.clamp(-1023, 1023));
             self.push(table, ((zeros as u8) << 4) | size, extra, size);
         }
@@ -501,22 +505,18 @@ impl Scan {
 
     /// The entropy-coded segment, with `tables` by table index.
     fn write(&self, tables: &[Table; 4], out: &mut Vec<u8>) {
-        // Each table's (code << 5 | length) by symbol.
-        let codes = tables.each_ref().map(|t| {
-            let mut c = [0u32; 256];
+        // (code << 5 | length) by `table << 8 | symbol`, the token's bits 16..26.
+        let mut codes = [0u32; 1024];
+        for (c, t) in codes.chunks_exact_mut(256).zip(tables) {
             for ((o, &code), &len) in c.iter_mut().zip(t.code.iter()).zip(t.len.iter()) {
                 *o = u32::from(code) << 5 | u32::from(len);
             }
-            c
-        });
+        }
+        // A symbol takes at most 16 + 14 bits: four bytes each, but for 0xFF's stuffing.
+        out.reserve(self.tokens.len() * 4);
         let mut bits = BitWriter::new(out);
         for &t in &self.tokens {
-            let (table, symbol) = ((t >> 24) as usize & 3, (t >> 16) as u8);
-            let code = codes
-                .get(table)
-                .and_then(|c| c.get(usize::from(symbol)))
-                .copied()
-                .unwrap_or(0);
+            let code = codes.get((t >> 16) as usize & 1023).copied().unwrap_or(0);
             let n = t >> 26;
             bits.put((code >> 5) << n | (t & 0xFFFF), (code & 31) + n);
         }
@@ -524,16 +524,15 @@ impl Scan {
     }
 }
 
-/// A value's magnitude category and its extra bits (negative values as one's complement).
-#[inline]
+/// A value's magnitude category and its extra bits (negative values as one's complement),
+/// without a branch on the sign (which a JPEG's levels make unpredictable).
+#[inline(always)]
 fn magnitude(v: i16) -> (u8, u32) {
-    let size = magnitude_size(v.unsigned_abs());
-    let extra = if v < 0 {
-        (i32::from(v) - 1) as u32 & ((1u32 << size) - 1)
-    } else {
-        v as u32
-    };
-    (size, extra)
+    let v = i32::from(v);
+    let sign = v >> 31;
+    let size = 32 - ((v ^ sign) - sign).leading_zeros();
+    let extra = (v + sign) as u32 & ((1u32 << size) - 1);
+    (size as u8, extra)
 }
 
 #[cfg(test)]

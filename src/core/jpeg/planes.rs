@@ -24,13 +24,29 @@ pub struct YccRow<'r> {
     pub cr: &'r mut [u16],
 }
 
+/// Two rows of a picture whose chroma is 4:2:0 (a camera frame), as a 4:2:0 file stores
+/// them: luma rows `2k` and `2k + 1` at full width, and chroma row `k` as the sum of each
+/// 2×2 cell's four samples (`⌈width / 2⌉` cells).
+pub struct YccPair<'r> {
+    pub y: [&'r mut [u16]; 2],
+    pub cb: &'r mut [u16],
+    pub cr: &'r mut [u16],
+}
+
 /// A picture the encoder reads row by row, top to bottom.
 pub trait YccRows {
     fn width(&self) -> u16;
     fn height(&self) -> u16;
     /// Writes row `y` (`< height`); each of `out`'s slices is `width` samples long. Rows are
-    /// asked for in order, each once.
+    /// asked for in order.
     fn row(&mut self, y: u16, out: YccRow<'_>);
+    /// Writes rows `2k` and `2k + 1` of a 4:2:0 file at once (the second repeats the first
+    /// past the last row), or returns `false` and writes nothing when they must be read by
+    /// [`Self::row`]. A picture whose chroma is 4:2:0 already needs no per-pixel chroma then.
+    fn pair(&mut self, k: u16, out: YccPair<'_>) -> bool {
+        let _ = (k, out);
+        false
+    }
 }
 
 /// JFIF's luma of one RGB pixel in fixed point: `0..=TOP`. Weights in 16-bit fixed point,
@@ -215,63 +231,124 @@ fn chroma_cells<const HS: usize, const VS: usize>(
     }
 }
 
-/// Reads `image` (rows at full resolution) into three planes, chroma summed over each cell.
+/// Reads `image` (rows at full resolution) into three planes, chroma summed over each cell,
+/// a 4:2:0 file's rows two at a time where `image` gives them so ([`YccRows::pair`]).
 pub fn read(image: &mut impl YccRows, g: Geometry) -> [Plane; 3] {
     let mut planes = g.planes();
-    let [mut cb, mut cr] = [(); 2].map(|_| vec![0u16; g.width]);
+    let [cb, cr] = [(); 2].map(|_| vec![0u16; g.width]);
+    let mut rows = RowSums { cb, cr };
     let chroma_width = g.width.div_ceil(g.hs);
     let [py, pb, pr] = &mut planes;
-    for r in 0..g.rows {
-        let Some((above, rest)) = py.data.split_at_mut_checked(r * g.stride) else {
+    let (ls, cs) = (py.stride, pb.stride);
+    let cells = py.data.chunks_exact_mut(ls * g.vs);
+    let chroma_rows = pb
+        .data
+        .chunks_exact_mut(cs)
+        .zip(pr.data.chunks_exact_mut(cs));
+    let real = g.height.div_ceil(g.vs);
+    let mut last = 0;
+    for (cy, (luma, (cb_full, cr_full))) in cells.zip(chroma_rows).enumerate().take(real) {
+        let (Some(cb), Some(cr)) = (
+            cb_full.get_mut(..chroma_width),
+            cr_full.get_mut(..chroma_width),
+        ) else {
             break;
         };
-        let Some(out) = rest.get_mut(..g.stride) else {
-            break;
-        };
-        if r < g.height {
-            if let Some(y) = out.get_mut(..g.width) {
-                let row = YccRow {
-                    y,
-                    cb: &mut cb,
-                    cr: &mut cr,
-                };
-                image.row(r as u16, row);
-            }
-            pad_row(out, g.width);
-        } else if let Some(last) = above.get(above.len().saturating_sub(g.stride)..) {
-            // Rows below the picture repeat its last row: its luma copied here, its chroma
-            // still in `cb` and `cr`, which only `image.row` writes.
-            out.copy_from_slice(last);
-        }
-        let cy = r / g.vs;
-        for (plane, src) in [(&mut *pb, &cb), (&mut *pr, &cr)] {
-            let stride = plane.stride;
-            let Some(out) = plane.data.get_mut(cy * stride..(cy + 1) * stride) else {
-                continue;
+        let fast = g.hs == 2 && g.vs == 2 && {
+            let (top, bottom) = luma.split_at_mut(ls);
+            let (Some(y0), Some(y1)) = (top.get_mut(..g.width), bottom.get_mut(..g.width)) else {
+                break;
             };
-            if g.hs == 2 {
-                let mut pairs = src.chunks_exact(2);
-                let mut cells = out.iter_mut().take(chroma_width);
-                // (Pairs first: `zip` takes from its first iterator before it finds the
-                // second one empty.)
-                for (pair, o) in pairs.by_ref().zip(cells.by_ref()) {
-                    if let [a, b] = *pair {
-                        *o += a + b;
-                    }
-                }
-                // An odd width: the last cell repeats the last sample.
-                if let (Some(o), [a]) = (cells.next(), pairs.remainder()) {
-                    *o += 2 * a;
-                }
-            } else {
-                for (o, &v) in out.iter_mut().zip(src.iter()) {
-                    *o += v;
-                }
-            }
-            if r % g.vs == g.vs - 1 {
-                pad_row(out, chroma_width);
+            image.pair(
+                cy as u16,
+                YccPair {
+                    y: [y0, y1],
+                    cb,
+                    cr,
+                },
+            )
+        };
+        if !fast {
+            rows.cell_row(image, g, cy, luma, cb, cr);
+        }
+        for row in luma.chunks_exact_mut(ls) {
+            pad_row(row, g.width);
+        }
+        for row in [&mut *cb_full, &mut *cr_full] {
+            pad_row(row, chroma_width);
+        }
+        last = cy;
+    }
+    // Below the picture's last cell row: its rows again.
+    for (plane, rows_used) in [
+        (&mut *py, (last + 1) * g.vs),
+        (pb, last + 1),
+        (pr, last + 1),
+    ] {
+        let stride = plane.stride;
+        let Some((above, below)) = plane.data.split_at_mut_checked(rows_used * stride) else {
+            continue;
+        };
+        if let Some(source) = above.get(above.len().saturating_sub(stride)..) {
+            for row in below.chunks_exact_mut(stride) {
+                row.copy_from_slice(source);
             }
         }
     }
     planes
+}
+
+/// The full-width chroma rows [`YccRows::row`] writes, summed into cells.
+struct RowSums {
+    cb: Vec<u16>,
+    cr: Vec<u16>,
+}
+
+impl RowSums {
+    /// Luma rows and chroma row `cy` of one row of cells, row by row (the last real row
+    /// again for rows past the picture).
+    fn cell_row(
+        &mut self,
+        image: &mut impl YccRows,
+        g: Geometry,
+        cy: usize,
+        luma: &mut [u16],
+        cb_out: &mut [u16],
+        cr_out: &mut [u16],
+    ) {
+        for (dy, out) in luma.chunks_exact_mut(g.stride).enumerate() {
+            let r = (cy * g.vs + dy).min(g.height.saturating_sub(1));
+            if let Some(y) = out.get_mut(..g.width) {
+                let row = YccRow {
+                    y,
+                    cb: &mut self.cb,
+                    cr: &mut self.cr,
+                };
+                image.row(r as u16, row);
+            }
+            for (plane, src) in [(&mut *cb_out, &self.cb), (&mut *cr_out, &self.cr)] {
+                if dy == 0 {
+                    plane.fill(0);
+                }
+                if g.hs == 2 {
+                    let mut pairs = src.chunks_exact(2);
+                    // (Pairs first: `zip` takes from its first iterator before it finds the
+                    // second one empty.)
+                    for (pair, o) in pairs.by_ref().zip(plane.iter_mut()) {
+                        if let [a, b] = *pair {
+                            *o += a + b;
+                        }
+                    }
+                    // An odd width: the last cell repeats the last sample.
+                    if let (Some(o), [a]) = (plane.get_mut(src.len() / 2), pairs.remainder()) {
+                        *o += 2 * a;
+                    }
+                } else {
+                    for (o, &v) in plane.iter_mut().zip(src.iter()) {
+                        *o += v;
+                    }
+                }
+            }
+        }
+    }
 }

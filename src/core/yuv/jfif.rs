@@ -7,7 +7,7 @@ use super::frame::{uv_pairs, ChromaRow, Yuv420};
 use super::gamut::Clipper;
 use crate::core::encode::{encode_jpeg_image, jpeg_sides, JpegSettings};
 use crate::core::error::Result;
-use crate::core::jpeg::planes::{YccRow, YccRows};
+use crate::core::jpeg::planes::{YccPair, YccRow, YccRows};
 
 /// A 4:2:0 frame as the JPEG encoder reads it: rows of full-range BT.601 Y, Cb, Cr at full
 /// width, chroma repeated for the two pixels that share it, so the encoder's 2×2 averaging
@@ -56,6 +56,107 @@ impl YccRows for JfifImage<'_> {
             ToJfif::Mix(t) => fill_row(&**t, clip, luma, chroma, mirror, out),
         }
     }
+
+    fn pair(&mut self, k: u16, out: YccPair<'_>) -> bool {
+        // Mirrored, an odd width's cells straddle two source samples: row by row then.
+        if self.mirror && self.width % 2 == 1 {
+            return false;
+        }
+        let first = usize::from(k) * 2;
+        let second = (first + 1).min(usize::from(self.height).saturating_sub(1));
+        let luma = [first, second].map(|r| self.planes.luma_row(r));
+        let chroma = self.planes.chroma_row(first);
+        let mirror = self.mirror;
+        match &self.map {
+            ToJfif::Identity => pair_rows(&Identity, luma, chroma, mirror, out),
+            ToJfif::Range(t) => pair_rows(&**t, luma, chroma, mirror, out),
+            ToJfif::Mix(t) => pair_rows(&**t, luma, chroma, mirror, out),
+        }
+    }
+}
+
+/// [`YccRows::pair`] for one map: `false` as soon as a chroma sample is far outside JFIF's
+/// range (its pixels need [`Clipper`], one by one).
+fn pair_rows<M: SampleMap>(
+    map: &M,
+    luma: [&[u8]; 2],
+    chroma: ChromaRow<'_>,
+    mirror: bool,
+    out: YccPair<'_>,
+) -> bool {
+    match chroma {
+        ChromaRow::Planar(u, v) => {
+            let chroma = u.iter().copied().zip(v.iter().copied());
+            pair_cells(map, luma, chroma, mirror, out)
+        }
+        ChromaRow::Interleaved(uv) => pair_cells(map, luma, uv_pairs(uv), mirror, out),
+    }
+}
+
+fn pair_cells<M, C>(map: &M, luma: [&[u8]; 2], chroma: C, mirror: bool, out: YccPair<'_>) -> bool
+where
+    M: SampleMap,
+    C: Iterator<Item = (u8, u8)> + Clone,
+{
+    let YccPair {
+        y: [y0, y1],
+        cb,
+        cr,
+    } = out;
+    // Chroma first, so that a far sample leaves the luma unwritten.
+    let mut far = false;
+    if mirror {
+        for ((b, r), (u, v)) in cb
+            .iter_mut()
+            .rev()
+            .zip(cr.iter_mut().rev())
+            .zip(chroma.clone())
+        {
+            let c = map.chroma(u, v);
+            far |= c.far;
+            (*b, *r) = (c.cb * 4, c.cr * 4);
+        }
+    } else {
+        for ((b, r), (u, v)) in cb.iter_mut().zip(cr.iter_mut()).zip(chroma.clone()) {
+            let c = map.chroma(u, v);
+            far |= c.far;
+            (*b, *r) = (c.cb * 4, c.cr * 4);
+        }
+    }
+    if far {
+        return false;
+    }
+    let [l0, l1] = luma;
+    for (out, src) in [(y0, l0), (y1, l1)] {
+        let even = src.len() & !1;
+        let (Some((out_pairs, out_tail)), Some((src_pairs, src_tail))) =
+            (out.split_at_mut_checked(even), src.split_at_checked(even))
+        else {
+            return false;
+        };
+        let terms = chroma.clone().map(|(u, v)| map.chroma(u, v).term);
+        if mirror {
+            let pixels = out_pairs
+                .rchunks_exact_mut(2)
+                .zip(src_pairs.chunks_exact(2));
+            for ((o, s), t) in pixels.zip(terms) {
+                if let ([o0, o1], [s0, s1]) = (o, s) {
+                    (*o0, *o1) = (map.luma(*s1, t), map.luma(*s0, t));
+                }
+            }
+        } else {
+            let pixels = out_pairs.chunks_exact_mut(2).zip(src_pairs.chunks_exact(2));
+            for ((o, s), t) in pixels.zip(terms.clone()) {
+                if let ([o0, o1], [s0, s1]) = (o, s) {
+                    (*o0, *o1) = (map.luma(*s0, t), map.luma(*s1, t));
+                }
+            }
+            if let ([o], [s], Some(t)) = (out_tail, src_tail, terms.clone().nth(even / 2)) {
+                *o = map.luma(*s, t);
+            }
+        }
+    }
+    true
 }
 
 fn fill_row<M: SampleMap>(
