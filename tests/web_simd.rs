@@ -4,6 +4,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use tracksnap::core::jpeg::dct::{forward_transposed, forward_transposed_portable};
+use tracksnap::core::jpeg::planes::{
+    chroma_cells_420, chroma_cells_420_portable, luma_row, luma_row_portable,
+};
 use tracksnap::core::jpeg::quantise::{ac_mask, ac_mask_portable};
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -70,6 +73,43 @@ fn simd_ac_mask_gives_the_same_mask_as_the_portable_one() {
                 ac_mask_portable(&magnitudes),
                 "{magnitudes:?}"
             );
+        }
+    }
+}
+
+/// RGBA → JFIF with SIMD (eight pixels' luma, four 2×2 cells' chroma at a time) gives the same
+/// samples as the portable loops: random and extreme pixels, every width up to 37 (the SIMD
+/// part's remainders, odd last cells).
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_rgba_reading_gives_the_same_samples_as_the_portable_loops() {
+    let mut next = numbers(0x6a09_e667);
+    for width in 1..=37usize {
+        for round in 0..40 {
+            let mut rows = [vec![0u8; width * 4], vec![0u8; width * 4]];
+            for (i, byte) in rows.iter_mut().flatten().enumerate() {
+                *byte = match round {
+                    0 => 0,
+                    1 => 255,
+                    // Pure red, green, blue and white pixels: the weights' extremes.
+                    2 => [
+                        255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255,
+                    ][i % 16],
+                    _ => next() as u8,
+                };
+            }
+            let [top, bottom] = &rows;
+            let (mut a, mut b) = (vec![0u16; width], vec![0u16; width]);
+            luma_row(top, &mut a);
+            luma_row_portable(top, &mut b);
+            assert_eq!(a, b, "luma, width {width}, round {round}");
+            let cells = width.div_ceil(2);
+            let mut simd = [vec![0u16; cells], vec![0u16; cells]];
+            let mut portable = simd.clone();
+            let [sb, sr] = &mut simd;
+            chroma_cells_420(top, bottom, sb, sr);
+            let [pb, pr] = &mut portable;
+            chroma_cells_420_portable(top, bottom, pb, pr);
+            assert_eq!(simd, portable, "chroma, width {width}, round {round}");
         }
     }
 }
