@@ -7,7 +7,9 @@ use tracksnap::core::jpeg::dct::{forward_transposed, forward_transposed_portable
 use tracksnap::core::jpeg::planes::{
     chroma_cells_420, chroma_cells_420_portable, luma_row, luma_row_portable,
 };
-use tracksnap::core::jpeg::quantise::{ac_mask, ac_mask_portable};
+use tracksnap::core::jpeg::quantise::{
+    ac_mask, ac_mask_portable, zigzag_levels, zigzag_levels_portable,
+};
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
@@ -111,5 +113,21 @@ fn simd_rgba_reading_gives_the_same_samples_as_the_portable_loops() {
             chroma_cells_420_portable(top, bottom, pb, pr);
             assert_eq!(simd, portable, "chroma, width {width}, round {round}");
         }
+    }
+}
+
+/// The zig-zag gather by byte shuffles puts every level where the portable loop does: each
+/// position marked by its own index, and random levels (both bytes of each matter).
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_zigzag_gives_the_same_order_as_the_portable_loop() {
+    let mut next = numbers(0xbb67_ae85);
+    let mut blocks = vec![core::array::from_fn::<i16, 64, _>(|i| {
+        i as i16 * 257 - 8000
+    })];
+    for _ in 0..1000 {
+        blocks.push(core::array::from_fn(|_| next() as i16));
+    }
+    for b in &blocks {
+        assert_eq!(zigzag_levels(b), zigzag_levels_portable(b), "{b:?}");
     }
 }
