@@ -5,7 +5,8 @@
 
 use tracksnap::core::jpeg::dct::{forward_transposed, forward_transposed_portable};
 use tracksnap::core::jpeg::planes::{
-    chroma_cells_420, chroma_cells_420_portable, luma_row, luma_row_portable,
+    block_at, block_at_portable, chroma_cells_420, chroma_cells_420_portable, luma_row,
+    luma_row_portable,
 };
 use tracksnap::core::jpeg::quantise::{
     ac_mask, ac_mask_portable, zigzag_levels, zigzag_levels_portable,
@@ -129,5 +130,42 @@ fn simd_zigzag_gives_the_same_order_as_the_portable_loop() {
     }
     for b in &blocks {
         assert_eq!(zigzag_levels(b), zigzag_levels_portable(b), "{b:?}");
+    }
+}
+
+/// A block read from a plane with SIMD (a row per load, exact conversions) has the same bits
+/// as the portable loop: every sample value, the scales of 1, 2 and 4 summed samples; and
+/// zeros, not a trap, from a plane too short for the block (`Plane::block` checks first).
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn simd_block_reading_gives_the_same_bits_as_the_portable_loop() {
+    let mut next = numbers(0x3c6e_f372);
+    let stride = 24;
+    let plane: Vec<u16> = (0..stride * 8)
+        .map(|i| {
+            if i < 64 {
+                (i * 255) as u16
+            } else {
+                (next() % 16321) as u16
+            }
+        })
+        .collect();
+    let bits = |b: [[f32; 8]; 8]| {
+        b.as_flattened()
+            .iter()
+            .map(|x| x.to_bits())
+            .collect::<Vec<_>>()
+    };
+    for samples in [1u32, 2, 4] {
+        let scale = 1.0 / (samples << 4) as f32;
+        for offset in [0, 1, 8, 16] {
+            let data = &plane[offset..];
+            assert_eq!(
+                bits(block_at(data, stride, scale)),
+                bits(block_at_portable(data, stride, scale)),
+                "offset {offset}, scale {scale}"
+            );
+        }
+        let short = &plane[..7 * stride + 7];
+        assert_eq!(bits(block_at(short, stride, scale)), bits([[0.0; 8]; 8]));
     }
 }
