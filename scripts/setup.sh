@@ -31,6 +31,8 @@ command -v wasm-opt >/dev/null || missing_debs+=(binaryen)
 # WebKitGTK (Safari's engine): its WebDriver and MiniBrowser, and a virtual display to run in.
 command -v WebKitWebDriver >/dev/null || missing_debs+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null || missing_debs+=(xvfb)
+# libjpeg-turbo's tjbench: the native reference of the benchmark's Part 4 (the encoder alone).
+command -v tjbench >/dev/null || missing_debs+=(libjpeg-turbo-progs)
 # apt mostly waits on the disk and the network: it runs while cargo compiles (3 min saved).
 apt_pid=""
 if [ "${#missing_debs[@]}" -gt 0 ]; then

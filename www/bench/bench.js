@@ -2,18 +2,22 @@
 // <video> + canvas.toBlob (what the RTC SDKs do) and by @jsquash/jpeg; time, main-thread time,
 // bytes, and quality against the source picture. Part 2: one periodic task at Interval 1 over
 // K streams for S seconds. Part 3: what keeping each image in the outbox before its upload
-// costs, against a bare IndexedDB write. Every figure comes from a measurement made in this run.
+// costs, against a bare IndexedDB write. Part 4 (encoder.js): the JPEG encoder alone, for the
+// runner to set beside libjpeg-turbo. Every figure comes from a measurement made in this run.
 //
-// window.runBench({ parts, iterations, seconds, streams }) runs it and resolves with the
-// results (the runner, www/bench/run.mjs, calls it); the Run button does the same by hand.
+// window.runBench({ parts, iterations, seconds, streams, references }) runs it and resolves
+// with the results (the runner, www/bench/run.mjs, calls it); the Run button does the same by
+// hand for Parts 1–3 (Part 4 needs the module the runner serves). window.benchPhoto() hands
+// the runner Part 4's picture, and window.benchEncoder lets it run Part 4 round by round.
 // When the runner is there it provides window.benchMark(name): it records the CPU time of
 // every Chromium process at that moment ("cpu:…"), or forces a garbage collection ("gc").
 
 import init, { SnapshotEngine } from '/pkg/tracksnap.js';
 import encodeJpeg, { init as initJpeg } from '/node_modules/@jsquash/jpeg/encode.js';
-import { drawPicture } from './picture.js';
+import { drawPicture, i420FromRgba } from './picture.js';
 import { decode, median, medianWithInfinity, percentile, psnr, ssim, SSIM_PARAMS } from './metrics.js';
 import { BusyProbe } from './probe.js';
+import { encoderFinish, encoderRound, encoderStart, part4, photoForRunner } from './encoder.js';
 import { derive, formatReport } from './report.js';
 import { memory, startRoom } from './streams.js';
 
@@ -175,25 +179,7 @@ function photoI420Source(width, height) {
   ref.width = width;
   ref.height = height;
   const { data: rgba } = drawPicture(ref);
-  const cw = width >> 1;
-  const ch = height >> 1;
-  const planes = new Uint8Array(width * height + 2 * cw * ch);
-  const luma = (i) => 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2];
-  for (let i = 0; i < width * height; i++) planes[i] = Math.round(16 + (219 / 255) * luma(i * 4));
-  for (let y = 0; y < ch; y++) {
-    for (let x = 0; x < cw; x++) {
-      let cb = 0;
-      let cr = 0;
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-        const i = ((2 * y + dy) * width + 2 * x + dx) * 4;
-        const l = luma(i);
-        cb += (rgba[i + 2] - l) / 1.772 / 4;
-        cr += (rgba[i] - l) / 1.402 / 4;
-      }
-      planes[width * height + y * cw + x] = Math.round(128 + (224 / 255) * cb);
-      planes[width * height + cw * ch + y * cw + x] = Math.round(128 + (224 / 255) * cr);
-    }
-  }
+  const planes = i420FromRgba(rgba, width, height, { fullRange: false });
   const colorSpace = { matrix: 'smpte170m', primaries: 'smpte170m', transfer: 'smpte170m', fullRange: false };
   const frame = new VideoFrame(planes, { format: 'I420', codedWidth: width, codedHeight: height, timestamp: 0, colorSpace });
   return heldFrameSource(`photo-i420-${height}p`, 'photo picture as I420 frames', frame);
@@ -753,6 +739,10 @@ async function part3({ iterations }) {
 
 // ----- entry points -------------------------------------------------------------------------
 
+window.benchPhoto = photoForRunner;
+// Part 4 step by step, for the runner to run tjbench between the rounds (encoder.js).
+window.benchEncoder = { start: (o) => encoderStart(o, log), round: () => encoderRound(), finish: (o) => encoderFinish(o) };
+
 /** Runs the parts asked for and resolves with the results. */
 window.runBench = async function runBench(options = {}) {
   const o = {
@@ -760,6 +750,7 @@ window.runBench = async function runBench(options = {}) {
     iterations: options.iterations ?? 15,
     seconds: options.seconds ?? 60,
     streams: options.streams ?? 17,
+    references: options.references ?? [],
   };
   await ready;
   const results = {
@@ -771,6 +762,7 @@ window.runBench = async function runBench(options = {}) {
   if (o.parts.includes('part1')) results.part1 = await part1(o);
   if (o.parts.includes('part2')) results.part2 = await part2(o);
   if (o.parts.includes('part3')) results.part3 = await part3(o);
+  if (o.parts.includes('part4')) results.part4 = await part4(o, log);
   results.finished = new Date().toISOString();
   return results;
 };

@@ -1,6 +1,9 @@
 // The benchmark's figures as one SVG picture: Part 1's call → Blob medians per source and
-// method, and Part 3's write-ahead against a bare IndexedDB put. No DOM, so the Node runner
-// writes it beside bench.json (out/bench/bench.svg).
+// method, Part 3's write-ahead against a bare IndexedDB put, and Part 4's encoder time against
+// libjpeg-turbo's tjbench. No DOM, so the Node runner writes it beside bench.json
+// (out/bench/bench.svg).
+
+import { ENCODER_TARGETS } from './report.js';
 
 /** The methods drawn, in order, with their colours; the others stay in the tables. */
 const METHODS = [
@@ -24,12 +27,13 @@ function niceMax(v) {
 }
 
 /**
- * Horizontal bars in groups: `groups` is [{ title, bars: [{ label, value, colour, scale }] }].
- * The axis fits the bars with `scale` set; a longer bar is cut at the edge and says so, so that
- * a far slower reference does not flatten the rest.
+ * Horizontal bars in groups: `groups` is [{ title, bars: [{ label, value, colour, scale }],
+ * marks: [{ label, value }] }]. The axis fits the bars with `scale` set and the marks; a longer
+ * bar is cut at the edge and says so, so that a far slower reference does not flatten the rest.
+ * A mark is a dashed line across its group's bars (a target), labelled on the group's title row.
  */
 function barPanel(y0, title, unit, groups) {
-  const scaled = groups.flatMap((g) => g.bars.filter((b) => b.scale !== false).map((b) => b.value));
+  const scaled = groups.flatMap((g) => [...g.bars.filter((b) => b.scale !== false), ...(g.marks ?? [])].map((b) => b.value));
   const max = niceMax(Math.max(...scaled) * 1.15);
   const x = (v) => LABEL_W + (Math.min(v, max) / max) * PLOT_W;
   const out = [`<text x="0" y="${y0 + 14}" class="h">${esc(title)}</text>`];
@@ -37,15 +41,23 @@ function barPanel(y0, title, unit, groups) {
   const top = y;
   for (const g of groups) {
     out.push(`<text x="0" y="${y + 10}" class="g">${esc(g.title)}</text>`);
+    const marks = (g.marks ?? []).map((m) => ({ ...m, x: x(m.value).toFixed(1) }));
+    // The label starts at its line, or past the group's title (about 6.5 px a character) if that is longer.
+    for (const m of marks) out.push(`<text x="${Math.max(Number(m.x) + 3, g.title.length * 6.5 + 12).toFixed(1)}" y="${y + 10}" class="m">${esc(m.label)}</text>`);
     y += 14;
+    const barsTop = y;
+    // Bars, then the marks' lines over them, then the figures over the lines.
+    const bars = [];
+    const texts = [];
     for (const b of g.bars) {
-      out.push(`<text x="${LABEL_W - 6}" y="${y + 9}" class="l">${esc(b.label)}</text>`);
-      out.push(`<rect x="${LABEL_W}" y="${y}" width="${Math.max(0.5, x(b.value) - LABEL_W).toFixed(1)}" height="${BAR_H}" fill="${b.colour}"/>`);
+      texts.push(`<text x="${LABEL_W - 6}" y="${y + 9}" class="l">${esc(b.label)}</text>`);
+      bars.push(`<rect x="${LABEL_W}" y="${y}" width="${Math.max(0.5, x(b.value) - LABEL_W).toFixed(1)}" height="${BAR_H}" fill="${b.colour}"/>`);
       const cut = b.value > max;
-      if (cut) out.push(`<path d="M${x(max) - 9} ${y - 1}l4 ${BAR_H + 2}M${x(max) - 5} ${y - 1}l4 ${BAR_H + 2}" class="cut"/>`);
-      out.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 9}" class="v">${num(b.value)}${cut ? ' (cut)' : ''}</text>`);
+      if (cut) bars.push(`<path d="M${x(max) - 9} ${y - 1}l4 ${BAR_H + 2}M${x(max) - 5} ${y - 1}l4 ${BAR_H + 2}" class="cut"/>`);
+      texts.push(`<text x="${(x(b.value) + 4).toFixed(1)}" y="${y + 9}" class="v">${num(b.value)}${cut ? ' (cut)' : ''}</text>`);
       y += BAR_H + 3;
     }
+    out.push(...bars, ...marks.map((m) => `<line x1="${m.x}" y1="${barsTop - 3}" x2="${m.x}" y2="${y}" class="mark"/>`), ...texts);
     y += 6;
   }
   for (let i = 0; i <= 4; i++) {
@@ -56,7 +68,7 @@ function barPanel(y0, title, unit, groups) {
   return { svg: out.join('\n'), height: y + 20 - y0 };
 }
 
-/** The SVG text for a benchmark result (`bench.json`); `null` when it holds neither part. */
+/** The SVG text for a benchmark result (`bench.json`); `null` when it holds none of those parts. */
 export function chartSvg(result) {
   const panels = [];
   let y = 0;
@@ -90,6 +102,27 @@ export function chartSvg(result) {
     panels.push(panel.svg);
     y += panel.height + 10;
   }
+  const p4 = result.part4;
+  if (p4?.methods?.length) {
+    const tj = p4.tjbench ?? {};
+    const groups = [
+      { route: 'i420-full', title: 'I420, full range', tjMs: tj.yuvMs, tjFrom: 'YUV' },
+      { route: 'i420-limited', title: "I420, limited range (a camera's)", tjMs: tj.yuvMs, tjFrom: 'YUV' },
+      { route: 'rgba', title: 'RGBA', tjMs: tj.rgbMs, tjFrom: 'RGBX' },
+    ].map((g) => {
+      const ours = (sizeFirst) => p4.methods.find((m) => m.route === g.route && m.sizeFirst === sizeFirst);
+      const bars = [
+        ours(false) && { label: 'tracksnap (wasm, Chromium)', value: ours(false).timeMs.median, colour: '#1f6feb' },
+        ours(true) && { label: 'tracksnap sizeFirst', value: ours(true).timeMs.median, colour: '#8250df' },
+        Number.isFinite(g.tjMs) && { label: `libjpeg-turbo from ${g.tjFrom} (native)`, value: g.tjMs, colour: '#6e7781' },
+      ].filter(Boolean);
+      const marks = Number.isFinite(g.tjMs) ? [{ label: `target: ${ENCODER_TARGETS.time}× libjpeg-turbo's time`, value: ENCODER_TARGETS.time * g.tjMs }] : [];
+      return { title: g.title, bars, marks };
+    }).filter((g) => g.bars.length);
+    const panel = barPanel(y, `JPEG encoder time against libjpeg-turbo: ${p4.width}×${p4.height} photo, q${p4.quality} ${p4.subsampling}, median per frame (ms)`, 'ms', groups);
+    panels.push(panel.svg);
+    y += panel.height + 10;
+  }
   if (!panels.length) return null;
   const when = result.date?.slice(0, 16).replace('T', ' ') ?? '';
   const m = result.machine ?? {};
@@ -101,11 +134,13 @@ export function chartSvg(result) {
 .h { font-size: 13px; font-weight: 600; fill: #1f2328; }
 .g { font-size: 11px; font-weight: 600; fill: #1f2328; }
 .l { font-size: 10px; fill: #424a53; text-anchor: end; }
-.v { font-size: 10px; fill: #1f2328; }
+.v { font-size: 10px; fill: #1f2328; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; }
 .a { font-size: 9px; fill: #6e7781; text-anchor: middle; }
 .f { font-size: 9px; fill: #6e7781; }
 .grid { stroke: #d0d7de; stroke-width: 0.5; }
 .cut { stroke: #ffffff; stroke-width: 2; }
+.m { font-size: 9px; fill: #cf222e; }
+.mark { stroke: #cf222e; stroke-width: 1.2; stroke-dasharray: 3 2; }
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
 <g transform="translate(10 6)">

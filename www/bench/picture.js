@@ -156,3 +156,35 @@ export function drawPicture(canvas) {
   ctx.restore();
   return ctx.getImageData(0, 0, w, h);
 }
+
+/**
+ * RGBA pixels as I420 planes (Y, then U, then V) in BT.601, chroma averaged over each 2×2
+ * cell. `fullRange`: Y and chroma over 0–255, the JFIF identity (what a JPEG stores, and what
+ * libjpeg-turbo compresses from RGB); otherwise limited range (Y 16–235, chroma 16–240), as a
+ * camera hands its frames over. `width` and `height` must be even.
+ */
+export function i420FromRgba(rgba, width, height, { fullRange }) {
+  const cw = width >> 1;
+  const ch = height >> 1;
+  const planes = new Uint8Array(width * height + 2 * cw * ch);
+  const [y0, yScale, cScale] = fullRange ? [0, 1, 1] : [16, 219 / 255, 224 / 255];
+  const luma = (i) => 0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2];
+  // Clamped: full-range chroma of a saturated cell rounds to 256 (limited range never leaves 16–240).
+  const byte = (v) => Math.min(255, Math.max(0, Math.round(v)));
+  for (let i = 0; i < width * height; i++) planes[i] = byte(y0 + yScale * luma(i * 4));
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      let cb = 0;
+      let cr = 0;
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const i = ((2 * y + dy) * width + 2 * x + dx) * 4;
+        const l = luma(i);
+        cb += (rgba[i + 2] - l) / 1.772 / 4;
+        cr += (rgba[i] - l) / 1.402 / 4;
+      }
+      planes[width * height + y * cw + x] = byte(128 + cScale * cb);
+      planes[width * height + cw * ch + y * cw + x] = byte(128 + cScale * cr);
+    }
+  }
+  return planes;
+}

@@ -200,6 +200,105 @@ function browsersReport(r) {
   return lines.join('\n');
 }
 
+// ----- Part 4: the encoder alone against libjpeg-turbo --------------------------------------
+
+/** Part 4's targets (issue 22): time ≤ 2.5× tjbench's, bytes ≤ 1.0× libjpeg-turbo's at equal PSNR. */
+export const ENCODER_TARGETS = { time: 2.5, bytes: 1.0 };
+
+/**
+ * libjpeg-turbo's bytes at a PSNR, from its JPEGs of the same picture at several qualities:
+ * log(bytes) interpolated linearly in PSNR between the two qualities around it; null outside
+ * their range.
+ */
+export function bytesAtPsnr(curve, db) {
+  const pts = curve.filter((c) => Number.isFinite(c.psnrDb) && c.bytes > 0).sort((a, b) => a.psnrDb - b.psnrDb);
+  if (!Number.isFinite(db)) return null;
+  for (let i = 0; i + 1 < pts.length; i++) {
+    const [a, b] = [pts[i], pts[i + 1]];
+    if (db < a.psnrDb || db > b.psnrDb) continue;
+    const t = b.psnrDb > a.psnrDb ? (db - a.psnrDb) / (b.psnrDb - a.psnrDb) : 0;
+    return { bytes: Math.round(Math.exp(Math.log(a.bytes) + t * (Math.log(b.bytes) - Math.log(a.bytes)))), between: [a.quality, b.quality] };
+  }
+  return null;
+}
+
+/**
+ * Per route: our time over tjbench's (its YUV → JPEG time for the I420 routes, RGBX → JPEG for
+ * RGBA) and our bytes over libjpeg-turbo's at our PSNR. The targets hold for the plain preset;
+ * sizeFirst's rows are given for comparison.
+ */
+export function derivePart4(p) {
+  const tj = p.tjbench ?? {};
+  const curve = p.libjpegTurbo ?? [];
+  const rows = p.methods.map((m) => {
+    const rgb = m.route === 'rgba';
+    const tjMs = rgb ? tj.rgbMs : tj.yuvMs;
+    const time = ratio(m.timeMs.median, tjMs);
+    // Fastest against fastest: on a busy machine descheduling only adds time, so the minima are
+    // each side's speed without contention (a check on the medians' ratio).
+    const tjMin = (rgb ? tj.interleaved?.rgbMs : tj.interleaved?.yuvMs)?.samples;
+    const fastest = ratio(m.timeMs.samples?.length ? Math.min(...m.timeMs.samples) : null, tjMin?.length ? Math.min(...tjMin) : null);
+    const at = bytesAtPsnr(curve, m.quality?.psnrDb);
+    const bytes = ratio(m.bytes, at?.bytes);
+    return {
+      id: m.id, route: m.route, sizeFirst: m.sizeFirst,
+      tjbenchMs: Number.isFinite(tjMs) ? Math.round(tjMs * 1000) / 1000 : null,
+      tjbenchFrom: rgb ? 'RGBX' : 'YUV',
+      time, timeOk: m.sizeFirst || time === null ? null : time <= ENCODER_TARGETS.time, fastest,
+      libjpegTurboBytesAtOurPsnr: at?.bytes ?? null, between: at?.between ?? null,
+      bytes, bytesOk: m.sizeFirst || bytes === null ? null : bytes <= ENCODER_TARGETS.bytes,
+    };
+  });
+  return { targets: ENCODER_TARGETS, rows };
+}
+
+const verdict = (r, target, ok) => (r === null ? 'n/a' : `×${r.toFixed(2)}${ok === null ? '' : ` (target ≤ ${target.toFixed(1)}) ${ok ? 'ok' : 'MISSED'}`}`);
+
+function part4Report(p) {
+  const lines = [];
+  const tj = p.tjbench ?? {};
+  const d = p.derived ?? derivePart4(p);
+  const q85 = p.libjpegTurbo?.find((r) => r.quality === 85);
+  lines.push(`PART 4 — the JPEG encoder alone: ${p.width}×${p.height} photo picture, q${p.quality} ${p.subsampling}, against libjpeg-turbo's tjbench on the same frame`);
+  lines.push(`  ours        examples/encoder_wasm.rs in Chromium, on ${p.placement}; ${p.iterations} timed calls per route after ${p.warmUp} warm-up calls,`);
+  lines.push('              routes interleaved call by call; the frame is copied into wasm memory before each call, outside the timing');
+  lines.push(`              (${p.timer})`);
+  if (tj.version) {
+    const i = tj.interleaved;
+    lines.push(`  tjbench     ${tj.version}, native, one core: ${tj.command}`);
+    lines.push(`              interleaved: after each of our rounds, one run from RGBX and one from YUV (-benchtime ${i.seconds} -warmup ${i.warmup}),`);
+    lines.push(`              median of the ${i.runs} runs' ms per frame (from its megapixels per second): the ratios use these`);
+    lines.push(`              long: -benchtime ${tj.long.seconds} -warmup ${tj.long.warmup} before and after our rounds: from YUV ${fmt(tj.before.yuv.compMs, 2)} and ${fmt(tj.after.yuv.compMs, 2)} ms,`);
+    lines.push(`              from RGBX ${fmt(tj.before.rgb.compMs, 2)} and ${fmt(tj.after.rgb.compMs, 2)} ms (its RGB → YUV, before YUV → JPEG: ${fmt(i.yuvEncodeMs.median, 2)} ms interleaved)`);
+  } else {
+    lines.push('  tjbench     not installed (apt-get install libjpeg-turbo-progs): our figures alone');
+  }
+  lines.push('');
+  const byId = new Map(d.rows.map((r) => [r.id, r]));
+  const tjP95 = (r) => (r.tjbenchFrom === 'RGBX' ? tj.interleaved?.rgbMs.p95 : tj.interleaved?.yuvMs.p95);
+  lines.push(table(['route', 'median ms', 'p95 ms', 'tjbench median', 'p95', 'time: ours / tjbench (medians)', 'fastest / fastest'], p.methods.map((m) => {
+    const r = byId.get(m.id);
+    return [m.label, fmt(m.timeMs.median, 2), fmt(m.timeMs.p95, 2), r.tjbenchMs === null ? 'n/a' : `${fmt(r.tjbenchMs, 2)} (${r.tjbenchFrom})`, fmt(tjP95(r), 2), verdict(r.time, d.targets.time, r.timeOk), x(r.fastest)];
+  })));
+  lines.push('  fastest / fastest: the least of our calls over the least of tjbench\'s interleaved runs, each side\'s speed without contention');
+  if (tj.long) {
+    const longRatio = (m) => ratio(m.timeMs.median, m.route === 'rgba' ? tj.long.rgbMs : tj.long.yuvMs);
+    lines.push(`  against the long runs' mean (YUV ${fmt(tj.long.yuvMs, 2)} ms, RGBX ${fmt(tj.long.rgbMs, 2)} ms): ${p.methods.filter((m) => !m.sizeFirst).map((m) => `${m.label} ${x(longRatio(m))}`).join(', ')}`);
+  }
+  lines.push('');
+  const lj = q85 ? `${int(q85.bytes)} B, ${fmt(q85.psnrDb, 2)} dB` : 'n/a';
+  lines.push(table(['route', 'bytes', 'PSNR dB', 'SSIM', 'libjpeg-turbo at our PSNR', 'bytes: ours / libjpeg-turbo'], p.methods.map((m) => {
+    const r = byId.get(m.id);
+    return [m.label, int(m.bytes), fmt(m.quality?.psnrDb, 2), fmt(m.quality?.ssim, 4),
+      r.libjpegTurboBytesAtOurPsnr === null ? 'n/a' : `${int(r.libjpegTurboBytesAtOurPsnr)} B (q${r.between.join('–')})`, verdict(r.bytes, d.targets.bytes, r.bytesOk)];
+  })));
+  if (q85) lines.push(`  libjpeg-turbo q85 4:2:0: ${lj}, SSIM ${fmt(q85.ssim, 4)}.`);
+  lines.push('  PSNR over RGB and SSIM over luma against the picture, every JPEG decoded by Chromium. "At our PSNR": libjpeg-turbo\'s');
+  lines.push(`  bytes interpolated (log bytes, linear in PSNR) between its JPEGs at the two qualities around our PSNR (q${p.libjpegTurbo?.length ? `${p.libjpegTurbo[0].quality}–${p.libjpegTurbo.at(-1).quality}` : '–'} made).`);
+  lines.push('  Targets for the plain preset; sizeFirst for comparison. The JPEGs and the PPM: out/bench/photo-1080p*.');
+  return lines.join('\n');
+}
+
 /** The whole report as text. */
 export function formatReport(r) {
   const lines = [];
@@ -221,10 +320,12 @@ export function formatReport(r) {
   }
   if (r.part2) lines.push('', part2Report(r.part2));
   if (r.part3) lines.push('', part3Report(r.part3));
+  if (r.part4) lines.push('', part4Report(r.part4));
   if (r.webkit) lines.push('', 'WEBKIT', `browser: ${r.webkit.userAgent}`, '', part1Report(r.webkit.part1), '', browsersReport(r));
   if (r.webkitError) lines.push('', `WEBKIT PART 1 failed: ${r.webkitError}`);
   if (r.part2error) lines.push('', `PART 2 failed: ${r.part2error}`);
   if (r.part3error) lines.push('', `PART 3 failed: ${r.part3error}`);
+  if (r.part4error) lines.push('', `PART 4 failed: ${r.part4error}`);
   if (r.consoleErrors?.length) {
     lines.push('', `console errors (${r.consoleErrors.length}, first 5):`);
     for (const e of r.consoleErrors.slice(0, 5)) lines.push(`  ${e}`);

@@ -9,15 +9,24 @@
 //   - a forced garbage collection (CDP HeapProfiler.collectGarbage) before each memory reading;
 //   - Chromium's console warnings about VideoFrames garbage-collected without close().
 //
+// Part 4 times tracksnap's JPEG encoder alone in the page (examples/encoder_wasm.rs, which the
+// runner builds with cargo unless --no-build, and serves to the page through page.route), and
+// libjpeg-turbo's tjbench here on the same picture (written to out/bench/photo-1080p.ppm):
+// q85 4:2:0 from RGBX and from YUV, a short run of each between the page's rounds, and a long
+// run of each before and after; libjpeg-turbo's JPEGs at q75–95 are decoded by the page to
+// place its bytes against PSNR. Without tjbench, Part 4 says so and gives our figures alone.
+//
 // With --webkit, Part 1 runs in WebKitGTK too (MiniBrowser through scripts/webkit-driver.mjs,
 // its processor on, as in Safari 18+), and the report sets the two browsers side by side.
 // The runner has no view into WebKit's processes: its figures are the page's own.
 //
 // Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]
-//                               [--parts 1,2,3]
-// (scripts/bench.sh builds pkg/ first and then runs this.)
+//                               [--parts 1,2,3,4] [--no-build]
+// (scripts/bench.sh builds pkg/ first and then runs this; --no-build there reaches here too.)
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -26,14 +35,16 @@ import {
   CLK_TCK, chromiumCpu, chromiumThreads, cores, isVideoFrameWarning, launchChromium, loadavg, machine,
   machineCpu, openPage, recordConsole, say, settleVideoFrameWarnings, threadNs,
 } from './chromium.mjs';
-import { formatReport } from './report.js';
+import { derivePart4, formatReport } from './report.js';
 import { chartSvg } from './chart.js';
+import { median, percentile } from './metrics.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3]';
+const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3,4] [--no-build]';
+const PARTS = ['part1', 'part2', 'part3', 'part4'];
 
 function parseArgs(argv) {
-  const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false, parts: ['part1', 'part2', 'part3'] };
+  const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false, build: true, parts: PARTS };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (min) => {
@@ -46,9 +57,10 @@ function parseArgs(argv) {
     else if (a === '--streams') o.streams = num(1);
     else if (a === '--quick') o.quick = true;
     else if (a === '--webkit') o.webkit = true;
+    else if (a === '--no-build') o.build = false;
     else if (a === '--parts') {
       o.parts = String(argv[++i]).split(',').map((n) => `part${n.trim()}`);
-      if (o.parts.some((p) => !['part1', 'part2', 'part3'].includes(p))) throw new Error(`--parts takes a list of 1, 2, 3\n${usage}`);
+      if (o.parts.some((p) => !PARTS.includes(p))) throw new Error(`--parts takes a list of 1, 2, 3, 4\n${usage}`);
     }
     else if (a === '--help' || a === '-h') {
       console.log(usage);
@@ -71,6 +83,147 @@ function sizes() {
     entry('@jsquash/jpeg mozjpeg_enc.wasm', [`${jq}/codec/enc/mozjpeg_enc.wasm`]),
     entry('@jsquash/jpeg encoder js (4 files)', [`${jq}/encode.js`, `${jq}/meta.js`, `${jq}/utils.js`, `${jq}/codec/enc/mozjpeg_enc.js`]),
   ];
+}
+
+// ----- Part 4: the encoder alone, and libjpeg-turbo ----------------------------------------
+
+const ENCODER_WASM = 'target/wasm32-unknown-unknown/release/examples/encoder_wasm.wasm';
+const TJ_QUALITIES = [75, 95]; // libjpeg-turbo's JPEGs for bytes against PSNR
+const round3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null);
+
+/** Builds examples/encoder_wasm.rs (cargo does nothing when it is up to date) unless --no-build. */
+function encoderWasm(build) {
+  const path = join(root, ENCODER_WASM);
+  if (build) {
+    say('Part 4: cargo build --release --example encoder_wasm --target wasm32-unknown-unknown …');
+    const r = spawnSync('cargo', ['build', '--release', '--example', 'encoder_wasm', '--target', 'wasm32-unknown-unknown'], {
+      cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PATH: `${join(homedir(), '.cargo', 'bin')}:${process.env.PATH}` },
+    });
+    if (r.error || r.status !== 0) throw new Error(`cargo build of encoder_wasm failed (${r.error?.message ?? `exit ${r.status}`})`);
+  } else if (!existsSync(path)) {
+    throw new Error(`${ENCODER_WASM} is not built: run without --no-build`);
+  }
+  return path;
+}
+
+/** The installed libjpeg-turbo's version (Debian's package), or null without tjbench. */
+function tjbenchVersion() {
+  const probe = spawnSync('tjbench', [], { encoding: 'utf8' });
+  if (probe.error) return null;
+  const v = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'libjpeg-turbo-progs'], { encoding: 'utf8' });
+  return v.status === 0 && v.stdout ? `libjpeg-turbo ${v.stdout.trim()}` : 'libjpeg-turbo (version unknown)';
+}
+
+/**
+ * Runs tjbench and parses its -quiet table: one row per quality, performance in megapixels per
+ * second. With -yuv, `encodeMps` is RGB → YUV and `compMps` YUV → JPEG; without, `compMps` is
+ * RGB → JPEG.
+ */
+function tjbench(args, cwd) {
+  const r = spawnSync('tjbench', args, { cwd, encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(`tjbench ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status}`} ${r.stderr ?? ''}`.trim());
+  const yuv = args.includes('-yuv');
+  const rows = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\w+)\s*\((\w+)\)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, format, , subsamp, quality, width, height, rest] = m;
+    const n = rest.split(/\s+/).map(Number);
+    const row = { format, subsamp, quality: Number(quality), width: Number(width), height: Number(height) };
+    const mp = (row.width * row.height) / 1e6;
+    if (yuv) Object.assign(row, { encodeMps: n[0], compMps: n[1], encodeMs: (mp / n[0]) * 1000, compMs: (mp / n[1]) * 1000 });
+    else Object.assign(row, { compMps: n[0], compMs: (mp / n[0]) * 1000 });
+    rows.push(row);
+  }
+  if (!rows.length) throw new Error(`tjbench ${args.join(' ')}: no figures in its output:\n${r.stdout}`);
+  return rows;
+}
+
+/** tjbench at q85 4:2:0 (one core) from RGBX and from YUV, each for `seconds` after `warmup`. */
+function tjbenchTimes(ppm, cwd, seconds, warmup) {
+  const base = [ppm, '85', '-subsamp', '420', '-componly', '-nowrite', '-benchtime', String(seconds), '-warmup', String(warmup), '-quiet', '-rgbx'];
+  return { rgb: tjbench(base, cwd)[0], yuv: tjbench([...base, '-yuv'], cwd)[0] };
+}
+
+const TJ_LONG = { seconds: 3, warmup: 1 }; // the runs before and after ours
+const TJ_SHORT = { seconds: 0.25, warmup: 0.1 }; // one run of each between our rounds
+
+/** The picture as a binary PPM (what tjbench reads). */
+function writePpm(path, { width, height, rgbaBase64 }) {
+  const rgba = Buffer.from(rgbaBase64, 'base64');
+  const header = Buffer.from(`P6\n${width} ${height}\n255\n`);
+  const rgb = Buffer.alloc(width * height * 3);
+  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+    rgb[j] = rgba[i];
+    rgb[j + 1] = rgba[i + 1];
+    rgb[j + 2] = rgba[i + 2];
+  }
+  writeFileSync(path, Buffer.concat([header, rgb]));
+}
+
+/**
+ * Part 4 in the page, with tjbench around it: the picture out as a PPM, libjpeg-turbo's JPEGs
+ * (q75–95), its long timing runs, then the page's rounds with a short run of tjbench from
+ * RGBX and from YUV after each (a slow minute of the machine then hits both alike), then its
+ * long runs again. The ratios use the interleaved figures (medians of the same number of runs
+ * as our calls); the long runs, tjbench's usual way, are printed beside them.
+ */
+async function part4(page, url, outDir) {
+  const wasmPath = encoderWasm(opts.build);
+  await page.route(new URL('encoder_wasm.wasm', url).href, (route) => route.fulfill({ body: readFileSync(wasmPath), contentType: 'application/wasm' }));
+  await openPage(page, `${url}?isolated`, 'benchReady'); // a finer clock
+  const photo = await page.evaluate(() => window.benchPhoto());
+  mkdirSync(outDir, { recursive: true });
+  const ppm = join(outDir, 'photo-1080p.ppm');
+  writePpm(ppm, photo);
+  const version = tjbenchVersion();
+  const tj = { version, ppm: join('out', 'bench', 'photo-1080p.ppm') };
+  const references = [];
+  let work = null;
+  const short = [];
+  try {
+    if (version) {
+      // tjbench writes its JPEGs beside its input: a scratch directory holds a link to the PPM.
+      work = mkdtempSync(join(tmpdir(), 'tracksnap-tjbench-'));
+      symlinkSync(ppm, join(work, 'photo.ppm'));
+      say(`Part 4: libjpeg-turbo's JPEGs at q${TJ_QUALITIES.join('–')} …`);
+      tjbench(['photo.ppm', TJ_QUALITIES.join('-'), '-subsamp', '420', '-componly', '-benchtime', '0.01', '-warmup', '0', '-quiet', '-rgbx'], work);
+      for (let q = TJ_QUALITIES[0]; q <= TJ_QUALITIES[1]; q++) {
+        references.push({ quality: q, base64: readFileSync(join(work, `photo_420_Q${q}.jpg`)).toString('base64') });
+      }
+      copyFileSync(join(work, 'photo_420_Q85.jpg'), join(outDir, 'photo-1080p-libjpeg-turbo-q85.jpg'));
+      say(`Part 4: tjbench q85 4:2:0 from RGBX, then from YUV (${TJ_LONG.seconds} s each) …`);
+      tj.before = tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
+    } else {
+      say('Part 4: no tjbench (apt-get install libjpeg-turbo-progs): our figures alone');
+    }
+    await page.evaluate((o) => window.benchEncoder.start(o), { iterations: opts.iterations });
+    for (let i = 0; i < opts.iterations; i++) {
+      await page.evaluate(() => window.benchEncoder.round());
+      if (version) short.push(tjbenchTimes('photo.ppm', work, TJ_SHORT.seconds, TJ_SHORT.warmup));
+    }
+    const { jpegs, ...p4 } = await page.evaluate((o) => window.benchEncoder.finish(o), { references });
+    for (const [id, b64] of Object.entries(jpegs)) writeFileSync(join(outDir, `photo-1080p-tracksnap-${id}.jpg`), Buffer.from(b64, 'base64'));
+    if (version) {
+      say(`Part 4: tjbench q85 4:2:0 from RGBX, then from YUV (${TJ_LONG.seconds} s each) …`);
+      tj.after = tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
+      const figures = (f) => {
+        const v = short.map(f);
+        return { median: round3(median(v)), p95: round3(percentile(v, 95)), samples: v.map(round3) };
+      };
+      Object.assign(tj, {
+        command: `tjbench photo-1080p.ppm 85 -subsamp 420 -componly -nowrite -quiet -rgbx [-yuv] -benchtime S -warmup W`,
+        long: { ...TJ_LONG, rgbMs: round3((tj.before.rgb.compMs + tj.after.rgb.compMs) / 2), yuvMs: round3((tj.before.yuv.compMs + tj.after.yuv.compMs) / 2) },
+        interleaved: { ...TJ_SHORT, runs: short.length, rgbMs: figures((t) => t.rgb.compMs), yuvMs: figures((t) => t.yuv.compMs), yuvEncodeMs: figures((t) => t.yuv.encodeMs) },
+      });
+      // The figures the ratios use: the interleaved runs' medians.
+      tj.rgbMs = tj.interleaved.rgbMs.median;
+      tj.yuvMs = tj.interleaved.yuvMs.median;
+    }
+    return { ...p4, tjbench: tj, derived: derivePart4({ ...p4, tjbench: tj }) };
+  } finally {
+    if (work) rmSync(work, { recursive: true, force: true });
+  }
 }
 
 // ----- the run ------------------------------------------------------------------------------
@@ -180,6 +333,12 @@ try {
     result.part3error = String(e?.message ?? e);
     say(`Part 3 failed: ${result.part3error}`);
   }
+  if (opts.parts.includes('part4')) try {
+    result.part4 = await part4(page, url, join(root, 'out', 'bench'));
+  } catch (e) {
+    result.part4error = String(e?.message ?? e);
+    say(`Part 4 failed: ${result.part4error}`);
+  }
 } finally {
   await browser.close();
 }
@@ -230,4 +389,4 @@ const svg = chartSvg(result);
 if (svg) writeFileSync(join(outDir, 'bench.svg'), svg);
 console.log(formatReport(result));
 console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}${svg ? `; the chart: ${join('out', 'bench', 'bench.svg')}` : ''}`);
-if (result.part1error || result.part2error || result.part3error || result.webkitError) process.exitCode = 1;
+if (result.part1error || result.part2error || result.part3error || result.part4error || result.webkitError) process.exitCode = 1;
