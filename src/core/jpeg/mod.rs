@@ -164,8 +164,7 @@ pub fn encode_rgba_with(
     out.clear();
     check_sides(width, height)?;
     let layout = Layout::new(width, height, quality, tuning);
-    let planes = planes::read_rgba(rgba, layout.geometry());
-    encode_planes(&planes, &layout, tuning, out);
+    encode_planes(planes::Rgba(rgba), &layout, tuning, out);
     Ok(())
 }
 
@@ -234,12 +233,11 @@ pub fn encode_image_with(
     let (width, height) = (image.width(), image.height());
     check_sides(width, height)?;
     let layout = Layout::new(width, height, quality, tuning);
-    let planes = planes::read(image, layout.geometry());
-    encode_planes(&planes, &layout, tuning, out);
+    encode_planes(planes::Rows::new(image), &layout, tuning, out);
     Ok(())
 }
 
-fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, out: &mut Vec<u8>) {
+fn encode_planes(source: impl planes::Source, layout: &Layout, tuning: &Tuning, out: &mut Vec<u8>) {
     let Layout {
         width,
         height,
@@ -265,10 +263,13 @@ fn encode_planes(planes: &[planes::Plane; 3], layout: &Layout, tuning: &Tuning, 
             (0..vs).flat_map(move |v| (0..hs).map(move |h| (0usize, mx * hs + h, my * vs + v)));
         luma.chain([(1usize, mx, my), (2, mx, my)])
     };
-    let transform = |c: usize, bx: usize, by: usize| {
-        let block = planes.get(c).map_or([[0.0; 8]; 8], |p| p.block(bx, by));
-        dct::forward_transposed(&block)
-    };
+    // A plain baseline file takes its blocks in order, one MCU row at a time: the planes of
+    // one row stay in the cache. The trellis's sample and a progressive file come back to
+    // rows, so they read the whole picture first.
+    let strip = tuning.lambda == 0.0 && !tuning.progressive;
+    let mut window = planes::Window::new(source, layout.geometry(), !strip);
+    let mut transform =
+        |c: usize, bx: usize, by: usize| dct::forward_transposed(&window.block(c, bx, by));
 
     // 1. With a trellis, its prices: the AC symbols of plainly rounded blocks on every
     //    `sample_every`-th MCU row.

@@ -1,5 +1,7 @@
 //! The picture as three planes (Y, Cb, Cr) at their own resolution, padded to whole MCUs as
-//! if the last column and row were repeated, and the 8×8 blocks the DCT takes from them.
+//! if the last column and row were repeated, and the 8×8 blocks the DCT takes from them. The
+//! planes hold a [`Window`] of the picture: one row of MCUs for a plain file (92 KB at 1080p
+//! instead of 6.3 MB), or all of them.
 //!
 //! Samples are kept in fixed point with [`FRACTION`] fractional bits, so a colour conversion's
 //! result reaches the DCT unrounded: quantisation is the only rounding. (Rounding to whole code
@@ -139,14 +141,74 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    fn planes(&self) -> [Plane; 3] {
-        let (cs, cr) = (self.stride / self.hs, self.rows / self.vs);
+    /// Planes for `mcu_rows` rows of MCUs (8 rows of cells each).
+    fn planes(&self, mcu_rows: usize) -> [Plane; 3] {
+        let cells = 8 * mcu_rows;
+        let cs = self.stride / self.hs;
         let n = self.hs * self.vs;
         [
-            Plane::new(self.stride, self.rows, 1),
-            Plane::new(cs, cr, n),
-            Plane::new(cs, cr, n),
+            Plane::new(self.stride, cells * self.vs, 1),
+            Plane::new(cs, cells, n),
+            Plane::new(cs, cells, n),
         ]
+    }
+
+    /// Rows of MCUs in the padded picture.
+    fn mcu_rows(&self) -> usize {
+        self.rows / (8 * self.vs)
+    }
+}
+
+/// Where the planes' samples come from: rows of cells (`vs` luma rows and one chroma row)
+/// written into planes whose first rows are cell row `first`'s. Rows below the picture
+/// repeat its last row; a window that holds any of them holds that row too.
+pub trait Source {
+    fn cells(&mut self, g: Geometry, first: usize, planes: &mut [Plane; 3]);
+}
+
+/// Some rows of MCUs of the picture at a time: one (a strip that stays in the cache, for a
+/// coder that takes blocks in order), or all of them (for one that comes back to them).
+pub struct Window<S> {
+    source: S,
+    g: Geometry,
+    planes: [Plane; 3],
+    /// MCU rows held, and the first of them (`None`: nothing read yet).
+    held: usize,
+    first: Option<usize>,
+}
+
+impl<S: Source> Window<S> {
+    /// A window of one MCU row (`whole`: of all of them).
+    pub fn new(source: S, g: Geometry, whole: bool) -> Self {
+        let held = if whole { g.mcu_rows().max(1) } else { 1 };
+        Window {
+            source,
+            g,
+            planes: g.planes(held),
+            held,
+            first: None,
+        }
+    }
+
+    /// Component `c`'s 8×8 block at block column `bx`, block row `by` of its whole plane,
+    /// level-shifted by −128; the window moves to the MCU row holding it if needed.
+    #[inline]
+    pub fn block(&mut self, c: usize, bx: usize, by: usize) -> [[f32; 8]; 8] {
+        let per_mcu = if c == 0 { self.g.vs } else { 1 };
+        let my = by / per_mcu;
+        let first = match self.first {
+            Some(f) if (f..f + self.held).contains(&my) => f,
+            _ => {
+                let f = my - my % self.held;
+                self.source.cells(self.g, 8 * f, &mut self.planes);
+                self.first = Some(f);
+                f
+            }
+        };
+        let local = by - first * per_mcu;
+        self.planes
+            .get(c)
+            .map_or([[0.0; 8]; 8], |p| p.block(bx, local))
     }
 }
 
@@ -171,35 +233,40 @@ pub(crate) fn chroma_sum(r: i32, g: i32, b: i32, n: i32) -> (u16, u16) {
     (blue.clamp(0, top) as u16, red.clamp(0, top) as u16)
 }
 
-/// Reads `width × height` RGBA pixels (alpha ignored) into three planes, with JFIF's
-/// full-range BT.601 matrix (chroma from each cell's summed RGB).
-pub fn read_rgba(rgba: &[u8], g: Geometry) -> [Plane; 3] {
-    let mut planes = g.planes();
-    let line = |r: usize| {
-        let start = r.min(g.height.saturating_sub(1)) * g.width * 4;
-        rgba.get(start..start + g.width * 4).unwrap_or_default()
-    };
-    let [py, pb, pr] = &mut planes;
-    for (r, out) in py.data.chunks_exact_mut(g.stride).enumerate() {
-        luma_row(line(r), out);
-        pad_row(out, g.width);
-    }
-    let chroma_rows = pb
-        .data
-        .chunks_exact_mut(pb.stride)
-        .zip(pr.data.chunks_exact_mut(pr.stride));
-    let chroma_width = g.width.div_ceil(g.hs);
-    for (cy, (bo, ro)) in chroma_rows.enumerate() {
-        let (top, bottom) = (line(cy * g.vs), line(cy * g.vs + g.vs - 1));
-        match (g.hs, g.vs) {
-            (2, 2) => chroma_cells_420(top, bottom, bo, ro),
-            (2, _) => chroma_cells::<2, 1>([top], bo, ro),
-            _ => chroma_cells::<1, 1>([top], bo, ro),
+/// `width × height` RGBA pixels (alpha ignored), read with JFIF's full-range BT.601 matrix
+/// (chroma from each cell's summed RGB).
+pub struct Rgba<'a>(pub &'a [u8]);
+
+impl Source for Rgba<'_> {
+    fn cells(&mut self, g: Geometry, first: usize, planes: &mut [Plane; 3]) {
+        let rgba = self.0;
+        // Rows past the picture are its last row again.
+        let line = |r: usize| {
+            let start = r.min(g.height.saturating_sub(1)) * g.width * 4;
+            rgba.get(start..start + g.width * 4).unwrap_or_default()
+        };
+        let [py, pb, pr] = planes;
+        let luma_rows = py.data.chunks_exact_mut(g.stride);
+        for (r, out) in (first * g.vs..).zip(luma_rows) {
+            luma_row(line(r), out);
+            pad_row(out, g.width);
         }
-        pad_row(bo, chroma_width);
-        pad_row(ro, chroma_width);
+        let chroma_rows = pb
+            .data
+            .chunks_exact_mut(pb.stride)
+            .zip(pr.data.chunks_exact_mut(pr.stride));
+        let chroma_width = g.width.div_ceil(g.hs);
+        for (cy, (bo, ro)) in (first..).zip(chroma_rows) {
+            let (top, bottom) = (line(cy * g.vs), line(cy * g.vs + g.vs - 1));
+            match (g.hs, g.vs) {
+                (2, 2) => chroma_cells_420(top, bottom, bo, ro),
+                (2, _) => chroma_cells::<2, 1>([top], bo, ro),
+                _ => chroma_cells::<1, 1>([top], bo, ro),
+            }
+            pad_row(bo, chroma_width);
+            pad_row(ro, chroma_width);
+        }
     }
-    planes
 }
 
 /// The luma of a row of RGBA pixels (alpha ignored), as many as both slices hold. With wasm
@@ -456,71 +523,83 @@ fn chroma_cells<const HS: usize, const VS: usize>(
     }
 }
 
-/// Reads `image` (rows at full resolution) into three planes, chroma summed over each cell,
-/// a 4:2:0 file's rows two at a time where `image` gives them so ([`YccRows::pair`]).
-pub fn read(image: &mut impl YccRows, g: Geometry) -> [Plane; 3] {
-    let mut planes = g.planes();
-    let [cb, cr] = [(); 2].map(|_| vec![0u16; g.width]);
-    let mut rows = RowSums { cb, cr };
-    let chroma_width = g.width.div_ceil(g.hs);
-    let [py, pb, pr] = &mut planes;
-    let (ls, cs) = (py.stride, pb.stride);
-    let cells = py.data.chunks_exact_mut(ls * g.vs);
-    let chroma_rows = pb
-        .data
-        .chunks_exact_mut(cs)
-        .zip(pr.data.chunks_exact_mut(cs));
-    let real = g.height.div_ceil(g.vs);
-    let mut last = 0;
-    for (cy, (luma, (cb_full, cr_full))) in cells.zip(chroma_rows).enumerate().take(real) {
-        let (Some(cb), Some(cr)) = (
-            cb_full.get_mut(..chroma_width),
-            cr_full.get_mut(..chroma_width),
-        ) else {
-            break;
-        };
-        let fast = g.hs == 2 && g.vs == 2 && {
-            let (top, bottom) = luma.split_at_mut(ls);
-            let (Some(y0), Some(y1)) = (top.get_mut(..g.width), bottom.get_mut(..g.width)) else {
+/// A [`YccRows`] picture (rows at full resolution), chroma summed over each cell; a 4:2:0
+/// file's rows two at a time where the picture gives them so ([`YccRows::pair`]).
+pub struct Rows<'a, I> {
+    image: &'a mut I,
+    sums: RowSums,
+}
+
+impl<'a, I: YccRows> Rows<'a, I> {
+    pub fn new(image: &'a mut I) -> Self {
+        let width = usize::from(image.width());
+        let [cb, cr] = [(); 2].map(|_| vec![0u16; width]);
+        Rows {
+            image,
+            sums: RowSums { cb, cr },
+        }
+    }
+}
+
+impl<I: YccRows> Source for Rows<'_, I> {
+    fn cells(&mut self, g: Geometry, first: usize, planes: &mut [Plane; 3]) {
+        let chroma_width = g.width.div_ceil(g.hs);
+        let [py, pb, pr] = planes;
+        let (ls, cs) = (py.stride, pb.stride);
+        let cells = py.data.chunks_exact_mut(ls * g.vs);
+        let chroma_rows = pb
+            .data
+            .chunks_exact_mut(cs)
+            .zip(pr.data.chunks_exact_mut(cs));
+        let real = g.height.div_ceil(g.vs);
+        let mut done = 0;
+        for (cy, (luma, (cb_full, cr_full))) in (first..real).zip(cells.zip(chroma_rows)) {
+            let (Some(cb), Some(cr)) = (
+                cb_full.get_mut(..chroma_width),
+                cr_full.get_mut(..chroma_width),
+            ) else {
                 break;
             };
-            image.pair(
-                cy as u16,
-                YccPair {
+            let fast = g.hs == 2 && g.vs == 2 && {
+                let (top, bottom) = luma.split_at_mut(ls);
+                let (Some(y0), Some(y1)) = (top.get_mut(..g.width), bottom.get_mut(..g.width))
+                else {
+                    break;
+                };
+                let pair = YccPair {
                     y: [y0, y1],
                     cb,
                     cr,
-                },
-            )
-        };
-        if !fast {
-            rows.cell_row(image, g, cy, luma, cb, cr);
+                };
+                self.image.pair(cy as u16, pair)
+            };
+            if !fast {
+                self.sums.cell_row(&mut *self.image, g, cy, luma, cb, cr);
+            }
+            for row in luma.chunks_exact_mut(ls) {
+                pad_row(row, g.width);
+            }
+            for row in [&mut *cb_full, &mut *cr_full] {
+                pad_row(row, chroma_width);
+            }
+            done += 1;
         }
-        for row in luma.chunks_exact_mut(ls) {
-            pad_row(row, g.width);
+        if done == 0 {
+            return;
         }
-        for row in [&mut *cb_full, &mut *cr_full] {
-            pad_row(row, chroma_width);
-        }
-        last = cy;
-    }
-    // Below the picture's last cell row: its rows again.
-    for (plane, rows_used) in [
-        (&mut *py, (last + 1) * g.vs),
-        (pb, last + 1),
-        (pr, last + 1),
-    ] {
-        let stride = plane.stride;
-        let Some((above, below)) = plane.data.split_at_mut_checked(rows_used * stride) else {
-            continue;
-        };
-        if let Some(source) = above.get(above.len().saturating_sub(stride)..) {
-            for row in below.chunks_exact_mut(stride) {
-                row.copy_from_slice(source);
+        // Below the picture's last cell row: its rows again.
+        for (plane, rows_used) in [(&mut *py, done * g.vs), (pb, done), (pr, done)] {
+            let stride = plane.stride;
+            let Some((above, below)) = plane.data.split_at_mut_checked(rows_used * stride) else {
+                continue;
+            };
+            if let Some(source) = above.get(above.len().saturating_sub(stride)..) {
+                for row in below.chunks_exact_mut(stride) {
+                    row.copy_from_slice(source);
+                }
             }
         }
     }
-    planes
 }
 
 /// The full-width chroma rows [`YccRows::row`] writes, summed into cells.
