@@ -169,7 +169,9 @@ impl Steps {
 /// Rounds every coefficient of a block from [`super::dct::forward_transposed`] to the
 /// nearest level (ties to even), in zig-zag order: what a plain encoder does, with the DCT's
 /// scale folded into the divisors.
-#[inline]
+// Not inlined in wasm, as `dct::forward_transposed` (why there).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+#[cfg_attr(not(target_arch = "wasm32"), inline)]
 pub fn round_scaled(scaled_transposed: &[[f32; 8]; 8], steps: &Steps) -> [i16; 64] {
     // 1.5 · 2²³: adding it leaves round(x) in the low mantissa bits for |x| < 2²², without
     // libm's `round` or a saturating conversion. No clamp is needed: an orthonormal
