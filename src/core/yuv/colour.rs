@@ -193,6 +193,13 @@ pub(super) trait SampleMap {
     const LUMA_ALONE: bool;
     fn chroma(&self, cb: u8, cr: u8) -> Mapped;
     fn luma(&self, y: u8, chroma_term: i32) -> u16;
+    /// A row of luma, for a map whose luma stands alone ([`Self::LUMA_ALONE`]).
+    #[inline]
+    fn luma_row(&self, src: &[u8], out: &mut [u16]) {
+        for (o, &y) in out.iter_mut().zip(src) {
+            *o = self.luma(y, 0);
+        }
+    }
 }
 
 /// Whether a fixed-point JFIF chroma value (its rounding half already added) is more than
@@ -245,6 +252,23 @@ impl SampleMap for RangeTables {
     #[inline]
     fn luma(&self, y: u8, _: i32) -> u16 {
         at(&self.y, y)
+    }
+    #[inline]
+    fn luma_row(&self, src: &[u8], out: &mut [u16]) {
+        limited_luma_row(src, out);
+    }
+}
+
+/// Limited-range luma codes as encoder samples, as many as both slices hold: what the range
+/// map's table holds (a test checks every code). 16 · 255 · (y − 16) / 219 rounded is
+/// computed as a multiply and a shift, so that the loop vectorises (a table lookup per
+/// sample does not): 0.2–0.6 ms less for a 1080p frame in wasm. (Explicit SIMD in floats,
+/// `floor` and a saturating conversion, measured 3.7 ms slower.)
+#[inline]
+pub(super) fn limited_luma_row(src: &[u8], out: &mut [u16]) {
+    for (o, &y) in out.iter_mut().zip(src) {
+        let d = i32::from(y) - 16;
+        *o = ((d * 76_309 + 2032) >> 12).clamp(0, i32::from(TOP)) as u16;
     }
 }
 
@@ -407,5 +431,12 @@ mod tests {
         assert!(!t.chroma(16, 128).far && !t.chroma(240, 240).far);
         // Limited range's steps are finer than whole full-range code values: 17 → 1.164.
         assert_eq!(t.luma(17, 0), 19);
+        // The row's multiply-and-shift is the table, for every code.
+        let codes: Vec<u8> = (0..=255).collect();
+        let mut row = vec![0u16; 256];
+        limited_luma_row(&codes, &mut row);
+        for (&y, &v) in codes.iter().zip(&row) {
+            assert_eq!(v, t.luma(y, 0), "code {y}");
+        }
     }
 }

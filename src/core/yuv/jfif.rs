@@ -127,6 +127,11 @@ where
         return false;
     }
     let [l0, l1] = luma;
+    if M::LUMA_ALONE && !mirror {
+        map.luma_row(l0, y0);
+        map.luma_row(l1, y1);
+        return true;
+    }
     for (out, src) in [(y0, l0), (y1, l1)] {
         let even = src.len() & !1;
         let (Some((out_pairs, out_tail)), Some((src_pairs, src_tail))) =
