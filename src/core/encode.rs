@@ -6,11 +6,8 @@
 //! 4:2:0 with box-averaged chroma below quality 90 and 4:4:4 from 90 (`toBlob` stays 4:2:0),
 //! and Huffman tables fitted to each file ([`Tuning::PLAIN`]); when size comes first with
 //! Robidoux's tables, rate–distortion optimised quantisation and a progressive file
-//! ([`Tuning::default`]). PNG uses the `image` crate's encoder with fast compression and
-//! adaptive filters. The same pixels give the same bytes in every browser.
-
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder};
+//! ([`Tuning::default`]). PNG: [`super::png`], fast compression and adaptive filters. The same
+//! pixels give the same bytes in every browser.
 
 use super::error::{Code, Error, Result};
 use super::jpeg::planes::YccRows;
@@ -158,7 +155,5 @@ fn encode_png(
             (*r, *g, *b) = (*pr, *pg, *pb);
         }
     }
-    PngEncoder::new_with_quality(&mut *out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(rgb, width, height, ExtendedColorType::Rgb8)
-        .map_err(|e| Error::new(Code::EncodeFailed, format!("PNG encoding failed: {e}")))
+    super::png::encode_rgb(rgb, width, height, out)
 }

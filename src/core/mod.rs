@@ -8,6 +8,7 @@
 //! - [`size`]: output size rules and fit
 //! - [`scale`]: resampling, letterboxing, mirroring
 //! - [`encode`]: JPEG and PNG
+//! - [`png`]: PNG files of RGB pixels (filters, `fdeflate`, chunks)
 //! - [`jpeg`]: the size-first JPEG encoder (trellis quantisation, optimised Huffman tables)
 //! - [`yuv`]: camera YUV 4:2:0 planes (I420, NV12) → JPEG without RGB, and → RGBA
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
@@ -31,6 +32,7 @@ pub mod error;
 pub mod input;
 pub mod jpeg;
 pub mod naming;
+pub mod png;
 pub mod protocol;
 pub mod retry;
 pub mod scale;
