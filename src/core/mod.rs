@@ -11,6 +11,7 @@
 //! - [`png`]: PNG files of RGB pixels (filters, `fdeflate`, chunks)
 //! - [`jpeg`]: the size-first JPEG encoder (trellis quantisation, optimised Huffman tables)
 //! - [`yuv`]: camera YUV 4:2:0 planes (I420, NV12) → JPEG without RGB, and → RGBA
+//! - [`map`]: a small ordered map over a sorted `Vec` (smaller wasm than `BTreeMap`)
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
 //! - [`protocol`]: the encoder Worker's job as numbers, shared by the page, the Worker and wasm
 //! - [`naming`]: default names, UTC stamps, path checks
@@ -31,6 +32,7 @@ pub mod encode;
 pub mod error;
 pub mod input;
 pub mod jpeg;
+pub mod map;
 pub mod naming;
 pub mod png;
 pub mod protocol;

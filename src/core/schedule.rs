@@ -5,7 +5,7 @@
 //! a tick the timer missed entirely is counted as skipped, never made up later (no bursts).
 //! A stream whose previous capture is still running skips the tick (no overlap, no queue).
 
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 use super::stream::StreamKey;
 use super::task::TargetStream;
@@ -66,9 +66,9 @@ pub struct Schedule {
     max_idle_ms: u64,
     /// Empty StreamList: every stream that starts joins the task.
     everyone: bool,
-    streams: BTreeMap<StreamKey, Slot>,
+    streams: VecMap<StreamKey, Slot>,
     /// Streams dropped from the targets while their capture was still running.
-    leaving: BTreeMap<StreamKey, Slot>,
+    leaving: VecMap<StreamKey, Slot>,
     /// Counters of streams that are no longer targets.
     retired: Counts,
     /// Since when no target stream has been started.
@@ -92,8 +92,8 @@ impl Schedule {
             next_tick: now,
             max_idle_ms: u64::from(max_idle_s) * 1000,
             everyone: targets.is_empty(),
-            streams: BTreeMap::new(),
-            leaving: BTreeMap::new(),
+            streams: VecMap::new(),
+            leaving: VecMap::new(),
             retired: Counts::default(),
             idle_since: None,
             seq: 0,
@@ -245,7 +245,7 @@ impl Schedule {
     fn set_targets(&mut self, targets: &[TargetStream], started: &[StreamKey], now: u64) {
         let mut old = std::mem::take(&mut self.streams);
         old.append(&mut self.leaving);
-        let wanted: BTreeMap<StreamKey, Option<u32>> = if targets.is_empty() {
+        let wanted: VecMap<StreamKey, Option<u32>> = if targets.is_empty() {
             // Everyone: the streams it already knew, and those started now.
             old.keys()
                 .chain(started)

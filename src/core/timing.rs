@@ -23,7 +23,7 @@
 //! `T` is whatever the caller keeps per stream (a `MediaStreamTrack` in the browser, a number
 //! in tests), so the permission and the track can never disagree.
 
-use std::collections::BTreeMap;
+use super::map::VecMap;
 
 use super::error::{Error, Result};
 use super::stream::{Owner, StreamType};
@@ -65,7 +65,7 @@ pub struct StreamChange {
 pub struct Session<T> {
     joined: Option<Joined>,
     local: [LocalSlot<T>; 2],
-    remote: BTreeMap<String, [Option<T>; 2]>,
+    remote: VecMap<String, [Option<T>; 2]>,
 }
 
 impl<T: Clone> Default for Session<T> {
@@ -88,7 +88,7 @@ impl<T: Clone> Session<T> {
                     track: None,
                 },
             ],
-            remote: BTreeMap::new(),
+            remote: VecMap::new(),
         }
     }
 
@@ -292,7 +292,7 @@ impl<T: Clone> Session<T> {
                 "{event}: uid {uid} is the local user's own uid"
             )));
         }
-        let streams = self.remote.entry(uid.clone()).or_insert([None, None]);
+        let streams = self.remote.get_or_insert_with(uid.clone(), || [None, None]);
         let was_on = stream_type.slot_mut(streams).replace(track).is_some();
         Ok(if was_on {
             Vec::new()

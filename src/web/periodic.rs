@@ -6,7 +6,7 @@
 //! until the task's last capture has been delivered, so no event follows a stop.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise};
@@ -26,6 +26,7 @@ use super::upload::Uploader;
 use super::wait::{self, timer, wait_for, Waited};
 use crate::core::error::{Error, Result};
 use crate::core::input::EngineOptions;
+use crate::core::map::VecMap;
 use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
 use crate::core::schedule::Schedule;
 use crate::core::size::Fit;
@@ -110,7 +111,7 @@ impl TaskRun {
 /// Every task of an engine, running or recently stopped.
 #[derive(Default)]
 struct Tasks {
-    runs: BTreeMap<TaskKey, Rc<TaskRun>>,
+    runs: VecMap<TaskKey, Rc<TaskRun>>,
     stopped: VecDeque<TaskKey>,
 }
 

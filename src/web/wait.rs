@@ -5,13 +5,14 @@
 //! frames would skip destructors and leave `RefCell`s borrowed for good.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, RequestInit};
+
+use crate::core::map::VecMap;
 
 #[wasm_bindgen]
 extern "C" {
@@ -139,7 +140,7 @@ impl Drop for Timer {
 #[derive(Default)]
 pub struct Canceller {
     cancelled: Cell<bool>,
-    waits: RefCell<BTreeMap<u64, Function>>,
+    waits: RefCell<VecMap<u64, Function>>,
     next: Cell<u64>,
 }
 

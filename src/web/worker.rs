@@ -12,7 +12,6 @@
 //! [`blob_worker`] makes Workers from a Blob, this one and the periodic clock's.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Object, Promise};
@@ -24,6 +23,7 @@ use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker};
 use super::js::{self, set};
 use super::wait::{self, timer, wait_for, Canceller, Waited};
 use crate::core::error::{Code, Error};
+use crate::core::map::VecMap;
 
 const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
 
@@ -84,7 +84,7 @@ pub struct WorkerLink {
 #[derive(Default)]
 struct State {
     /// Each waiting request's `resolve` and its deadline (`wait::now_ms`).
-    waiting: RefCell<BTreeMap<u32, (Function, f64)>>,
+    waiting: RefCell<VecMap<u32, (Function, f64)>>,
     next: Cell<u32>,
     /// The watchdog runs (see [`watch`]).
     watched: Cell<bool>,
