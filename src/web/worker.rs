@@ -25,7 +25,98 @@ use super::wait::{self, timer, wait_for, Canceller, Waited};
 use crate::core::error::{Code, Error};
 use crate::core::map::VecMap;
 
-const WORKER_SOURCE: &str = include_str!("encoder_worker.js");
+/// The Worker's script as the module carries it: `encoder_worker.js` without its comment lines
+/// and indentation (9548 → 6102 bytes; the comments are for readers of the file). The `const
+/// fn`s below index freely: they run while compiling, where a bad index fails the build.
+const WORKER_SOURCE: &str = {
+    const FILE: &[u8] = include_bytes!("encoder_worker.js");
+    const SCRIPT: [u8; code_len(FILE)] = code(FILE);
+    match std::str::from_utf8(&SCRIPT) {
+        Ok(script) => script,
+        Err(_) => panic!("encoder_worker.js is not UTF-8"),
+    }
+};
+
+/// The bytes of `file`'s code lines, each without its indentation, each ending in a newline;
+/// no blank lines. Comment lines are those that start with `//`, and `/* … */` blocks whose first line starts
+/// with `/*` and whose last line ends with `*/`: the script has no other comments, and no
+/// string that spans lines.
+#[allow(clippy::indexing_slicing)]
+const fn code<const N: usize>(file: &[u8]) -> [u8; N] {
+    let mut out = [0; N];
+    let mut n = 0;
+    let mut at = 0;
+    let mut in_block = false;
+    while at < file.len() {
+        let (start, end, next) = line(file, at);
+        let mut i = start;
+        if !is_comment(file, start, end, &mut in_block) {
+            while i < end {
+                out[n] = file[i];
+                n += 1;
+                i += 1;
+            }
+            out[n] = b'\n';
+            n += 1;
+        }
+        at = next;
+    }
+    out
+}
+
+#[allow(clippy::indexing_slicing)]
+const fn code_len(file: &[u8]) -> usize {
+    let mut n = 0;
+    let mut at = 0;
+    let mut in_block = false;
+    while at < file.len() {
+        let (start, end, next) = line(file, at);
+        if !is_comment(file, start, end, &mut in_block) {
+            n += end - start + 1;
+        }
+        at = next;
+    }
+    n
+}
+
+/// The line from `at`: where its text starts past the indentation, where it ends (before the
+/// newline), and where the next line starts.
+#[allow(clippy::indexing_slicing)]
+const fn line(file: &[u8], at: usize) -> (usize, usize, usize) {
+    let mut end = at;
+    while end < file.len() && file[end] != b'\n' {
+        end += 1;
+    }
+    let mut start = at;
+    while start < end && (file[start] == b' ' || file[start] == b'\t') {
+        start += 1;
+    }
+    (start, end, end + 1)
+}
+
+/// Whether the line `start..end` is blank, a comment line, or inside a block comment
+/// (`in_block`); notes whether a block comment goes on past it.
+#[allow(clippy::indexing_slicing)]
+const fn is_comment(file: &[u8], start: usize, end: usize, in_block: &mut bool) -> bool {
+    let ends_block = end >= start + 2 && file[end - 2] == b'*' && file[end - 1] == b'/';
+    if *in_block {
+        *in_block = !ends_block;
+        return true;
+    }
+    if start == end {
+        return true;
+    }
+    if end >= start + 2 && file[start] == b'/' {
+        if file[start + 1] == b'/' {
+            return true;
+        }
+        if file[start + 1] == b'*' {
+            *in_block = !ends_block;
+            return true;
+        }
+    }
+    false
+}
 
 /// How long a request may go unanswered before it fails (a 4K PNG takes well under a second;
 /// this only guards against a worker that stopped answering).
