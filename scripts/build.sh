@@ -19,9 +19,12 @@ if command -v wasm-opt >/dev/null; then
     --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
     "$module" -o target/tracksnap.opt.wasm
   module=target/tracksnap.opt.wasm
-  wasm-bindgen --target web --out-dir pkg --out-name tracksnap "$module"
+  # No name section: it would hold only wasm-bindgen's names for its own shims (9 kB).
+  wasm-bindgen --target web --remove-name-section --remove-producers-section \
+    --out-dir pkg --out-name tracksnap "$module"
 fi
 wasm-bindgen --target no-modules --no-modules-global tracksnap --no-typescript \
+  --remove-name-section --remove-producers-section \
   --out-dir pkg/classic --out-name tracksnap "$module"
 node scripts/package.mjs
 # `import … from "tracksnap"` in the type check and the bundler test resolves to pkg/ through
