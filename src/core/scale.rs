@@ -277,7 +277,8 @@ impl Taps {
             if lo < hi {
                 (lo, hi)
             } else {
-                let j = c.floor().clamp(0.0, n as f64 - 1.0) as usize;
+                // Not `clamp`: its panic message would link float formatting's Debug half.
+                let j = c.floor().max(0.0).min(n as f64 - 1.0) as usize;
                 (j, j + 1)
             }
         };
