@@ -164,7 +164,7 @@ pub fn encode_rgba_with(
     out.clear();
     check_sides(width, height)?;
     let layout = Layout::new(width, height, quality, tuning);
-    encode_planes(planes::Rgba(rgba), &layout, tuning, out);
+    encode_planes(&mut planes::Rgba(rgba), &layout, tuning, out);
     Ok(())
 }
 
@@ -233,11 +233,16 @@ pub fn encode_image_with(
     let (width, height) = (image.width(), image.height());
     check_sides(width, height)?;
     let layout = Layout::new(width, height, quality, tuning);
-    encode_planes(planes::Rows::new(image), &layout, tuning, out);
+    encode_planes(&mut planes::Rows::new(image), &layout, tuning, out);
     Ok(())
 }
 
-fn encode_planes(source: impl planes::Source, layout: &Layout, tuning: &Tuning, out: &mut Vec<u8>) {
+fn encode_planes(
+    source: &mut dyn planes::Source,
+    layout: &Layout,
+    tuning: &Tuning,
+    out: &mut Vec<u8>,
+) {
     let Layout {
         width,
         height,

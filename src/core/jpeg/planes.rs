@@ -168,8 +168,10 @@ pub trait Source {
 
 /// Some rows of MCUs of the picture at a time: one (a strip that stays in the cache, for a
 /// coder that takes blocks in order), or all of them (for one that comes back to them).
-pub struct Window<S> {
-    source: S,
+pub struct Window<'a> {
+    /// Called once per window's move: dynamic, so that the coder is compiled once for every
+    /// kind of source (generic, it was twice, 10 KB more wasm).
+    source: &'a mut dyn Source,
     g: Geometry,
     planes: [Plane; 3],
     /// MCU rows held, and the first of them (`None`: nothing read yet).
@@ -177,9 +179,9 @@ pub struct Window<S> {
     first: Option<usize>,
 }
 
-impl<S: Source> Window<S> {
+impl<'a> Window<'a> {
     /// A window of one MCU row (`whole`: of all of them).
-    pub fn new(source: S, g: Geometry, whole: bool) -> Self {
+    pub fn new(source: &'a mut dyn Source, g: Geometry, whole: bool) -> Self {
         let held = if whole { g.mcu_rows().max(1) } else { 1 };
         Window {
             source,

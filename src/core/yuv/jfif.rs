@@ -58,19 +58,19 @@ impl YccRows for JfifImage<'_> {
     }
 
     fn pair(&mut self, k: u16, out: YccPair<'_>) -> bool {
-        // Mirrored, an odd width's cells straddle two source samples: row by row then.
-        if self.mirror && self.width % 2 == 1 {
+        // Mirrored, row by row: each map's pair path is unrolled for both chroma layouts, and
+        // a mirrored copy of each doubled its code (24 KB of wasm) for a rarer case.
+        if self.mirror {
             return false;
         }
         let first = usize::from(k) * 2;
         let second = (first + 1).min(usize::from(self.height).saturating_sub(1));
         let luma = [first, second].map(|r| self.planes.luma_row(r));
         let chroma = self.planes.chroma_row(first);
-        let mirror = self.mirror;
         match &self.map {
-            ToJfif::Identity => pair_rows(&Identity, luma, chroma, mirror, out),
-            ToJfif::Range(t) => pair_rows(&**t, luma, chroma, mirror, out),
-            ToJfif::Mix(t) => pair_rows(&**t, luma, chroma, mirror, out),
+            ToJfif::Identity => pair_rows(&Identity, luma, chroma, out),
+            ToJfif::Range(t) => pair_rows(&**t, luma, chroma, out),
+            ToJfif::Mix(t) => pair_rows(&**t, luma, chroma, out),
         }
     }
 }
@@ -81,19 +81,18 @@ fn pair_rows<M: SampleMap>(
     map: &M,
     luma: [&[u8]; 2],
     chroma: ChromaRow<'_>,
-    mirror: bool,
     out: YccPair<'_>,
 ) -> bool {
     match chroma {
         ChromaRow::Planar(u, v) => {
             let chroma = u.iter().copied().zip(v.iter().copied());
-            pair_cells(map, luma, chroma, mirror, out)
+            pair_cells(map, luma, chroma, out)
         }
-        ChromaRow::Interleaved(uv) => pair_cells(map, luma, uv_pairs(uv), mirror, out),
+        ChromaRow::Interleaved(uv) => pair_cells(map, luma, uv_pairs(uv), out),
     }
 }
 
-fn pair_cells<M, C>(map: &M, luma: [&[u8]; 2], chroma: C, mirror: bool, out: YccPair<'_>) -> bool
+fn pair_cells<M, C>(map: &M, luma: [&[u8]; 2], chroma: C, out: YccPair<'_>) -> bool
 where
     M: SampleMap,
     C: Iterator<Item = (u8, u8)> + Clone,
@@ -105,29 +104,16 @@ where
     } = out;
     // Chroma first, so that a far sample leaves the luma unwritten.
     let mut far = false;
-    if mirror {
-        for ((b, r), (u, v)) in cb
-            .iter_mut()
-            .rev()
-            .zip(cr.iter_mut().rev())
-            .zip(chroma.clone())
-        {
-            let c = map.chroma(u, v);
-            far |= c.far;
-            (*b, *r) = (c.cb * 4, c.cr * 4);
-        }
-    } else {
-        for ((b, r), (u, v)) in cb.iter_mut().zip(cr.iter_mut()).zip(chroma.clone()) {
-            let c = map.chroma(u, v);
-            far |= c.far;
-            (*b, *r) = (c.cb * 4, c.cr * 4);
-        }
+    for ((b, r), (u, v)) in cb.iter_mut().zip(cr.iter_mut()).zip(chroma.clone()) {
+        let c = map.chroma(u, v);
+        far |= c.far;
+        (*b, *r) = (c.cb * 4, c.cr * 4);
     }
     if far {
         return false;
     }
     let [l0, l1] = luma;
-    if M::LUMA_ALONE && !mirror {
+    if M::LUMA_ALONE {
         map.luma_row(l0, y0);
         map.luma_row(l1, y1);
         return true;
@@ -140,25 +126,14 @@ where
             return false;
         };
         let terms = chroma.clone().map(|(u, v)| map.chroma(u, v).term);
-        if mirror {
-            let pixels = out_pairs
-                .rchunks_exact_mut(2)
-                .zip(src_pairs.chunks_exact(2));
-            for ((o, s), t) in pixels.zip(terms) {
-                if let ([o0, o1], [s0, s1]) = (o, s) {
-                    (*o0, *o1) = (map.luma(*s1, t), map.luma(*s0, t));
-                }
+        let pixels = out_pairs.chunks_exact_mut(2).zip(src_pairs.chunks_exact(2));
+        for ((o, s), t) in pixels.zip(terms.clone()) {
+            if let ([o0, o1], [s0, s1]) = (o, s) {
+                (*o0, *o1) = (map.luma(*s0, t), map.luma(*s1, t));
             }
-        } else {
-            let pixels = out_pairs.chunks_exact_mut(2).zip(src_pairs.chunks_exact(2));
-            for ((o, s), t) in pixels.zip(terms.clone()) {
-                if let ([o0, o1], [s0, s1]) = (o, s) {
-                    (*o0, *o1) = (map.luma(*s0, t), map.luma(*s1, t));
-                }
-            }
-            if let ([o], [s], Some(t)) = (out_tail, src_tail, terms.clone().nth(even / 2)) {
-                *o = map.luma(*s, t);
-            }
+        }
+        if let ([o], [s], Some(t)) = (out_tail, src_tail, terms.clone().nth(even / 2)) {
+            *o = map.luma(*s, t);
         }
     }
     true
