@@ -23,8 +23,10 @@
 //! blocks), [`dct`], [`quantise`] (tables, rounding, trellis), [`huffman`] (counts, code
 //! lengths, prices), [`bitstream`] (markers, bits).
 
+mod bands;
 pub mod bitstream;
 pub mod dct;
+mod dering;
 pub mod huffman;
 pub mod planes;
 pub mod quantise;
@@ -81,6 +83,12 @@ pub struct Tuning {
     /// Progressive (one DC scan, then one AC scan per component with runs of empty blocks
     /// coded as one symbol, each with its own Huffman table) rather than one baseline scan.
     pub progressive: bool,
+    /// Progressive only: the last zig-zag position of the first AC band of luma and of chroma
+    /// (0: one AC scan per component), see [`bands`].
+    pub split: [u8; 2],
+    /// Overshoot deringing before the DCT ([`dering`]): 1 for white as MozJPEG, 2 for black
+    /// too, 0 off.
+    pub dering: u8,
 }
 
 impl Default for Tuning {
@@ -94,6 +102,8 @@ impl Default for Tuning {
             sample_every: 16,
             tables: TableSet::Robidoux,
             progressive: true,
+            split: [0, 0],
+            dering: 0,
         }
     }
 }
@@ -111,6 +121,8 @@ impl Tuning {
         sample_every: 16,
         tables: TableSet::AnnexK,
         progressive: false,
+        split: [0, 0],
+        dering: 0,
     };
 }
 
@@ -273,8 +285,13 @@ fn encode_planes(
     // rows, so they read the whole picture first.
     let strip = tuning.lambda == 0.0 && !tuning.progressive;
     let mut window = planes::Window::new(source, layout.geometry(), !strip);
-    let mut transform =
-        |c: usize, bx: usize, by: usize| dct::forward_transposed(&window.block(c, bx, by));
+    let mut transform = |c: usize, bx: usize, by: usize| {
+        let mut block = window.block(c, bx, by);
+        if tuning.dering > 0 {
+            dering::apply(&mut block, steps_of(c).step[0], tuning.dering > 1);
+        }
+        dct::forward_transposed(&block)
+    };
 
     // 1. With a trellis, its prices: the AC symbols of plainly rounded blocks on every
     //    `sample_every`-th MCU row.
@@ -408,18 +425,21 @@ fn encode_planes(
         let (h, v) = if c == 0 { (hs, vs) } else { (1, 1) };
         let cols = (usize::from(width) * h).div_ceil(hs).div_ceil(8);
         let rows = (usize::from(height) * v).div_ceil(vs).div_ceil(8);
-        let mut scan = Scan::default();
-        let mut run = Some(0u32);
-        for row in blocks.chunks(gw).take(rows) {
-            for (block, mask) in row.iter().take(cols) {
-                scan.ac(2, block, *mask, &mut run);
+        let split = tuning.split.get(c.min(1)).copied().unwrap_or(0);
+        for band in bands::bands(split) {
+            let mut scan = Scan::default();
+            let mut run = Some(0u32);
+            for row in blocks.chunks(gw).take(rows) {
+                for (block, mask) in row.iter().take(cols) {
+                    scan.ac_band(2, block, *mask, band, &mut run);
+                }
             }
+            scan.end_run(2, &mut run);
+            let ac = Table::optimal(scan.counts.get(2).unwrap_or(&Counts::default()));
+            bitstream::huffman_tables(out, &[(1, 0, &ac)]);
+            bitstream::scan(out, &[(c as u8 + 1, 0, 0)], band.0, band.1);
+            scan.write(&[Table::empty(), Table::empty(), ac, Table::empty()], out);
         }
-        scan.end_run(2, &mut run);
-        let ac = Table::optimal(scan.counts.get(2).unwrap_or(&Counts::default()));
-        bitstream::huffman_tables(out, &[(1, 0, &ac)]);
-        bitstream::scan(out, &[(c as u8 + 1, 0, 0)], 1, 63);
-        scan.write(&[Table::empty(), Table::empty(), ac, Table::empty()], out);
     }
     bitstream::end(out);
 }
