@@ -1,18 +1,21 @@
 //! Rate–quality of our JPEG encoders against `@jsquash/jpeg` (MozJPEG in wasm) and Chromium's
-//! `toBlob`, on the benchmark's test picture: `cargo run --release --example rate_quality`.
+//! `toBlob`, on the benchmark's pictures: `cargo run --release --example rate_quality`.
 //!
-//! Needs `out/rq/` from `node www/measure/rate-quality.mjs` (the reference RGBA at 1920×1080
-//! and 1280×720, and the browsers' JPEGs at qualities 50, 55, …, 95). Every JPEG, ours and
-//! theirs, is decoded by the same decoder (the `image` crate's); PSNR over RGB and SSIM over
-//! BT.601 luma (8×8 uniform windows, stride 4) are computed as `www/bench/metrics.js` does.
+//! Needs `out/rq/` from `node www/measure/rate-quality.mjs`: per picture (the photo-like test
+//! picture at 1920×1080 and 1280×720, a 1920×1080 fake-camera frame, a 1920×1080 shared screen
+//! with text) the reference RGBA and the browsers' JPEGs at qualities 50, 55, …, 95. Every
+//! JPEG, ours and theirs, is decoded by the same decoder (the `image` crate's); PSNR over RGB
+//! and SSIM over BT.601 luma (8×8 uniform windows, stride 4) are computed as
+//! `www/bench/metrics.js` does, SSIMULACRA2 by the `ssimulacra2` crate (sRGB input).
 //!
 //! For each encoder it sweeps the quality setting and prints, against jsquash:
-//! - `BD PSNR` / `BD SSIM`: the mean ratio of bytes at equal PSNR (equal SSIM) over the range
-//!   of the metric both curves cover (log(bytes) interpolated linearly against the metric, as
-//!   BD-rate does), and that range;
-//! - `@q85 PSNR` / `@q85 SSIM`: the ratio of bytes at the PSNR (SSIM) of jsquash's q85 file;
-//! - the median time of a q85 encode on this host (ours only; jsquash's browser time is from
-//!   `out/rq/index.json`).
+//! - `BD PSNR` / `BD SSIM` / `BD SS2`: the mean ratio of bytes at equal PSNR (SSIM,
+//!   SSIMULACRA2) over the range of the metric both curves cover (log(bytes) interpolated
+//!   linearly against the metric, as BD-rate does); `--curves` prints the ranges;
+//! - `@q85 …`: the ratio of bytes at the metric's value for jsquash's q85 file;
+//! - the median time of a q85 encode on this host (ours only), and its ratio to jsquash's
+//!   median q85 time in Chromium (from `out/rq/index.json`; ours is native there, so this
+//!   ratio flatters ours by wasm's slowdown, about 1.5–2×).
 //!
 //! Encoders: `tracksnap default` / `tracksnap sizeFirst` (the crate's API, what snapshots
 //! use); `jpeg-encoder <tables> prog<N>` (jpeg-encoder 0.7 with each of its table sets, N
@@ -20,8 +23,13 @@
 //! 4:2:0 / 4:2:2 from q80 / 4:4:4 from q90); `ours …` (src/core/jpeg with one knob of
 //! [`Tuning`] changed from the default, which `sizeFirst` uses).
 //!
-//! Arguments: names (substrings) of the encoders to run; none = all. `--curves` also prints
-//! every sweep point; `--time` prints only q85 encode times (median of 50).
+//! Arguments: names (substrings) of the encoders to run; none = the two `tracksnap` ones,
+//! `all` = all. `--picture NAME` (substring, repeatable) limits the pictures. `--curves` also
+//! prints every sweep point; `--coarse` sweeps fewer qualities; `--time` prints only q85
+//! encode times (median of 50).
+//! `--ours "KNOB=VALUE …"` adds our encoder with those knobs (see [`custom`]).
+//! `--view Q` writes `out/rq/view/<picture>-<encoder>-q<Q>.png` (decoded) for the chosen
+//! encoders and jsquash, to look at (`--crop X,Y,W,H`: that part only).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -31,10 +39,12 @@ use std::time::Instant;
 use jpeg_encoder::{
     ChromaSubsamplingMethod, ColorType, Encoder, QuantizationTableType, SamplingFactor,
 };
+use ssimulacra2::{
+    compute_frame_ssimulacra2, ColorPrimaries, LinearRgb, Rgb, TransferCharacteristic,
+};
 use tracksnap::core::encode::{encode_rgba, ImageFormat, JpegSettings};
 use tracksnap::core::jpeg::{self, Tuning};
 
-const SIZES: [(u32, u32); 2] = [(1920, 1080), (1280, 720)];
 const REF_QUALITIES: [u8; 10] = [50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
 const TIMING_RUNS: usize = 9;
 
@@ -45,7 +55,15 @@ struct Point {
     bytes: usize,
     psnr: f64,
     ssim: f64,
+    ss2: f64,
 }
+
+/// The metrics, by name, as read from a point.
+const METRICS: [(&str, fn(&Point) -> f64); 3] = [
+    ("PSNR", |p| p.psnr),
+    ("SSIM", |p| p.ssim),
+    ("SS2", |p| p.ss2),
+];
 
 type EncodeFn = Box<dyn Fn(&[u8], u32, u32, u8, &mut Vec<u8>)>;
 
@@ -192,6 +210,58 @@ fn variants() -> Vec<Variant> {
     v
 }
 
+/// Our encoder with knobs from the command line: `--ours "lambda=0.2 cw=0.25 s422=80 s444=90
+/// aq=STRENGTH,PIVOT,FLOOR,MIN,MAX split=LUMA,CHROMA tables=robidoux|annexk baseline"`, from
+/// the default.
+fn custom(spec: &str) -> Variant {
+    let mut t = Tuning::default();
+    for item in spec.split_whitespace() {
+        let (key, value) = item.split_once('=').unwrap_or((item, ""));
+        let num = |v: &str| -> f32 { v.parse().unwrap_or_else(|_| panic!("{item}: not a number")) };
+        match key {
+            "lambda" => t.lambda = num(value),
+            "cw" => t.chroma_weight = num(value),
+            "window" => t.window = num(value) as usize,
+            "s422" => t.s422_from = num(value) as u8,
+            "s444" => t.s444_from = num(value) as u8,
+            "baseline" => t.progressive = false,
+            "dering" => t.dering = num(value) as u8,
+            "split" => {
+                let v: Vec<u8> = value.split(',').map(|v| num(v) as u8).collect();
+                t.split = [
+                    v.first().copied().unwrap_or(0),
+                    v.get(1).copied().unwrap_or(0),
+                ];
+            }
+            "tables" => {
+                t.tables = match value {
+                    "robidoux" => jpeg::quantise::TableSet::Robidoux,
+                    "annexk" => jpeg::quantise::TableSet::AnnexK,
+                    _ => panic!("{item}: no such tables"),
+                }
+            }
+            "aq" => {
+                let v: Vec<f32> = value.split(',').map(num).collect();
+                let [strength, pivot, floor, min, max] = v[..] else {
+                    panic!("{item}: aq=STRENGTH,PIVOT,FLOOR,MIN,MAX");
+                };
+                t.adaptive = jpeg::Adaptive {
+                    strength,
+                    pivot,
+                    floor,
+                    min,
+                    max,
+                };
+            }
+            _ => panic!("{item}: unknown knob"),
+        }
+    }
+    Variant {
+        name: format!("ours {spec}"),
+        encode: ours(t),
+    }
+}
+
 fn decode_rgba(jpeg: &[u8]) -> Vec<u8> {
     match image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg) {
         Ok(img) => img.to_rgba8().into_raw(),
@@ -262,14 +332,42 @@ fn ssim(a: &[u8], b: &[u8], w: usize, h: usize) -> f64 {
     total / windows as f64
 }
 
-fn measure(reference: &[u8], w: u32, h: u32, quality: u8, jpeg: &[u8]) -> Point {
+/// The sRGB pixels as linear RGB, for SSIMULACRA2.
+fn linear(rgba: &[u8], w: u32, h: u32) -> LinearRgb {
+    let data = rgba
+        .chunks_exact(4)
+        .map(|p| [p[0], p[1], p[2]].map(|v| f32::from(v) / 255.0))
+        .collect();
+    let rgb = Rgb::new(
+        data,
+        w as usize,
+        h as usize,
+        TransferCharacteristic::SRGB,
+        ColorPrimaries::BT709,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    LinearRgb::try_from(rgb).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// One picture: its pixels, and as linear RGB.
+struct Reference {
+    rgba: Vec<u8>,
+    linear: LinearRgb,
+    w: u32,
+    h: u32,
+}
+
+fn measure(r: &Reference, quality: u8, jpeg: &[u8]) -> Point {
     let decoded = decode_rgba(jpeg);
-    assert_eq!(decoded.len(), reference.len(), "decoded size differs");
+    assert_eq!(decoded.len(), r.rgba.len(), "decoded size differs");
+    let ss2 = compute_frame_ssimulacra2(r.linear.clone(), linear(&decoded, r.w, r.h))
+        .unwrap_or_else(|e| panic!("SSIMULACRA2: {e}"));
     Point {
         quality,
         bytes: jpeg.len(),
-        psnr: psnr(reference, &decoded),
-        ssim: ssim(reference, &decoded, w as usize, h as usize),
+        psnr: psnr(&r.rgba, &decoded),
+        ssim: ssim(&r.rgba, &decoded, r.w as usize, r.h as usize),
+        ss2,
     }
 }
 
@@ -325,16 +423,33 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// jsquash's median q85 time per size, from index.json (a plain scan: no JSON parser needed).
-fn jsquash_times(index: &str) -> Vec<f64> {
-    index
-        .match_indices("\"jsquashQ85MedianMs\":")
-        .filter_map(|(i, key)| {
-            let rest = &index[i + key.len()..];
-            let end = rest.find([',', '\n', '}'])?;
-            rest[..end].trim().parse().ok()
-        })
-        .collect()
+/// The pictures of index.json: (name, width, height, jsquash's median q85 time in ms). A plain
+/// scan of the file as rate-quality.mjs writes it, one key a line: no JSON parser needed.
+fn pictures(index: &str) -> Vec<(String, u32, u32, Option<f64>)> {
+    let value = |line: &str, key: &str| {
+        let rest = line.trim().strip_prefix(&format!("\"{key}\":"))?;
+        Some(
+            rest.trim()
+                .trim_end_matches(',')
+                .trim_matches('"')
+                .to_string(),
+        )
+    };
+    let mut out: Vec<(String, u32, u32, Option<f64>)> = Vec::new();
+    for line in index.lines() {
+        if let Some(name) = value(line, "name") {
+            out.push((name, 0, 0, None));
+        } else if let Some(last) = out.last_mut() {
+            if let Some(v) = value(line, "width") {
+                last.1 = v.parse().unwrap_or(0);
+            } else if let Some(v) = value(line, "height") {
+                last.2 = v.parse().unwrap_or(0);
+            } else if let Some(v) = value(line, "jsquashQ85MedianMs") {
+                last.3 = v.parse().ok();
+            }
+        }
+    }
+    out
 }
 
 fn fmt_ratio(r: Option<f64>) -> String {
@@ -346,31 +461,69 @@ fn main() {
     let show_curves = args.iter().any(|a| a == "--curves");
     // `--time`: only the q85 encode times (for profiling), 50 runs each.
     let time_only = args.iter().any(|a| a == "--time");
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let mut filters: Vec<String> = Vec::new();
+    let mut picture_filters: Vec<String> = Vec::new();
+    let mut view: Option<u8> = None;
+    let mut crop: Option<[u32; 4]> = None;
+    let mut extra: Vec<Variant> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(a) = rest.next() {
+        match a.as_str() {
+            "--picture" => picture_filters.extend(rest.next().cloned()),
+            "--view" => view = rest.next().and_then(|q| q.parse().ok()),
+            "--crop" => {
+                let v: Vec<u32> = rest
+                    .next()
+                    .map(|c| c.split(',').filter_map(|n| n.parse().ok()).collect())
+                    .unwrap_or_default();
+                crop = v.try_into().ok();
+            }
+            "--ours" => {
+                if let Some(spec) = rest.next() {
+                    extra.push(custom(spec));
+                    filters.push(format!("ours {spec}"));
+                }
+            }
+            _ if a.starts_with("--") => {}
+            _ => filters.push(a.clone()),
+        }
+    }
+    if filters.is_empty() {
+        filters.push("tracksnap".into());
+    }
     let dir = Path::new("out/rq");
     let index = fs::read_to_string(dir.join("index.json"))
         .unwrap_or_else(|_| panic!("no out/rq/index.json: run node www/measure/rate-quality.mjs"));
-    let times = jsquash_times(&index);
-    let sweep: Vec<u8> = (30..=98).step_by(4).chain([85]).collect();
-    let all = variants();
+    // `--coarse`: every 6th quality from 42 (jsquash's range and a little below), for quick
+    // comparisons while tuning; SSIMULACRA2 costs ~2 s a point at 1080p.
+    let sweep: Vec<u8> = if args.iter().any(|a| a == "--coarse") {
+        (42..=96).step_by(6).chain([85]).collect()
+    } else {
+        (30..=98).step_by(4).chain([85]).collect()
+    };
+    let mut all = variants();
+    all.extend(extra);
     let chosen: Vec<&Variant> = all
         .iter()
-        .filter(|v| filters.is_empty() || filters.iter().any(|f| v.name.contains(f.as_str())))
+        .filter(|v| {
+            filters
+                .iter()
+                .any(|f| f == "all" || v.name.contains(f.as_str()))
+        })
         .collect();
 
-    for (si, &(w, h)) in SIZES.iter().enumerate() {
-        let name = format!("{w}x{h}");
-        let reference = fs::read(dir.join(format!("{name}.rgba")))
+    for (name, w, h, jsquash_ms) in pictures(&index) {
+        if !picture_filters.is_empty() && !picture_filters.iter().any(|f| name.contains(f.as_str()))
+        {
+            continue;
+        }
+        let rgba = fs::read(dir.join(format!("{name}.rgba")))
             .unwrap_or_else(|e| panic!("{name}.rgba: {e}"));
-        let refs = |kind: &str| -> Vec<Point> {
-            REF_QUALITIES
-                .iter()
-                .map(|&q| {
-                    let jpeg = fs::read(dir.join(format!("{name}/{kind}-q{q}.jpg")))
-                        .unwrap_or_else(|e| panic!("{kind} q{q}: {e}"));
-                    measure(&reference, w, h, q, &jpeg)
-                })
-                .collect()
+        let r = Reference {
+            linear: linear(&rgba, w, h),
+            rgba,
+            w,
+            h,
         };
         if time_only {
             for v in &chosen {
@@ -378,7 +531,7 @@ fn main() {
                 let ms: Vec<f64> = (0..50)
                     .map(|_| {
                         let t0 = Instant::now();
-                        (v.encode)(&reference, w, h, 85, &mut out);
+                        (v.encode)(&r.rgba, w, h, 85, &mut out);
                         t0.elapsed().as_secs_f64() * 1e3
                     })
                     .collect();
@@ -391,62 +544,127 @@ fn main() {
             }
             continue;
         }
+        if let Some(q) = view {
+            let view_dir = dir.join("view");
+            fs::create_dir_all(&view_dir).unwrap_or_else(|e| panic!("{e}"));
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            let jsquash = dir.join(format!("{name}/jsquash-q{q}.jpg"));
+            if let Ok(jpeg) = fs::read(&jsquash) {
+                files.push(("jsquash".into(), jpeg));
+            }
+            for v in &chosen {
+                let mut out = Vec::new();
+                (v.encode)(&r.rgba, w, h, q, &mut out);
+                files.push((v.name.replace(' ', "_"), out));
+            }
+            let [x, y, cw, ch] = crop.unwrap_or([0, 0, w, h]);
+            if let Some(img) = image::RgbaImage::from_raw(w, h, r.rgba.clone()) {
+                let file = view_dir.join(format!("{name}-reference.png"));
+                let img = image::imageops::crop_imm(&img, x, y, cw, ch).to_image();
+                img.save(&file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            }
+            for (label, jpeg) in files {
+                let p = measure(&r, q, &jpeg);
+                let file = view_dir.join(format!("{name}-{label}-q{q}.png"));
+                let img = image::RgbaImage::from_raw(w, h, decode_rgba(&jpeg))
+                    .unwrap_or_else(|| panic!("{label}: not {w}×{h}"));
+                let img = image::imageops::crop_imm(&img, x, y, cw, ch).to_image();
+                img.save(&file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                println!(
+                    "wrote {} ({} B, {:.2} dB, SSIM {:.4}, SSIMULACRA2 {:.2})",
+                    file.display(),
+                    p.bytes,
+                    p.psnr,
+                    p.ssim,
+                    p.ss2
+                );
+            }
+            continue;
+        }
         // The size-first files at one quality per subsampling, for
         // `node www/measure/decode-check.mjs` (Chromium's decoder).
         for q in [50u8, 85, 95] {
             let mut out = Vec::new();
-            api(true)(&reference, w, h, q, &mut out);
+            api(true)(&r.rgba, w, h, q, &mut out);
             let file = dir.join(format!("{name}/sizefirst-q{q}.jpg"));
             fs::write(&file, &out).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            let p = measure(&reference, w, h, q, &out);
-            println!(
-                "wrote {} ({} B, {:.2} dB, SSIM {:.4} here)",
-                file.display(),
-                p.bytes,
-                p.psnr,
-                p.ssim
-            );
         }
+        let refs = |kind: &str| -> Vec<Point> {
+            REF_QUALITIES
+                .iter()
+                .map(|&q| {
+                    let jpeg = fs::read(dir.join(format!("{name}/{kind}-q{q}.jpg")))
+                        .unwrap_or_else(|e| panic!("{kind} q{q}: {e}"));
+                    measure(&r, q, &jpeg)
+                })
+                .collect()
+        };
         let jsquash = refs("jsquash");
         let toblob = refs("toblob");
         let Some(q85) = jsquash.iter().find(|p| p.quality == 85).copied() else {
             panic!("no jsquash q85");
         };
-        let ref_psnr = curve(&jsquash, |p| p.psnr);
-        let ref_ssim = curve(&jsquash, |p| p.ssim);
+        let ref_curves = METRICS.map(|(_, m)| curve(&jsquash, m));
         println!(
-            "\n== {w}×{h}: jsquash q85 {} B, PSNR {:.2} dB, SSIM {:.4}, {} ms in Chromium ==",
+            "\n== {name}: jsquash q85 {} B, PSNR {:.2} dB, SSIM {:.4}, SSIMULACRA2 {:.2}, {} ms in Chromium ==",
             q85.bytes,
             q85.psnr,
             q85.ssim,
-            times.get(si).map_or("?".into(), |t| format!("{t:.0}"))
+            q85.ss2,
+            jsquash_ms.map_or("?".into(), |t| format!("{t:.0}"))
         );
         println!(
-            "{:<40} {:>24} {:>24} {:>10} {:>10} {:>8}",
-            "encoder", "BD PSNR (range dB)", "BD SSIM (range)", "@q85 PSNR", "@q85 SSIM", "ms q85"
+            "{:<36} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9} {:>7} {:>6}",
+            "encoder",
+            "BD PSNR",
+            "BD SSIM",
+            "BD SS2",
+            "@q85 PSNR",
+            "@q85 SSIM",
+            "@q85 SS2",
+            "ms q85",
+            "×time"
         );
         let report = |label: &str, points: &[Point], ms: Option<f64>| {
-            let (cp, cs) = (curve(points, |p| p.psnr), curve(points, |p| p.ssim));
-            let bdp = bd_ratio(&cp, &ref_psnr);
-            let bds = bd_ratio(&cs, &ref_ssim);
+            let curves = METRICS.map(|(_, m)| curve(points, m));
+            let bd: Vec<Option<(f64, f64, f64)>> = curves
+                .iter()
+                .zip(&ref_curves)
+                .map(|(c, r)| bd_ratio(c, r))
+                .collect();
+            let at: Vec<Option<f64>> = curves
+                .iter()
+                .zip(&ref_curves)
+                .zip(METRICS)
+                .map(|((c, r), (_, m))| ratio_at(c, r, m(&q85)))
+                .collect();
+            let bd_text = |i: usize| fmt_ratio(bd.get(i).copied().flatten().map(|b| b.0));
+            let at_text = |i: usize| fmt_ratio(at.get(i).copied().flatten());
             println!(
-                "{:<40} {:>24} {:>24} {:>10} {:>10} {:>8}",
+                "{:<36} {:>7} {:>7} {:>7} {:>9} {:>9} {:>9} {:>7} {:>6}",
                 label,
-                bdp.map_or("—".into(), |(r, lo, hi)| format!(
-                    "×{r:.3} ({lo:.1}–{hi:.1})"
-                )),
-                bds.map_or("—".into(), |(r, lo, hi)| format!(
-                    "×{r:.3} ({lo:.4}–{hi:.4})"
-                )),
-                fmt_ratio(ratio_at(&cp, &ref_psnr, q85.psnr)),
-                fmt_ratio(ratio_at(&cs, &ref_ssim, q85.ssim)),
+                bd_text(0),
+                bd_text(1),
+                bd_text(2),
+                at_text(0),
+                at_text(1),
+                at_text(2),
                 ms.map_or("—".into(), |t| format!("{t:.1}")),
+                ms.zip(jsquash_ms)
+                    .map_or("—".into(), |(t, j)| format!("{:.3}", t / j)),
             );
             if show_curves {
+                for ((metric, _), b) in METRICS.iter().zip(&bd) {
+                    if let Some((_, lo, hi)) = b {
+                        println!("    BD {metric} over {lo:.4}–{hi:.4}");
+                    }
+                }
                 for p in points {
                     println!(
-                        "    q{:<3} {:>8} B  {:.3} dB  {:.5}",
-                        p.quality, p.bytes, p.psnr, p.ssim
+                        "    q{:<3} {:>8} B  {:.3} dB  {:.5}  {:.2}",
+                        p.quality, p.bytes, p.psnr, p.ssim, p.ss2
                     );
                 }
             }
@@ -459,16 +677,16 @@ fn main() {
             let points: Vec<Point> = sweep
                 .iter()
                 .map(|&q| {
-                    (v.encode)(&reference, w, h, q, &mut out);
-                    measure(&reference, w, h, q, &out)
+                    (v.encode)(&r.rgba, w, h, q, &mut out);
+                    measure(&r, q, &out)
                 })
                 .collect();
-            (v.encode)(&reference, w, h, 85, &mut out);
+            (v.encode)(&r.rgba, w, h, 85, &mut out);
             let ms = median(
                 (0..TIMING_RUNS)
                     .map(|_| {
                         let t0 = Instant::now();
-                        (v.encode)(&reference, w, h, 85, &mut out);
+                        (v.encode)(&r.rgba, w, h, 85, &mut out);
                         t0.elapsed().as_secs_f64() * 1e3
                     })
                     .collect(),

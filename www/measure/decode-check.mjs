@@ -1,5 +1,5 @@
 // Checks that Chromium decodes the size-first JPEGs that `cargo run --release --example
-// rate_quality` writes (out/rq/<w>x<h>/sizefirst-q<Q>.jpg), and prints their PSNR and SSIM
+// rate_quality` writes (out/rq/<picture>/sizefirst-q<Q>.jpg), and prints their PSNR and SSIM
 // against the reference pixels as Chromium decodes them (www/bench/metrics.js), beside
 // jsquash's file at the same quality.
 //
@@ -20,8 +20,8 @@ let failed = 0;
 try {
   const page = await browser.newPage();
   await page.goto(new URL('measure/rate-quality.html', server.url).href);
-  for (const [w, h] of [[1920, 1080], [1280, 720]]) {
-    const name = `${w}x${h}`;
+  const { pictures } = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  for (const { name, width: w, height: h } of pictures) {
     const rgba = readFileSync(join(dir, `${name}.rgba`)).toString('base64');
     const files = readdirSync(join(dir, name)).filter((f) => /^(sizefirst|jsquash)-q(50|85|95)\.jpg$/.test(f)).sort();
     for (const f of files) {
