@@ -58,8 +58,11 @@ struct Point {
     ss2: f64,
 }
 
-/// The metrics, by name, as read from a point.
-const METRICS: [(&str, fn(&Point) -> f64); 3] = [
+/// A metric as read from a point.
+type Metric = fn(&Point) -> f64;
+
+/// The metrics, by name.
+const METRICS: [(&str, Metric); 3] = [
     ("PSNR", |p| p.psnr),
     ("SSIM", |p| p.ssim),
     ("SS2", |p| p.ss2),
@@ -211,8 +214,7 @@ fn variants() -> Vec<Variant> {
 }
 
 /// Our encoder with knobs from the command line: `--ours "lambda=0.2 cw=0.25 s422=80 s444=90
-/// aq=STRENGTH,PIVOT,FLOOR,MIN,MAX split=LUMA,CHROMA tables=robidoux|annexk baseline"`, from
-/// the default.
+/// split=LUMA,CHROMA tables=robidoux|annexk baseline"`, from the default.
 fn custom(spec: &str) -> Variant {
     let mut t = Tuning::default();
     for item in spec.split_whitespace() {
@@ -239,19 +241,6 @@ fn custom(spec: &str) -> Variant {
                     "annexk" => jpeg::quantise::TableSet::AnnexK,
                     _ => panic!("{item}: no such tables"),
                 }
-            }
-            "aq" => {
-                let v: Vec<f32> = value.split(',').map(num).collect();
-                let [strength, pivot, floor, min, max] = v[..] else {
-                    panic!("{item}: aq=STRENGTH,PIVOT,FLOOR,MIN,MAX");
-                };
-                t.adaptive = jpeg::Adaptive {
-                    strength,
-                    pivot,
-                    floor,
-                    min,
-                    max,
-                };
             }
             _ => panic!("{item}: unknown knob"),
         }

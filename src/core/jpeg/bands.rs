@@ -68,8 +68,43 @@ impl Scan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
+    use super::super::{encode_rgba_with, Tuning};
     use super::*;
+
+    #[test]
+    fn split_bands_store_the_same_levels() {
+        // Bands change only how the levels are coded: the same pixels decode, at every split.
+        let (w, h) = (83usize, 61usize);
+        let rgba: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let (x, y) = (i % w, i / w);
+                let v = ((x * 7 + y * 3) % 256) as u8 ^ ((x * y) % 17) as u8;
+                [v, 255 - v / 2, (x * 4) as u8, 255]
+            })
+            .collect();
+        let decode = |jpeg: &[u8]| {
+            image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
+                .unwrap()
+                .to_rgba8()
+                .into_raw()
+        };
+        for q in [40u8, 85, 95] {
+            let mut one = Vec::new();
+            let whole = Tuning {
+                split: [0, 0],
+                ..Tuning::default()
+            };
+            encode_rgba_with(&rgba, w as u16, h as u16, q, &whole, &mut one).unwrap();
+            for split in [[1, 1], [9, 0], [5, 2], [62, 62]] {
+                let mut out = Vec::new();
+                let t = Tuning { split, ..whole };
+                encode_rgba_with(&rgba, w as u16, h as u16, q, &t, &mut out).unwrap();
+                assert_eq!(decode(&out), decode(&one), "q{q} split {split:?}");
+            }
+        }
+    }
 
     #[test]
     fn bands_cover_1_to_63() {

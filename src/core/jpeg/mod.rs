@@ -10,23 +10,27 @@
 //!   scan's symbols in one pass (counted for the tables, then written).
 //! - **Size first** ([`Tuning::default`], `sizeFirst: true`): spends time on fewer bytes at the
 //!   same quality: N. Robidoux's quantisation table for luma and chroma (MozJPEG's default),
+//!   MozJPEG's overshoot deringing of white (and here black) samples ([`dering`]),
 //!   rate–distortion optimised quantisation ([`quantise::Trellis`]) priced with Huffman code
 //!   lengths measured on every sixteenth MCU row first, and a progressive file (one DC scan,
-//!   one AC scan per component, runs of empty blocks as one symbol). Chroma as the plain
-//!   preset: 4:2:0 below 90, 4:4:4 from 90, so it never stores more chroma than the plain
-//!   file. On the benchmark's test picture (`cargo run --release --example rate_quality`) its
-//!   files are 3–4 % smaller than `@jsquash/jpeg`'s (MozJPEG, q85 defaults: progressive,
-//!   trellis) at the same PSNR and at the same SSIM, in about a seventh of its time. Its knobs
-//!   were chosen on that picture.
+//!   luma's AC in two bands, 1–9 and 10–63, one AC scan per chroma component, runs of empty
+//!   blocks as one symbol). Chroma as the plain preset: 4:2:0 below 90, 4:4:4 from 90, so it
+//!   never stores more chroma than the plain file. Against `@jsquash/jpeg` (MozJPEG, q85
+//!   defaults: progressive, trellis), bytes at equal PSNR / SSIM / SSIMULACRA2
+//!   over the rate–quality curves (`cargo run --release --example rate_quality`, see
+//!   docs/performance.md): ×0.92 / ×0.98 / ×0.98 on the 1080p photo-like picture,
+//!   ×0.96 / ×0.99 / ×0.98 on a fake-camera frame, ×0.86 / ×0.96 / ×0.98 on a shared screen
+//!   with text. Its knobs were chosen on those pictures; adaptive quantisation (a per-block
+//!   weight of the trellis's error from luma activity) measured worse on all of them.
 //!
 //! Stages, one file each: [`planes`] (pixels → planes at each component's resolution → 8×8
 //! blocks), [`dct`], [`quantise`] (tables, rounding, trellis), [`huffman`] (counts, code
 //! lengths, prices), [`bitstream`] (markers, bits).
 
-mod bands;
+pub mod bands;
 pub mod bitstream;
 pub mod dct;
-mod dering;
+pub mod dering;
 pub mod huffman;
 pub mod planes;
 pub mod quantise;
@@ -94,7 +98,7 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            lambda: 0.15,
+            lambda: 0.2,
             chroma_weight: 0.25,
             window: 4,
             s422_from: 90,
@@ -102,8 +106,8 @@ impl Default for Tuning {
             sample_every: 16,
             tables: TableSet::Robidoux,
             progressive: true,
-            split: [0, 0],
-            dering: 0,
+            split: [9, 0],
+            dering: 2,
         }
     }
 }
