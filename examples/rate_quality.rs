@@ -28,6 +28,8 @@
 //! prints every sweep point; `--coarse` sweeps fewer qualities; `--time` prints only q85
 //! encode times (median of 50).
 //! `--ours "KNOB=VALUE …"` adds our encoder with those knobs (see [`custom`]).
+//! `--json FILE` also writes each encoder's ratios and times as JSON (the benchmark's Part 5
+//! reads it: `www/bench/run.mjs`).
 //! `--view Q` writes `out/rq/view/<picture>-<encoder>-q<Q>.png` (decoded) for the chosen
 //! encoders and jsquash, to look at (`--crop X,Y,W,H`: that part only).
 
@@ -455,11 +457,14 @@ fn main() {
     let mut view: Option<u8> = None;
     let mut crop: Option<[u32; 4]> = None;
     let mut extra: Vec<Variant> = Vec::new();
+    let mut json_file: Option<String> = None;
+    let mut rows: Vec<serde_json::Value> = Vec::new();
     let mut rest = args.iter();
     while let Some(a) = rest.next() {
         match a.as_str() {
             "--picture" => picture_filters.extend(rest.next().cloned()),
             "--view" => view = rest.next().and_then(|q| q.parse().ok()),
+            "--json" => json_file = rest.next().cloned(),
             "--crop" => {
                 let v: Vec<u32> = rest
                     .next()
@@ -681,7 +686,18 @@ fn main() {
                     .collect(),
             );
             report(&v.name, &points, Some(ms));
+            let bd =
+                |i: usize| bd_ratio(&curve(&points, METRICS[i].1), &ref_curves[i]).map(|b| b.0);
+            rows.push(serde_json::json!({
+                "picture": name, "width": w, "height": h, "encoder": v.name,
+                "bdPsnr": bd(0), "bdSsim": bd(1), "bdSsimulacra2": bd(2),
+                "msQ85": ms, "jsquashQ85MsChromium": jsquash_ms,
+            }));
             summary.insert(v.name.clone(), points);
         }
+    }
+    if let Some(file) = json_file {
+        let text = serde_json::json!({ "sweep": sweep, "rows": rows }).to_string();
+        fs::write(&file, text).unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }

@@ -221,13 +221,14 @@ async function faultsRoute(ctx, req, res) {
 
 // ----- static files ------------------------------------------------------------------------
 
-async function staticFile(req, res, url) {
+async function staticFile(ctx, req, res, url) {
   let path = decodeURIComponent(url.pathname);
   if (path.endsWith('/')) path += 'index.html';
-  const file = normalize(join(root, path));
+  const extra = ctx.files[path];
+  const file = extra ?? normalize(join(root, path));
   const top = file.slice(root.length + 1).split(sep)[0];
   const rel = file.slice(root.length + 1).split(sep).join('/');
-  if (!file.startsWith(root + sep) || !(served.includes(top) || servedPackages.some((p) => rel.startsWith(p)))) {
+  if (!extra && (!file.startsWith(root + sep) || !(served.includes(top) || servedPackages.some((p) => rel.startsWith(p))))) {
     res.writeHead(404).end('not found');
     return;
   }
@@ -261,15 +262,19 @@ async function handle(ctx, req, res) {
   if (p === '/callback' || p.startsWith('/callback/')) return callback(ctx, req, res, url);
   if (p.startsWith('/__object/')) return objectRoute(ctx, req, res, url);
   if (p === '/__faults') return faultsRoute(ctx, req, res);
-  return staticFile(req, res, url);
+  return staticFile(ctx, req, res, url);
 }
 
-/** Starts the store and the server. `faults`: enable the test-only switches. */
-export async function start(port = 0, { host = '127.0.0.1', faults = false, storeDir = join(root, 'out', 'store') } = {}) {
+/**
+ * Starts the store and the server. `faults`: enable the test-only switches. `files`: more files
+ * to serve, { '/www/…': absolute path } (the benchmark's encoder module, built by its runner).
+ */
+export async function start(port = 0, { host = '127.0.0.1', faults = false, storeDir = join(root, 'out', 'store'), files = {} } = {}) {
   const store = await startStore(storeDir);
   const ctx = {
     store,
     faults,
+    files,
     presigned: 0,
     callbacks: new Map(),
     hungCallbacks: new Set(),

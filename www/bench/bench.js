@@ -15,7 +15,7 @@
 import init, { SnapshotEngine } from '/pkg/tracksnap.js';
 import encodeJpeg, { init as initJpeg } from '/node_modules/@jsquash/jpeg/encode.js';
 import { drawPicture, i420FromRgba } from './picture.js';
-import { decode, median, medianWithInfinity, percentile, psnr, ssim, SSIM_PARAMS } from './metrics.js';
+import { decode, median, medianWithInfinity, percentile, psnr, ssim, SSIM_PARAMS, timerText } from './metrics.js';
 import { BusyProbe } from './probe.js';
 import { encoderFinish, encoderRound, encoderStart, part4, photoForRunner } from './encoder.js';
 import { derive, formatReport } from './report.js';
@@ -724,7 +724,7 @@ async function part3({ iterations }) {
       tracksnap: { pageMs: figures(ours, 'pageMs'), totalMs: figures(ours, 'totalMs') },
       bare: { pageMs: figures(bare, 'pageMs'), totalMs: figures(bare, 'totalMs') },
       samples: { tracksnap: ours.map((t) => [round(t.pageMs, 3), round(t.totalMs, 3)]), bare: bare.map((t) => [round(t.pageMs, 3), round(t.totalMs, 3)]) },
-      timerResolution: crossOriginIsolated ? 'performance.now, cross-origin isolated (5 µs in Chromium)' : 'performance.now, not cross-origin isolated (100 µs in Chromium)',
+      timerResolution: timerText(),
     });
     log(`  tracksnap: page thread ${result.tracksnap.pageMs.median} ms, end to end ${result.tracksnap.totalMs.median} ms; bare IndexedDB put ${result.bare.pageMs.median} / ${result.bare.totalMs.median} ms`);
   } finally {

@@ -111,8 +111,10 @@ export function chartSvg(result) {
       { route: 'rgba', title: 'RGBA', tjMs: tj.rgbMs, tjFrom: 'RGBX' },
     ].map((g) => {
       const ours = (sizeFirst) => p4.methods.find((m) => m.route === g.route && m.sizeFirst === sizeFirst);
+      const webkit = result.webkit?.part4?.methods?.find((m) => m.route === g.route && !m.sizeFirst);
       const bars = [
         ours(false) && { label: 'tracksnap (wasm, Chromium)', value: ours(false).timeMs.median, colour: '#1f6feb' },
+        webkit && { label: 'tracksnap (wasm, WebKit)', value: webkit.timeMs.median, colour: '#54aeff' },
         ours(true) && { label: 'tracksnap sizeFirst', value: ours(true).timeMs.median, colour: '#8250df' },
         Number.isFinite(g.tjMs) && { label: `libjpeg-turbo from ${g.tjFrom} (native)`, value: g.tjMs, colour: '#6e7781' },
       ].filter(Boolean);

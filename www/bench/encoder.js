@@ -10,7 +10,7 @@
 //   RGBA                       a canvas's pixels, what libjpeg-turbo compresses from RGBX
 
 import { drawPicture, i420FromRgba } from './picture.js';
-import { decode, median, percentile, psnr, ssim } from './metrics.js';
+import { decode, median, percentile, psnr, ssim, timerText } from './metrics.js';
 
 export const PHOTO = { width: 1920, height: 1080, quality: 85, subsampling: '4:2:0' };
 export const ENCODER_WASM = './encoder_wasm.wasm';
@@ -133,7 +133,7 @@ export async function encoderFinish({ references = [] } = {}) {
   const { methods, reference, iterations, log } = bench;
   const results = {
     ...PHOTO, iterations, warmUp: WARM_UP, placement: "the page's main thread",
-    timer: crossOriginIsolated ? 'performance.now, cross-origin isolated (5 µs in Chromium)' : 'performance.now, not cross-origin isolated (100 µs in Chromium)',
+    timer: timerText(),
     methods: [], jpegs: {}, libjpegTurbo: [],
   };
   for (const m of methods) {

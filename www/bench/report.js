@@ -67,6 +67,7 @@ export const int = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en
 export const mib = (v) => (Number.isFinite(v) ? `${(v / 1048576).toFixed(1)} MiB` : 'n/a');
 export const pct = (v) => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
 const x = (v) => (Number.isFinite(v) ? `×${v.toFixed(2)}` : 'n/a');
+const x3 = (v) => (Number.isFinite(v) ? `×${v.toFixed(3)}` : 'n/a');
 const signed = (v, d, unit = '') => {
   if (!Number.isFinite(v)) return 'n/a';
   if (Math.abs(v) < 0.5 / 10 ** d) return `±${(0).toFixed(d)}${unit}`;
@@ -254,13 +255,13 @@ export function derivePart4(p) {
 
 const verdict = (r, target, ok) => (r === null ? 'n/a' : `×${r.toFixed(2)}${ok === null ? '' : ` (target ≤ ${target.toFixed(1)}) ${ok ? 'ok' : 'MISSED'}`}`);
 
-function part4Report(p) {
+function part4Report(p, browser = 'Chromium') {
   const lines = [];
   const tj = p.tjbench ?? {};
   const d = p.derived ?? derivePart4(p);
   const q85 = p.libjpegTurbo?.find((r) => r.quality === 85);
   lines.push(`PART 4 — the JPEG encoder alone: ${p.width}×${p.height} photo picture, q${p.quality} ${p.subsampling}, against libjpeg-turbo's tjbench on the same frame`);
-  lines.push(`  ours        examples/encoder_wasm.rs in Chromium, on ${p.placement}; ${p.iterations} timed calls per route after ${p.warmUp} warm-up calls,`);
+  lines.push(`  ours        examples/encoder_wasm.rs in ${browser}, on ${p.placement}; ${p.iterations} timed calls per route after ${p.warmUp} warm-up calls,`);
   lines.push('              routes interleaved call by call; the frame is copied into wasm memory before each call, outside the timing');
   lines.push(`              (${p.timer})`);
   if (tj.version) {
@@ -293,9 +294,79 @@ function part4Report(p) {
       r.libjpegTurboBytesAtOurPsnr === null ? 'n/a' : `${int(r.libjpegTurboBytesAtOurPsnr)} B (q${r.between.join('–')})`, verdict(r.bytes, d.targets.bytes, r.bytesOk)];
   })));
   if (q85) lines.push(`  libjpeg-turbo q85 4:2:0: ${lj}, SSIM ${fmt(q85.ssim, 4)}.`);
-  lines.push('  PSNR over RGB and SSIM over luma against the picture, every JPEG decoded by Chromium. "At our PSNR": libjpeg-turbo\'s');
+  lines.push(`  PSNR over RGB and SSIM over luma against the picture, every JPEG decoded by ${browser}. "At our PSNR": libjpeg-turbo's`);
   lines.push(`  bytes interpolated (log bytes, linear in PSNR) between its JPEGs at the two qualities around our PSNR (q${p.libjpegTurbo?.length ? `${p.libjpegTurbo[0].quality}–${p.libjpegTurbo.at(-1).quality}` : '–'} made).`);
   lines.push('  Targets for the plain preset; sizeFirst for comparison. The JPEGs and the PPM: out/bench/photo-1080p*.');
+  return lines.join('\n');
+}
+
+// ----- Part 5 and the targets --------------------------------------------------------------
+
+function part5Report(p) {
+  const lines = [`PART 5 — sizeFirst against @jsquash/jpeg (MozJPEG) at equal quality; q${p.sweep[0]}–${p.sweep.at(-2)} every ${p.sweep[1] - p.sweep[0]}, on the host`];
+  lines.push(table(['picture', 'bytes at equal PSNR', 'SSIM', 'SSIMULACRA2', 'q85 ms (host)', 'MozJPEG q85 ms (Chromium)'],
+    p.rows.map((r) => [r.picture, x3(r.bdPsnr), x3(r.bdSsim), x3(r.bdSsimulacra2), fmt(r.msQ85, 1), fmt(r.jsquashQ85MsChromium, 0)])));
+  lines.push('  ratios of bytes at equal quality over the range both curves cover (log bytes against the metric, as BD-rate);');
+  lines.push('  every file decoded by one decoder; PSNR over RGB, SSIM over luma, SSIMULACRA2 by the ssimulacra2 crate.');
+  lines.push(`  ${p.command}`);
+  return lines.join('\n');
+}
+
+/** Issue 22's targets: the end-to-end time ratio on the photo canvas, and on every source. */
+export const TARGETS = { endToEndPhoto: 0.35, endToEnd: 0.5, sizeFirstSsimulacra2: 0.88, sizeFirstPsnr: 0.97, sizeFirstTime: 0.15, wasmGzipBytes: 200000 };
+
+/**
+ * Every figure of the run that has a target, against it: [{ what, figure, target, ok, note }],
+ * `figure` and `target` as printed. Ratios are "≤ target"; a missing figure is listed as n/a.
+ */
+export function targetRows(r) {
+  const rows = [];
+  const add = (what, value, target, text, note = '') => rows.push({
+    what, figure: value === null || value === undefined ? 'n/a' : text(value), target: `≤ ${text(target)}`,
+    ok: value === null || value === undefined ? null : value <= target, note,
+  });
+  const ratioText = (v) => `×${v.toFixed(2)}`;
+  for (const [browser, p4] of [['Chromium', r.part4], ['WebKit', r.webkit?.part4]]) {
+    if (!p4) continue;
+    const d = p4.derived ?? derivePart4(p4);
+    for (const row of d.rows.filter((w) => !w.sizeFirst)) {
+      const m = p4.methods.find((q) => q.id === row.id);
+      add(`encoder time, ${m.label} / tjbench (${browser})`, row.time, ENCODER_TARGETS.time, ratioText, `fastest / fastest ${x(row.fastest)}`);
+      add(`encoder bytes, ${m.label} / libjpeg-turbo at equal PSNR (${browser})`, row.bytes, ENCODER_TARGETS.bytes, ratioText);
+    }
+  }
+  for (const [browser, p1] of [['Chromium', r.part1], ['WebKit', r.webkit?.part1]]) {
+    if (!p1) continue;
+    const derived = p1.derived ?? derive(p1);
+    for (const s of p1.sources) {
+      const a = derived[s.id]?.tracksnapJpegOverToBlobJpeg;
+      if (!a) continue;
+      const photo = s.id === 'canvas-1080p';
+      add(`end to end, ${s.label} / <video>+toBlob (${browser})`, a.time, photo ? TARGETS.endToEndPhoto : TARGETS.endToEnd, ratioText,
+        `bytes ${x(a.bytes)}, ΔPSNR ${signed(a.psnrDbDiff, 2, ' dB')}`);
+    }
+    if (browser !== 'Chromium') continue;
+    for (const s of p1.sources) {
+      const b = derived[s.id]?.sizeFirstOverJsquash;
+      if (b) add(`sizeFirst time / MozJPEG, ${s.label} (${browser})`, b.time, TARGETS.sizeFirstTime, ratioText);
+    }
+  }
+  for (const row of r.part5?.rows ?? []) {
+    add(`sizeFirst bytes / MozJPEG at equal SSIMULACRA2, ${row.picture}`, row.bdSsimulacra2, TARGETS.sizeFirstSsimulacra2, x3);
+    add(`sizeFirst bytes / MozJPEG at equal PSNR, ${row.picture}`, row.bdPsnr, TARGETS.sizeFirstPsnr, x3);
+  }
+  const wasm = r.sizes?.find((f) => f.label === 'tracksnap_bg.wasm');
+  if (wasm) add('module size, tracksnap_bg.wasm gzip -9', wasm.gzip, TARGETS.wasmGzipBytes, (v) => `${int(v)} B`);
+  return rows;
+}
+
+function targetsReport(r) {
+  const rows = targetRows(r);
+  const met = rows.filter((t) => t.ok === true).length;
+  const lines = [`TARGETS (issue 22) — every figure of this run that has one: ${met} of ${rows.length} met`];
+  lines.push(table(['figure', 'this run', 'target', '', 'beside it'], rows.map((t) => [t.what, t.figure, t.target, t.ok === null ? 'n/a' : t.ok ? 'ok' : 'MISSED', t.note]), 1));
+  lines.push('  end to end: photo canvas 1080p ≤ 0.35, every other source ≤ 0.5, at equal bytes and quality (beside it);');
+  lines.push('  encoder: the medians of interleaved calls (Part 4); sizeFirst time from Part 1, in the browser.');
   return lines.join('\n');
 }
 
@@ -321,11 +392,19 @@ export function formatReport(r) {
   if (r.part2) lines.push('', part2Report(r.part2));
   if (r.part3) lines.push('', part3Report(r.part3));
   if (r.part4) lines.push('', part4Report(r.part4));
-  if (r.webkit) lines.push('', 'WEBKIT', `browser: ${r.webkit.userAgent}`, '', part1Report(r.webkit.part1), '', browsersReport(r));
-  if (r.webkitError) lines.push('', `WEBKIT PART 1 failed: ${r.webkitError}`);
+  if (r.webkit) {
+    lines.push('', 'WEBKIT', `browser: ${r.webkit.userAgent}`);
+    if (r.webkit.part1) lines.push('', part1Report(r.webkit.part1), '', browsersReport(r));
+    if (r.webkit.part4) lines.push('', part4Report(r.webkit.part4, 'WebKit'));
+    if (r.webkit.part4error) lines.push('', `WEBKIT PART 4 failed: ${r.webkit.part4error}`);
+  }
+  if (r.webkitError) lines.push('', `WEBKIT failed: ${r.webkitError}`);
+  if (r.part5) lines.push('', part5Report(r.part5));
   if (r.part2error) lines.push('', `PART 2 failed: ${r.part2error}`);
   if (r.part3error) lines.push('', `PART 3 failed: ${r.part3error}`);
   if (r.part4error) lines.push('', `PART 4 failed: ${r.part4error}`);
+  if (r.part5error) lines.push('', `PART 5 failed: ${r.part5error}`);
+  lines.push('', targetsReport(r));
   if (r.consoleErrors?.length) {
     lines.push('', `console errors (${r.consoleErrors.length}, first 5):`);
     for (const e of r.consoleErrors.slice(0, 5)) lines.push(`  ${e}`);

@@ -10,21 +10,25 @@
 //   - Chromium's console warnings about VideoFrames garbage-collected without close().
 //
 // Part 4 times tracksnap's JPEG encoder alone in the page (examples/encoder_wasm.rs, which the
-// runner builds with cargo unless --no-build, and serves to the page through page.route), and
+// runner builds with cargo unless --no-build, and its server serves beside the page), and
 // libjpeg-turbo's tjbench here on the same picture (written to out/bench/photo-1080p.ppm):
 // q85 4:2:0 from RGBX and from YUV, a short run of each between the page's rounds, and a long
 // run of each before and after; libjpeg-turbo's JPEGs at q75–95 are decoded by the page to
 // place its bytes against PSNR. Without tjbench, Part 4 says so and gives our figures alone.
 //
-// With --webkit, Part 1 runs in WebKitGTK too (MiniBrowser through scripts/webkit-driver.mjs,
-// its processor on, as in Safari 18+), and the report sets the two browsers side by side.
-// The runner has no view into WebKit's processes: its figures are the page's own.
+// Part 5 sets sizeFirst against MozJPEG at equal PSNR, SSIM and SSIMULACRA2 on four pictures
+// (www/measure/rate-quality.mjs, then examples/rate_quality.rs on the host).
+//
+// With --webkit, Parts 1 and 4 run in WebKitGTK too (MiniBrowser through
+// scripts/webkit-driver.mjs, its processor on, as in Safari 18+), and the report sets the two
+// browsers side by side. The runner has no view into WebKit's processes: its figures are the
+// page's own. The report ends with every figure that has a target (issue 22) against it.
 //
 // Usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit]
-//                               [--parts 1,2,3,4] [--no-build]
+//                               [--parts 1,2,3,4,5] [--no-build]
 // (scripts/bench.sh builds pkg/ first and then runs this; --no-build there reaches here too.)
 
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -40,8 +44,8 @@ import { chartSvg } from './chart.js';
 import { median, percentile } from './metrics.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3,4] [--no-build]';
-const PARTS = ['part1', 'part2', 'part3', 'part4'];
+const usage = 'usage: node www/bench/run.mjs [--iterations N] [--seconds S] [--streams K] [--quick] [--webkit] [--parts 1,2,3,4,5] [--no-build]';
+const PARTS = ['part1', 'part2', 'part3', 'part4', 'part5'];
 
 function parseArgs(argv) {
   const o = { iterations: 15, seconds: 60, streams: 17, quick: false, webkit: false, build: true, parts: PARTS };
@@ -60,7 +64,7 @@ function parseArgs(argv) {
     else if (a === '--no-build') o.build = false;
     else if (a === '--parts') {
       o.parts = String(argv[++i]).split(',').map((n) => `part${n.trim()}`);
-      if (o.parts.some((p) => !PARTS.includes(p))) throw new Error(`--parts takes a list of 1, 2, 3, 4\n${usage}`);
+      if (o.parts.some((p) => !PARTS.includes(p))) throw new Error(`--parts takes a list of 1, 2, 3, 4, 5\n${usage}`);
     }
     else if (a === '--help' || a === '-h') {
       console.log(usage);
@@ -119,9 +123,12 @@ function tjbenchVersion() {
  * second. With -yuv, `encodeMps` is RGB → YUV and `compMps` YUV → JPEG; without, `compMps` is
  * RGB → JPEG.
  */
-function tjbench(args, cwd) {
-  const r = spawnSync('tjbench', args, { cwd, encoding: 'utf8' });
-  if (r.error || r.status !== 0) throw new Error(`tjbench ${args.join(' ')}: ${r.error?.message ?? `exit ${r.status}`} ${r.stderr ?? ''}`.trim());
+async function tjbench(args, cwd) {
+  // Not spawnSync: a blocked event loop misses WebDriver closing its idle connection (WebKit).
+  const r = await new Promise((done) => {
+    execFile('tjbench', args, { cwd, encoding: 'utf8' }, (error, stdout, stderr) => done({ error, stdout, stderr }));
+  });
+  if (r.error) throw new Error(`tjbench ${args.join(' ')}: ${r.error.message} ${r.stderr ?? ''}`.trim());
   const yuv = args.includes('-yuv');
   const rows = [];
   for (const line of r.stdout.split('\n')) {
@@ -140,9 +147,9 @@ function tjbench(args, cwd) {
 }
 
 /** tjbench at q85 4:2:0 (one core) from RGBX and from YUV, each for `seconds` after `warmup`. */
-function tjbenchTimes(ppm, cwd, seconds, warmup) {
+async function tjbenchTimes(ppm, cwd, seconds, warmup) {
   const base = [ppm, '85', '-subsamp', '420', '-componly', '-nowrite', '-benchtime', String(seconds), '-warmup', String(warmup), '-quiet', '-rgbx'];
-  return { rgb: tjbench(base, cwd)[0], yuv: tjbench([...base, '-yuv'], cwd)[0] };
+  return { rgb: (await tjbench(base, cwd))[0], yuv: (await tjbench([...base, '-yuv'], cwd))[0] };
 }
 
 const TJ_LONG = { seconds: 3, warmup: 1 }; // the runs before and after ours
@@ -167,17 +174,16 @@ function writePpm(path, { width, height, rgbaBase64 }) {
  * RGBX and from YUV after each (a slow minute of the machine then hits both alike), then its
  * long runs again. The ratios use the interleaved figures (medians of the same number of runs
  * as our calls); the long runs, tjbench's usual way, are printed beside them.
+ * `page` is Playwright's (Chromium) or a WebDriverPage (WebKit), on the bench page already;
+ * `tag` names the files of a browser other than Chromium (each browser draws its own picture).
  */
-async function part4(page, url, outDir) {
-  const wasmPath = encoderWasm(opts.build);
-  await page.route(new URL('encoder_wasm.wasm', url).href, (route) => route.fulfill({ body: readFileSync(wasmPath), contentType: 'application/wasm' }));
-  await openPage(page, `${url}?isolated`, 'benchReady'); // a finer clock
+async function part4(page, outDir, tag = '') {
   const photo = await page.evaluate(() => window.benchPhoto());
   mkdirSync(outDir, { recursive: true });
-  const ppm = join(outDir, 'photo-1080p.ppm');
+  const ppm = join(outDir, `photo-1080p${tag}.ppm`);
   writePpm(ppm, photo);
   const version = tjbenchVersion();
-  const tj = { version, ppm: join('out', 'bench', 'photo-1080p.ppm') };
+  const tj = { version, ppm: join('out', 'bench', `photo-1080p${tag}.ppm`) };
   const references = [];
   let work = null;
   const short = [];
@@ -187,32 +193,32 @@ async function part4(page, url, outDir) {
       work = mkdtempSync(join(tmpdir(), 'tracksnap-tjbench-'));
       symlinkSync(ppm, join(work, 'photo.ppm'));
       say(`Part 4: libjpeg-turbo's JPEGs at q${TJ_QUALITIES.join('–')} …`);
-      tjbench(['photo.ppm', TJ_QUALITIES.join('-'), '-subsamp', '420', '-componly', '-benchtime', '0.01', '-warmup', '0', '-quiet', '-rgbx'], work);
+      await tjbench(['photo.ppm', TJ_QUALITIES.join('-'), '-subsamp', '420', '-componly', '-benchtime', '0.01', '-warmup', '0', '-quiet', '-rgbx'], work);
       for (let q = TJ_QUALITIES[0]; q <= TJ_QUALITIES[1]; q++) {
         references.push({ quality: q, base64: readFileSync(join(work, `photo_420_Q${q}.jpg`)).toString('base64') });
       }
-      copyFileSync(join(work, 'photo_420_Q85.jpg'), join(outDir, 'photo-1080p-libjpeg-turbo-q85.jpg'));
+      copyFileSync(join(work, 'photo_420_Q85.jpg'), join(outDir, `photo-1080p${tag}-libjpeg-turbo-q85.jpg`));
       say(`Part 4: tjbench q85 4:2:0 from RGBX, then from YUV (${TJ_LONG.seconds} s each) …`);
-      tj.before = tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
+      tj.before = await tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
     } else {
       say('Part 4: no tjbench (apt-get install libjpeg-turbo-progs): our figures alone');
     }
     await page.evaluate((o) => window.benchEncoder.start(o), { iterations: opts.iterations });
     for (let i = 0; i < opts.iterations; i++) {
       await page.evaluate(() => window.benchEncoder.round());
-      if (version) short.push(tjbenchTimes('photo.ppm', work, TJ_SHORT.seconds, TJ_SHORT.warmup));
+      if (version) short.push(await tjbenchTimes('photo.ppm', work, TJ_SHORT.seconds, TJ_SHORT.warmup));
     }
     const { jpegs, ...p4 } = await page.evaluate((o) => window.benchEncoder.finish(o), { references });
-    for (const [id, b64] of Object.entries(jpegs)) writeFileSync(join(outDir, `photo-1080p-tracksnap-${id}.jpg`), Buffer.from(b64, 'base64'));
+    for (const [id, b64] of Object.entries(jpegs)) writeFileSync(join(outDir, `photo-1080p${tag}-tracksnap-${id}.jpg`), Buffer.from(b64, 'base64'));
     if (version) {
       say(`Part 4: tjbench q85 4:2:0 from RGBX, then from YUV (${TJ_LONG.seconds} s each) …`);
-      tj.after = tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
+      tj.after = await tjbenchTimes('photo.ppm', work, TJ_LONG.seconds, TJ_LONG.warmup);
       const figures = (f) => {
         const v = short.map(f);
         return { median: round3(median(v)), p95: round3(percentile(v, 95)), samples: v.map(round3) };
       };
       Object.assign(tj, {
-        command: `tjbench photo-1080p.ppm 85 -subsamp 420 -componly -nowrite -quiet -rgbx [-yuv] -benchtime S -warmup W`,
+        command: `tjbench photo-1080p${tag}.ppm 85 -subsamp 420 -componly -nowrite -quiet -rgbx [-yuv] -benchtime S -warmup W`,
         long: { ...TJ_LONG, rgbMs: round3((tj.before.rgb.compMs + tj.after.rgb.compMs) / 2), yuvMs: round3((tj.before.yuv.compMs + tj.after.yuv.compMs) / 2) },
         interleaved: { ...TJ_SHORT, runs: short.length, rgbMs: figures((t) => t.rgb.compMs), yuvMs: figures((t) => t.yuv.compMs), yuvEncodeMs: figures((t) => t.yuv.encodeMs) },
       });
@@ -224,6 +230,31 @@ async function part4(page, url, outDir) {
   } finally {
     if (work) rmSync(work, { recursive: true, force: true });
   }
+}
+
+// ----- Part 5: size-first against MozJPEG at equal quality ----------------------------------
+
+const RQ_JSON = join('out', 'bench', 'rate-quality.json');
+
+/**
+ * `sizeFirst`'s bytes over MozJPEG's at equal PSNR, SSIM and SSIMULACRA2 on four pictures:
+ * www/measure/rate-quality.mjs writes the pictures and @jsquash/jpeg's files (headless
+ * Chromium), then examples/rate_quality.rs sweeps our quality on the host and compares
+ * (BD-rate style, every file decoded by one decoder). --quick measures the 720p photo only.
+ */
+function part5() {
+  const env = { ...process.env, PATH: `${join(homedir(), '.cargo', 'bin')}:${process.env.PATH}` };
+  const run = (cmd, args) => {
+    say(`Part 5: ${cmd} ${args.join(' ')} …`);
+    const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
+    if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
+  };
+  run('node', ['www/measure/rate-quality.mjs']);
+  const args = ['run', '--release', '--quiet', '--example', 'rate_quality', '--', '--coarse', '--json', RQ_JSON, 'tracksnap sizeFirst'];
+  if (opts.quick) args.push('--picture', 'photo-1280x720');
+  run('cargo', args);
+  const rq = JSON.parse(readFileSync(join(root, RQ_JSON), 'utf8'));
+  return { command: `node www/measure/rate-quality.mjs && cargo ${args.join(' ')}`, ...rq };
 }
 
 // ----- the run ------------------------------------------------------------------------------
@@ -246,7 +277,9 @@ function isRenderer(pid) {
   }
 }
 
-const server = await start(0);
+// Part 4's module is built first and served beside the bench page (in every browser).
+const encoderFiles = opts.parts.includes('part4') ? { '/www/bench/encoder_wasm.wasm': encoderWasm(opts.build) } : {};
+const server = await start(0, { files: encoderFiles });
 const browser = await launchChromium();
 result.machine = { ...machine(browser.version()), loadStart: loadavg() };
 result.sizes = sizes();
@@ -334,7 +367,8 @@ try {
     say(`Part 3 failed: ${result.part3error}`);
   }
   if (opts.parts.includes('part4')) try {
-    result.part4 = await part4(page, url, join(root, 'out', 'bench'));
+    await openPage(page, `${url}?isolated`, 'benchReady'); // a finer clock
+    result.part4 = await part4(page, join(root, 'out', 'bench'));
   } catch (e) {
     result.part4error = String(e?.message ?? e);
     say(`Part 4 failed: ${result.part4error}`);
@@ -343,18 +377,27 @@ try {
   await browser.close();
 }
 
-if (opts.webkit && opts.parts.includes('part1')) {
+if (opts.webkit && (opts.parts.includes('part1') || opts.parts.includes('part4'))) {
   try {
-    result.webkit = await webkitPart1(new URL('bench/', server.url).href);
+    result.webkit = await webkitParts(new URL('bench/', server.url).href);
   } catch (e) {
     result.webkitError = String(e?.message ?? e);
-    say(`WebKit Part 1 failed: ${result.webkitError}`);
+    say(`WebKit failed: ${result.webkitError}`);
   }
 }
 await server.close();
 
-/** Part 1 in WebKitGTK: the same page, driven over WebDriver. */
-async function webkitPart1(url) {
+if (opts.parts.includes('part5')) {
+  try {
+    result.part5 = part5();
+  } catch (e) {
+    result.part5error = String(e?.message ?? e);
+    say(`Part 5 failed: ${result.part5error}`);
+  }
+}
+
+/** Parts 1 and 4 in WebKitGTK: the same page, driven over WebDriver. */
+async function webkitParts(url) {
   const { startDriver } = await import('../../scripts/webkit-driver.mjs');
   const { WebDriverPage } = await import('../e2e/webdriver.mjs');
   const driver = await startDriver({ processor: true });
@@ -362,8 +405,25 @@ async function webkitPart1(url) {
     const page = await WebDriverPage.open(driver.url);
     try {
       await page.send('POST', '/window/rect', { width: 1280, height: 900 }).catch(() => {});
-      await page.goto(url);
-      await page.waitForFunction(() => window.benchReady === true || /could not load/.test(document.getElementById('out').textContent), null, { timeout: 60000 });
+      const open = async (at) => {
+        await page.goto(at);
+        await page.waitForFunction(() => window.benchReady === true || /could not load/.test(document.getElementById('out').textContent), null, { timeout: 60000 });
+      };
+      const out = {};
+      await open(url);
+      out.userAgent = await page.evaluate(() => navigator.userAgent);
+      if (opts.parts.includes('part4')) {
+        say('WebKit: Part 4 …');
+        await open(`${url}?isolated`);
+        try {
+          out.part4 = await part4(page, join(root, 'out', 'bench'), '-webkit');
+        } catch (e) {
+          out.part4error = `${e?.message ?? e}${e?.cause ? ` (${e.cause.message ?? e.cause})` : ""}`;
+          say(`WebKit Part 4 failed: ${out.part4error}`);
+        }
+      }
+      if (!opts.parts.includes('part1')) return out;
+      await open(url);
       say('WebKit: Part 1 …');
       // Started, then polled rarely: every poll is work on the page's thread.
       await page.evaluate((o) => {
@@ -371,7 +431,7 @@ async function webkitPart1(url) {
       }, { ...opts, parts: ['part1'] });
       const done = await page.waitForFunction(() => window.benchDone ?? null, null, { timeout: 3600000, polling: 5000 });
       if (done.error) throw new Error(done.error);
-      return { userAgent: done.r.userAgent, part1: done.r.part1 };
+      return { ...out, userAgent: done.r.userAgent, part1: done.r.part1 };
     } finally {
       await page.close();
     }
@@ -389,4 +449,4 @@ const svg = chartSvg(result);
 if (svg) writeFileSync(join(outDir, 'bench.svg'), svg);
 console.log(formatReport(result));
 console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}${svg ? `; the chart: ${join('out', 'bench', 'bench.svg')}` : ''}`);
-if (result.part1error || result.part2error || result.part3error || result.part4error || result.webkitError) process.exitCode = 1;
+if (result.part1error || result.part2error || result.part3error || result.part4error || result.part5error || result.webkitError || result.webkit?.part4error) process.exitCode = 1;
