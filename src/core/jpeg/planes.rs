@@ -248,17 +248,20 @@ impl Source for Rgba<'_> {
             rgba.get(start..start + g.width * 4).unwrap_or_default()
         };
         let [py, pb, pr] = planes;
-        let luma_rows = py.data.chunks_exact_mut(g.stride);
-        for (r, out) in (first * g.vs..).zip(luma_rows) {
-            luma_row(line(r), out);
-            pad_row(out, g.width);
-        }
-        let chroma_rows = pb
-            .data
-            .chunks_exact_mut(pb.stride)
-            .zip(pr.data.chunks_exact_mut(pr.stride));
         let chroma_width = g.width.div_ceil(g.hs);
-        for (cy, (bo, ro)) in (first..).zip(chroma_rows) {
+        let cells = py.data.chunks_exact_mut(g.stride * g.vs).zip(
+            pb.data
+                .chunks_exact_mut(pb.stride)
+                .zip(pr.data.chunks_exact_mut(pr.stride)),
+        );
+        // Cell row by cell row: its pixels stay in the cache from luma to chroma.
+        for (cy, (luma, (bo, ro))) in (first..).zip(cells) {
+            let rows = cy * g.vs..(cy + 1) * g.vs;
+            touch_lines(rows.clone().map(line));
+            for (r, out) in rows.zip(luma.chunks_exact_mut(g.stride)) {
+                luma_row(line(r), out);
+                pad_row(out, g.width);
+            }
             let (top, bottom) = (line(cy * g.vs), line(cy * g.vs + g.vs - 1));
             match (g.hs, g.vs) {
                 (2, 2) => chroma_cells_420(top, bottom, bo, ro),
@@ -269,6 +272,20 @@ impl Source for Rgba<'_> {
             pad_row(ro, chroma_width);
         }
     }
+}
+
+/// Reads one byte of every 64-byte line of `rows`. These loads do not wait for each other, so
+/// the CPU has many lines in flight; the conversion's loop alone waits for them a few at a
+/// time. A 1080p RGBA frame in V8: 15.7–16.6 → 12.3 ms. (I420's rows, a third of the bytes,
+/// gained nothing measurable.)
+fn touch_lines<'r>(rows: impl Iterator<Item = &'r [u8]>) {
+    let mut seen = 0u8;
+    for row in rows {
+        for b in row.iter().step_by(64) {
+            seen ^= *b;
+        }
+    }
+    core::hint::black_box(seen);
 }
 
 /// The luma of a row of RGBA pixels (alpha ignored), as many as both slices hold. With wasm
