@@ -200,6 +200,29 @@ pub(super) trait SampleMap {
             *o = self.luma(y, 0);
         }
     }
+    /// A row of planar chroma as a 4:2:0 file's cells: each sample times 4 (the sum over the
+    /// cell's four pixels, which share it). Whether any sample is far ([`Mapped::far`]).
+    #[inline]
+    fn chroma_cells(&self, u: &[u8], v: &[u8], cb: &mut [u16], cr: &mut [u16]) -> bool {
+        chroma_cells(self, u.iter().copied().zip(v.iter().copied()), cb, cr)
+    }
+}
+
+/// [`SampleMap::chroma_cells`] from any (Cb, Cr) pairs.
+#[inline]
+pub(super) fn chroma_cells<M: SampleMap + ?Sized>(
+    map: &M,
+    chroma: impl Iterator<Item = (u8, u8)>,
+    cb: &mut [u16],
+    cr: &mut [u16],
+) -> bool {
+    let mut far = false;
+    for ((b, r), (u, v)) in cb.iter_mut().zip(cr.iter_mut()).zip(chroma) {
+        let c = map.chroma(u, v);
+        far |= c.far;
+        (*b, *r) = (c.cb * 4, c.cr * 4);
+    }
+    far
 }
 
 /// Whether a fixed-point JFIF chroma value (its rounding half already added) is more than
@@ -257,6 +280,10 @@ impl SampleMap for RangeTables {
     fn luma_row(&self, src: &[u8], out: &mut [u16]) {
         limited_luma_row(src, out);
     }
+    #[inline]
+    fn chroma_cells(&self, u: &[u8], v: &[u8], cb: &mut [u16], cr: &mut [u16]) -> bool {
+        limited_chroma_cells(u, cb) | limited_chroma_cells(v, cr)
+    }
 }
 
 /// Limited-range luma codes as encoder samples, as many as both slices hold: what the range
@@ -270,6 +297,23 @@ pub(super) fn limited_luma_row(src: &[u8], out: &mut [u16]) {
         let d = i32::from(y) - 16;
         *o = ((d * 76_309 + 2032) >> 12).clamp(0, i32::from(TOP)) as u16;
     }
+}
+
+/// Limited-range chroma codes as a 4:2:0 file's cells (each sample times 4), as many as both
+/// slices hold, and whether any code is far (beyond 16–240). The range map's table by a
+/// multiply and a shift, which vectorise (a test checks every code from 16 to 240): for
+/// c ≥ 16, 16 · (128 + 255 · (c − 128) / 224) rounded is ⌊(255c − 3961) / 14⌋, and ⌊n / 14⌋
+/// is ((n >> 1) · 18725) >> 17 for n < 61066 (no single 32-bit multiplier is exact there). A
+/// far code's value is not used: its pixels are read one by one.
+#[inline]
+pub(super) fn limited_chroma_cells(src: &[u8], out: &mut [u16]) -> bool {
+    let mut far = false;
+    for (o, &c) in out.iter_mut().zip(src) {
+        far |= !(16..=240).contains(&c);
+        let n = (255 * i32::from(c) - 3961).max(0) as u32;
+        *o = (((n >> 1) * 18_725) >> 17).min(u32::from(TOP)) as u16 * 4;
+    }
+    far
 }
 
 /// BT.709: output luma takes a little of the chroma, output chroma mixes both inputs.
@@ -437,6 +481,16 @@ mod tests {
         limited_luma_row(&codes, &mut row);
         for (&y, &v) in codes.iter().zip(&row) {
             assert_eq!(v, t.luma(y, 0), "code {y}");
+        }
+        // So are the chroma cells' multiply and shift, and their far codes.
+        for c in 0..=255u8 {
+            let mut cell = [0u16];
+            let far = limited_chroma_cells(&[c], &mut cell);
+            let m = t.chroma(c, c);
+            assert_eq!(far, m.far, "code {c}");
+            if !far {
+                assert_eq!(cell[0], m.cb * 4, "code {c}");
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 //! for the two pixels that share it (its 2×2 sum gives the sample back), mirrored on the fly;
 //! the file is 4:2:0 at every quality, as the frame is.
 
-use super::colour::{Identity, Mapped, SampleMap, ToJfif, YuvColor};
+use super::colour::{chroma_cells, Identity, Mapped, SampleMap, ToJfif, YuvColor};
 use super::frame::{uv_pairs, ChromaRow, Yuv420};
 use super::gamut::Clipper;
 use crate::core::encode::{encode_jpeg_image, jpeg_sides, JpegSettings};
@@ -85,14 +85,31 @@ fn pair_rows<M: SampleMap>(
 ) -> bool {
     match chroma {
         ChromaRow::Planar(u, v) => {
-            let chroma = u.iter().copied().zip(v.iter().copied());
-            pair_cells(map, luma, chroma, out)
+            let pairs = u.iter().copied().zip(v.iter().copied());
+            pair_cells(
+                map,
+                luma,
+                pairs,
+                |cb, cr| map.chroma_cells(u, v, cb, cr),
+                out,
+            )
         }
-        ChromaRow::Interleaved(uv) => pair_cells(map, luma, uv_pairs(uv), out),
+        ChromaRow::Interleaved(uv) => {
+            let cells = |cb: &mut [u16], cr: &mut [u16]| chroma_cells(map, uv_pairs(uv), cb, cr);
+            pair_cells(map, luma, uv_pairs(uv), cells, out)
+        }
     }
 }
 
-fn pair_cells<M, C>(map: &M, luma: [&[u8]; 2], chroma: C, out: YccPair<'_>) -> bool
+/// `cells` writes the chroma row and says whether a sample is far; `chroma` gives the same
+/// samples again for the luma terms of a map whose luma does not stand alone.
+fn pair_cells<M, C>(
+    map: &M,
+    luma: [&[u8]; 2],
+    chroma: C,
+    cells: impl FnOnce(&mut [u16], &mut [u16]) -> bool,
+    out: YccPair<'_>,
+) -> bool
 where
     M: SampleMap,
     C: Iterator<Item = (u8, u8)> + Clone,
@@ -103,13 +120,7 @@ where
         cr,
     } = out;
     // Chroma first, so that a far sample leaves the luma unwritten.
-    let mut far = false;
-    for ((b, r), (u, v)) in cb.iter_mut().zip(cr.iter_mut()).zip(chroma.clone()) {
-        let c = map.chroma(u, v);
-        far |= c.far;
-        (*b, *r) = (c.cb * 4, c.cr * 4);
-    }
-    if far {
+    if cells(cb, cr) {
         return false;
     }
     let [l0, l1] = luma;
