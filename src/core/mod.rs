@@ -1,6 +1,7 @@
 //! Pure Rust: no web-sys, no js-sys, no clock. Everything here is tested on the host.
 //!
 //! - [`error`]: result codes and the error type
+//! - [`digits`]: numbers in messages, as `Display` writes them (with `ryu`)
 //! - [`value`]: a JavaScript value's shape, as the validators see it; the whole-number check
 //! - [`input`]: validation of every argument and option a caller passes
 //! - [`stream`]: stream types and owners
@@ -28,6 +29,7 @@
     clippy::unimplemented
 )]
 
+pub mod digits;
 pub mod encode;
 pub mod error;
 pub mod input;

@@ -12,6 +12,7 @@
 use fast_image_resize::images::{CroppedImageMut, Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
+use super::digits::display_f64;
 use super::error::{Code, Error, Result};
 use super::size::{Placement, Rect};
 
@@ -259,6 +260,7 @@ impl Taps {
         bits: u32,
     ) -> Result<()> {
         if !(left.is_finite() && width.is_finite() && width > 0.0 && n > 0 && m > 0) {
+            let (left, width) = (display_f64(left), display_f64(width));
             return Err(failed(format!(
                 "cannot resample [{left}, {left} + {width}) of {n} samples into {m}"
             )));

@@ -4,6 +4,7 @@
 //! acceptable then lives in pure Rust and is tested on the host with the same bad inputs a page
 //! could send (NaN, a string for a number, null, a class instance for an options object, …).
 
+use super::digits::display_f64;
 use super::error::{Error, Result};
 
 /// The shape of a JavaScript value, without its identity.
@@ -69,8 +70,7 @@ fn describe_number(n: f64) -> String {
     } else if n.is_infinite() {
         if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
     } else {
-        // f64's Display prints integers without a trailing ".0", as JavaScript does.
-        n.to_string()
+        display_f64(n)
     }
 }
 
@@ -105,6 +105,9 @@ mod tests {
         assert_eq!(Value::Number(f64::NAN).describe(), "NaN");
         assert_eq!(Value::Number(3.0).describe(), "3");
         assert_eq!(Value::Number(-0.5).describe(), "-0.5");
+        assert_eq!(Value::Number(-0.0).describe(), "-0");
+        assert_eq!(Value::Number(1e21).describe(), "1000000000000000000000");
+        assert_eq!(Value::Number(1.5e-7).describe(), "0.00000015");
         assert_eq!(Value::String("a\nb".into()).describe(), "\"a\\nb\"");
         assert!(Value::String("x".repeat(100))
             .describe()

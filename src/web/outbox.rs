@@ -20,6 +20,7 @@ use super::js::{browser_error, get, set};
 use super::locks::EngineLock;
 use super::oneshot::{oneshot, Sender};
 use super::wait::{self, timer, wait_for, Waited};
+use crate::core::digits::display_f64;
 use crate::core::error::{Code, Error};
 use crate::core::naming::outbox_id;
 use crate::core::retry::is_stuck;
@@ -217,7 +218,11 @@ impl Outbox {
                 outbox_bytes: used,
                 error: Error::new(
                     Code::OutboxFull,
-                    format!("the outbox is full ({used} of {} bytes)", self.max_bytes),
+                    format!(
+                        "the outbox is full ({} of {} bytes)",
+                        display_f64(used),
+                        self.max_bytes
+                    ),
                 ),
             }),
             Some(Ok(Written::Removed(_))) | None => Err(refused(JsValue::NULL)),

@@ -23,6 +23,7 @@ use super::js::{self, browser_error, get, set};
 use super::locks::{live_engines, Claim};
 use super::outbox::{Entry, Outbox, Upload};
 use super::wait::{self, timer, wait_for, Attempt, Canceller, Interval, Waited};
+use crate::core::digits::mib_one_decimal;
 use crate::core::error::{Code, Error, Result};
 use crate::core::retry::{RetryPolicy, Verdict};
 use crate::core::storage::{
@@ -225,10 +226,11 @@ impl Uploader {
             Err(Failure {
                 error: Error::new(
                     Code::UploadFailed,
+                    // `queued_bytes` is a sum of Blob sizes: a whole number.
                     format!(
-                        "{queued_images} images ({:.1} MiB) are already waiting to upload (at most \
+                        "{queued_images} images ({} MiB) are already waiting to upload (at most \
                          {QUEUE_IMAGES}, and uploadQueueBytes)",
-                        queued_bytes / 1_048_576.0
+                        mib_one_decimal(queued_bytes as u64)
                     ),
                 ),
                 status: None,
