@@ -48,10 +48,11 @@ impl Scaler {
         mirror: bool,
     ) -> Result<()> {
         let (dw, dh) = dst_size;
+        // Sizes are written out as "(w, h)": a tuple's Debug would link its formatters.
         let len = (dw as usize)
             .checked_mul(dh as usize)
             .and_then(|n| n.checked_mul(4))
-            .ok_or_else(|| failed(format!("output {dst_size:?} is too large")))?;
+            .ok_or_else(|| failed(format!("output ({dw}, {dh}) is too large")))?;
         dst.clear();
         dst.resize(len, 0);
         let (x, y, w, h) = placement.dst;
@@ -61,11 +62,11 @@ impl Scaler {
             }
         }
         let src_image = ImageRef::new(src_size.0, src_size.1, src, PixelType::U8x4)
-            .map_err(|e| failed(format!("source {src_size:?}: {e}")))?;
+            .map_err(|e| failed(format!("source ({}, {}): {e}", src_size.0, src_size.1)))?;
         let mut dst_image = Image::from_slice_u8(dw, dh, dst, PixelType::U8x4)
-            .map_err(|e| failed(format!("output {dst_size:?}: {e}")))?;
+            .map_err(|e| failed(format!("output ({dw}, {dh}): {e}")))?;
         let mut area = CroppedImageMut::new(&mut dst_image, x, y, w, h)
-            .map_err(|e| failed(format!("placement {:?}: {e}", placement.dst)))?;
+            .map_err(|e| failed(format!("placement ({x}, {y}, {w}, {h}): {e}")))?;
         let r = placement.src;
         let options = ResizeOptions::new()
             .resize_alg(ResizeAlg::Convolution(FilterType::Bilinear))
@@ -101,7 +102,7 @@ impl Scaler {
             && y.checked_add(h).is_some_and(|b| b <= dst.height);
         if !inside {
             return Err(failed(format!(
-                "area {to:?} is outside the {}×{} plane",
+                "area ({x}, {y}, {w}, {h}) is outside the {}×{} plane",
                 dst.width, dst.height
             )));
         }
