@@ -396,48 +396,62 @@ if (opts.parts.includes('part5')) {
   }
 }
 
-/** Parts 1 and 4 in WebKitGTK: the same page, driven over WebDriver. */
+/**
+ * Parts 4 and 1 in WebKitGTK: the same page, driven over WebDriver, each part in a browser of
+ * its own, so that a crash of WebKit's page (seen once in Part 1) loses that part only.
+ */
 async function webkitParts(url) {
   const { startDriver } = await import('../../scripts/webkit-driver.mjs');
   const { WebDriverPage } = await import('../e2e/webdriver.mjs');
-  const driver = await startDriver({ processor: true });
-  try {
-    const page = await WebDriverPage.open(driver.url);
+  const inWebKit = async (at, run) => {
+    const driver = await startDriver({ processor: true });
     try {
-      await page.send('POST', '/window/rect', { width: 1280, height: 900 }).catch(() => {});
-      const open = async (at) => {
+      const page = await WebDriverPage.open(driver.url);
+      try {
+        await page.send('POST', '/window/rect', { width: 1280, height: 900 }).catch(() => {});
         await page.goto(at);
         await page.waitForFunction(() => window.benchReady === true || /could not load/.test(document.getElementById('out').textContent), null, { timeout: 60000 });
-      };
-      const out = {};
-      await open(url);
-      out.userAgent = await page.evaluate(() => navigator.userAgent);
-      if (opts.parts.includes('part4')) {
-        say('WebKit: Part 4 …');
-        await open(`${url}?isolated`);
-        try {
-          out.part4 = await part4(page, join(root, 'out', 'bench'), '-webkit');
-        } catch (e) {
-          out.part4error = `${e?.message ?? e}${e?.cause ? ` (${e.cause.message ?? e.cause})` : ""}`;
-          say(`WebKit Part 4 failed: ${out.part4error}`);
-        }
+        return await run(page);
+      } finally {
+        await page.close().catch(() => {});
       }
-      if (!opts.parts.includes('part1')) return out;
-      await open(url);
-      say('WebKit: Part 1 …');
-      // Started, then polled rarely: every poll is work on the page's thread.
-      await page.evaluate((o) => {
-        window.runBench(o).then((r) => (window.benchDone = { r }), (e) => (window.benchDone = { error: String(e?.stack ?? e) }));
-      }, { ...opts, parts: ['part1'] });
-      const done = await page.waitForFunction(() => window.benchDone ?? null, null, { timeout: 3600000, polling: 5000 });
-      if (done.error) throw new Error(done.error);
-      return { ...out, userAgent: done.r.userAgent, part1: done.r.part1 };
     } finally {
-      await page.close();
+      await driver.close();
     }
-  } finally {
-    await driver.close();
+  };
+  const message = (e) => `${e?.message ?? e}${e?.cause ? ` (${e.cause.message ?? e.cause})` : ''}`;
+  const out = {};
+  if (opts.parts.includes('part4')) {
+    say('WebKit: Part 4 …');
+    try {
+      await inWebKit(`${url}?isolated`, async (page) => {
+        out.userAgent = await page.evaluate(() => navigator.userAgent);
+        out.part4 = await part4(page, join(root, 'out', 'bench'), '-webkit');
+      });
+    } catch (e) {
+      out.part4error = message(e);
+      say(`WebKit Part 4 failed: ${out.part4error}`);
+    }
   }
+  if (opts.parts.includes('part1')) {
+    say('WebKit: Part 1 …');
+    try {
+      await inWebKit(url, async (page) => {
+        // Started, then polled rarely: every poll is work on the page's thread.
+        await page.evaluate((o) => {
+          window.runBench(o).then((r) => (window.benchDone = { r }), (e) => (window.benchDone = { error: String(e?.stack ?? e) }));
+        }, { ...opts, parts: ['part1'] });
+        const done = await page.waitForFunction(() => window.benchDone ?? null, null, { timeout: 3600000, polling: 5000 });
+        if (done.error) throw new Error(done.error);
+        out.userAgent = done.r.userAgent;
+        out.part1 = done.r.part1;
+      });
+    } catch (e) {
+      out.part1error = message(e);
+      say(`WebKit Part 1 failed: ${out.part1error}`);
+    }
+  }
+  return out;
 }
 
 result.machine.loadEnd = loadavg();
@@ -449,4 +463,4 @@ const svg = chartSvg(result);
 if (svg) writeFileSync(join(outDir, 'bench.svg'), svg);
 console.log(formatReport(result));
 console.log(`\nall figures: ${join('out', 'bench', 'bench.json')}${svg ? `; the chart: ${join('out', 'bench', 'bench.svg')}` : ''}`);
-if (result.part1error || result.part2error || result.part3error || result.part4error || result.part5error || result.webkitError || result.webkit?.part4error) process.exitCode = 1;
+if (result.part1error || result.part2error || result.part3error || result.part4error || result.part5error || result.webkitError || result.webkit?.part4error || result.webkit?.part1error) process.exitCode = 1;
