@@ -3,7 +3,7 @@
 // libjpeg-turbo's tjbench. No DOM, so the Node runner writes it beside bench.json
 // (out/bench/bench.svg).
 
-import { ENCODER_TARGETS } from './report.js';
+import { ENCODER_TARGETS, TARGETS } from './report.js';
 
 /** The methods drawn, in order, with their colours; the others stay in the tables. */
 const METHODS = [
@@ -75,13 +75,18 @@ export function chartSvg(result) {
   const p1 = result.part1;
   if (p1?.sources?.length) {
     const groups = p1.sources
-      .map((s) => ({
-        title: s.label,
-        bars: METHODS.map((m) => {
-          const r = s.methods.find((x) => x.id === m.id);
-          return r?.status === 'ok' ? { label: m.label, value: r.timeMs.median, colour: m.colour, scale: m.scale } : null;
-        }).filter(Boolean),
-      }))
+      .map((s) => {
+        const toBlob = s.methods.find((x) => x.id === 'video-tojpeg');
+        const target = s.id === 'canvas-1080p' ? TARGETS.endToEndPhoto : TARGETS.endToEnd;
+        return {
+          title: s.label,
+          bars: METHODS.map((m) => {
+            const r = s.methods.find((x) => x.id === m.id);
+            return r?.status === 'ok' ? { label: m.label, value: r.timeMs.median, colour: m.colour, scale: m.scale } : null;
+          }).filter(Boolean),
+          marks: toBlob?.status === 'ok' ? [{ label: `target: ${target}× toBlob's time`, value: target * toBlob.timeMs.median }] : [],
+        };
+      })
       .filter((g) => g.bars.length);
     if (groups.length) {
       const panel = barPanel(y, 'Call → Blob, median of the timed calls (ms; shorter is better)', 'ms', groups);
