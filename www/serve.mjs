@@ -224,7 +224,7 @@ async function faultsRoute(ctx, req, res) {
 async function staticFile(ctx, req, res, url) {
   let path = decodeURIComponent(url.pathname);
   if (path.endsWith('/')) path += 'index.html';
-  const extra = ctx.files[path];
+  const extra = Object.hasOwn(ctx.files, path) ? ctx.files[path] : undefined;
   const file = extra ?? normalize(join(root, path));
   const top = file.slice(root.length + 1).split(sep)[0];
   const rel = file.slice(root.length + 1).split(sep).join('/');
