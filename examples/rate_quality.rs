@@ -662,6 +662,8 @@ fn main() {
                     );
                 }
             }
+            // The BD ratios, for `--json`.
+            bd.iter().map(|b| b.map(|b| b.0)).collect::<Vec<_>>()
         };
         report("jsquash (reference)", &jsquash, None);
         report("Chromium toBlob", &toblob, None);
@@ -685,9 +687,8 @@ fn main() {
                     })
                     .collect(),
             );
-            report(&v.name, &points, Some(ms));
-            let bd =
-                |i: usize| bd_ratio(&curve(&points, METRICS[i].1), &ref_curves[i]).map(|b| b.0);
+            let bd = report(&v.name, &points, Some(ms));
+            let bd = |i: usize| bd.get(i).copied().flatten();
             rows.push(serde_json::json!({
                 "picture": name, "width": w, "height": h, "encoder": v.name,
                 "bdPsnr": bd(0), "bdSsim": bd(1), "bdSsimulacra2": bd(2),

@@ -3,7 +3,7 @@
 // libjpeg-turbo's tjbench. No DOM, so the Node runner writes it beside bench.json
 // (out/bench/bench.svg).
 
-import { ENCODER_TARGETS, TARGETS } from './report.js';
+import { ENCODER_TARGETS, endToEndTarget } from './report.js';
 
 /** The methods drawn, in order, with their colours; the others stay in the tables. */
 const METHODS = [
@@ -77,7 +77,7 @@ export function chartSvg(result) {
     const groups = p1.sources
       .map((s) => {
         const toBlob = s.methods.find((x) => x.id === 'video-tojpeg');
-        const target = s.id === 'canvas-1080p' ? TARGETS.endToEndPhoto : TARGETS.endToEnd;
+        const target = endToEndTarget(s.id);
         return {
           title: s.label,
           bars: METHODS.map((m) => {

@@ -398,7 +398,8 @@ if (opts.parts.includes('part5')) {
 
 /**
  * Parts 4 and 1 in WebKitGTK: the same page, driven over WebDriver, each part in a browser of
- * its own, so that a crash of WebKit's page (seen once in Part 1) loses that part only.
+ * its own, so that a crash of WebKit's page (Part 1's, in both runs of 2026-12-07) loses that part
+ * only.
  */
 async function webkitParts(url) {
   const { startDriver } = await import('../../scripts/webkit-driver.mjs');
