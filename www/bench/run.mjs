@@ -126,7 +126,8 @@ function tjbenchVersion() {
 async function tjbench(args, cwd) {
   // Not spawnSync: a blocked event loop misses WebDriver closing its idle connection (WebKit).
   const r = await new Promise((done) => {
-    execFile('tjbench', args, { cwd, encoding: 'utf8' }, (error, stdout, stderr) => done({ error, stdout, stderr }));
+    // Its longest run is 4 s (-benchtime 3 -warmup 1): a minute means it hung.
+    execFile('tjbench', args, { cwd, encoding: 'utf8', timeout: 60000 }, (error, stdout, stderr) => done({ error, stdout, stderr }));
   });
   if (r.error) throw new Error(`tjbench ${args.join(' ')}: ${r.error.message} ${r.stderr ?? ''}`.trim());
   const yuv = args.includes('-yuv');
@@ -246,7 +247,8 @@ function part5() {
   const env = { ...process.env, PATH: `${join(homedir(), '.cargo', 'bin')}:${process.env.PATH}` };
   const run = (cmd, args) => {
     say(`Part 5: ${cmd} ${args.join(' ')} …`);
-    const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env });
+    // Half an hour: a first build of the example and its SSIMULACRA2 sweeps take minutes.
+    const r = spawnSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env, timeout: 1800000 });
     if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`})`);
   };
   run('node', ['www/measure/rate-quality.mjs']);
