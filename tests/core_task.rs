@@ -538,3 +538,47 @@ fn journal_and_request_ids() {
     assert_eq!(task::request_id(255.9, 7), "tracksnap-ff-7");
     assert_ne!(task::request_id(1e12, 1), task::request_id(1e12, 2));
 }
+
+#[test]
+fn latest_keys_are_templates_that_need_not_change() {
+    let storage = |latest: Value| {
+        (
+            "StorageConfig",
+            obj(&[("Type", s("presigned")), ("LatestKey", latest)]),
+        )
+    };
+    let config = task::start_request(&with(&[storage(s(
+        "{RoomId}/{UserId}_{video}/latest.{ext}",
+    ))]))
+    .unwrap();
+    let latest = config.storage.as_ref().and_then(|s| s.latest_key.clone());
+    let facts = config.image_facts("u7", StreamType::Sub, None);
+    let key = latest.map(|t| t.render(&facts));
+    assert_eq!(key, Some(Ok("room_1/u7_subvideo/latest.jpg".to_string())));
+    // A fixed key is allowed: every image of the task overwrites it.
+    assert!(task::start_request(&with(&[storage(s("latest.jpg"))])).is_ok());
+    for (latest, says) in [
+        (Number(1.0), "StorageConfig.LatestKey must be a string"),
+        (
+            s("{RoomId}/{nope}.jpg"),
+            "StorageConfig.LatestKey has an unknown placeholder {nope}",
+        ),
+        (
+            s("{RoomId}/../x.jpg"),
+            "StorageConfig.LatestKey gives an unsafe name",
+        ),
+        (
+            s("a/{RoomId"),
+            "StorageConfig.LatestKey has a { without a closing }",
+        ),
+        // Parses, but cannot name this task's images (it has no BusinessId).
+        (
+            s("a/{BusinessId}/latest.jpg"),
+            "StorageConfig.LatestKey gives no usable name",
+        ),
+    ] {
+        let e = task::start_request(&with(&[storage(latest.clone())])).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter", "{latest:?}");
+        assert!(e.message.starts_with(says), "{latest:?}: {}", e.message);
+    }
+}

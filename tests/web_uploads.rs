@@ -27,6 +27,7 @@ scenarios_with_dev_server!("/tests/browser/uploads.js":
     a_permanent_refusal_is_reported_and_kept,
     callbacks_time_out_and_destroy_aborts_them,
     a_task_uploads_every_image,
+    a_task_keeps_each_streams_latest,
     periodic_uploads_keep_pace,
     an_outbox_that_never_answers_loses_nothing,
     an_outbox_that_never_answers_holds_at_most_64_images,

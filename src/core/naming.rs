@@ -248,7 +248,8 @@ impl Template {
     /// for a main stream; a sub stream says `subvideo` where the main says `video`.
     pub fn default_layout() -> Template {
         // The preset table is ours and parses.
-        Template::parse_layout(PRESETS[0].1).unwrap_or(Template { parts: Vec::new() })
+        Template::parse_layout(PRESETS[0].1, "FileNameTemplate")
+            .unwrap_or(Template { parts: Vec::new() })
     }
 
     /// Parses a template or a preset name (a value without `{` names a preset). The template
@@ -257,7 +258,7 @@ impl Template {
     pub fn parse(s: &str) -> Result<Template> {
         if !s.contains('{') {
             return match PRESETS.iter().find(|(name, _)| *name == s) {
-                Some((_, layout)) => Template::parse_layout(layout),
+                Some((_, layout)) => Template::parse_layout(layout, "FileNameTemplate"),
                 None => Err(Error::invalid_param(format!(
                     "FileNameTemplate {} is neither a template with {{placeholders}} nor a preset ({})",
                     Value::String(s.to_string()).describe(),
@@ -265,16 +266,27 @@ impl Template {
                 ))),
             };
         }
-        let t = Template::parse_layout(s)?;
+        let t = Template::parse_checked(s, "FileNameTemplate")?;
         let has = |f: &str| t.parts.iter().any(|p| *p == Part::Field(f.to_string()));
         if !(has("utc") || has("seq") || (has("date") && has("time"))) {
             return Err(Error::invalid_param(
                 "FileNameTemplate must contain {utc}, {seq}, or {date} and {time}: otherwise every image of a stream gets the same name and overwrites the last",
             ));
         }
-        // Render the longest values a field can take and check the result: a template that
-        // can give an unsafe name is refused now, not at the first image. Both stream types:
-        // `{video}` is longer for a sub stream, `{stream}` for a main one.
+        Ok(t)
+    }
+
+    /// Parses `StorageConfig.LatestKey`: the rules of [`Template::parse`] but the one about
+    /// changing between images, since each image is meant to overwrite the last; no presets.
+    pub fn parse_latest(s: &str) -> Result<Template> {
+        Template::parse_checked(s, "StorageConfig.LatestKey")
+    }
+
+    /// Parses `s` and renders the longest values a field can take: a template that can give
+    /// an unsafe name is refused now, not at the first image. Both stream types: `{video}` is
+    /// longer for a sub stream, `{stream}` for a main one.
+    fn parse_checked(s: &str, field: &str) -> Result<Template> {
+        let t = Template::parse_layout(s, field)?;
         let long = "x".repeat(128);
         for stream_type in StreamType::BOTH {
             let sample = ImageFacts {
@@ -292,14 +304,11 @@ impl Template {
                 seq: u64::MAX,
             };
             let key = t.render(&sample).map_err(|e| {
-                Error::invalid_param(format!(
-                    "FileNameTemplate gives an unsafe name: {}",
-                    e.message
-                ))
+                Error::invalid_param(format!("{field} gives an unsafe name: {}", e.message))
             })?;
             if key.len() > MAX_PATH_BYTES - NAME_ROOM {
                 return Err(Error::invalid_param(format!(
-                    "FileNameTemplate gives names of up to {} bytes; at most {} (the rest of {MAX_PATH_BYTES} is kept for a bak<n>_ prefix and a _<n> suffix)",
+                    "{field} gives names of up to {} bytes; at most {} (the rest of {MAX_PATH_BYTES} is kept for a bak<n>_ prefix and a _<n> suffix)",
                     key.len(),
                     MAX_PATH_BYTES - NAME_ROOM
                 )));
@@ -308,7 +317,7 @@ impl Template {
         Ok(t)
     }
 
-    fn parse_layout(s: &str) -> Result<Template> {
+    fn parse_layout(s: &str, field: &str) -> Result<Template> {
         let mut parts = Vec::new();
         let mut rest = s;
         while let Some(open) = rest.find('{') {
@@ -318,14 +327,14 @@ impl Template {
             let after = &rest[open + 1..];
             let close = after.find('}').ok_or_else(|| {
                 Error::invalid_param(format!(
-                    "FileNameTemplate has a {{ without a closing }}: {}",
+                    "{field} has a {{ without a closing }}: {}",
                     Value::String(s.to_string()).describe()
                 ))
             })?;
             let name = &after[..close];
             if !PLACEHOLDERS.contains(&name) {
                 return Err(Error::invalid_param(format!(
-                    "FileNameTemplate has an unknown placeholder {{{name}}}; known: {}",
+                    "{field} has an unknown placeholder {{{name}}}; known: {}",
                     PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(" ")
                 )));
             }

@@ -6,7 +6,7 @@
 //! URLs (http only on this machine).
 
 use super::error::{Code, Error, Result};
-use super::naming::check_path;
+use super::naming::{check_path, Template};
 use super::url::{check_url, optional_url};
 use super::value::{integer_in, Value};
 
@@ -41,11 +41,13 @@ pub struct StorageOptions {
     pub presign_timeout_ms: u32,
 }
 
-/// A task's `StorageConfig: { Type: "presigned", PresignEndpoint? }`.
+/// A task's `StorageConfig: { Type: "presigned", PresignEndpoint?, LatestKey? }`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskStorage {
     /// `None`: the engine's storage.
     pub endpoint: Option<String>,
+    /// Where each kept image is also written, overwriting the last (a stream's "latest").
+    pub latest_key: Option<Template>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,7 +213,7 @@ pub fn task_storage(v: &Value) -> Result<Option<TaskStorage>> {
     }
     if !matches!(v, Value::Object(_)) {
         return Err(Error::invalid_param(format!(
-            "StorageConfig must be an object {{ Type: \"presigned\", PresignEndpoint? }}; got {}",
+            "StorageConfig must be an object {{ Type: \"presigned\", PresignEndpoint?, LatestKey? }}; got {}",
             v.describe()
         )));
     }
@@ -226,7 +228,20 @@ pub fn task_storage(v: &Value) -> Result<Option<TaskStorage>> {
         }
     }
     let endpoint = optional_url(v.get("PresignEndpoint"), "StorageConfig.PresignEndpoint")?;
-    Ok(Some(TaskStorage { endpoint }))
+    let latest_key = match v.get("LatestKey") {
+        k if k.is_absent() => None,
+        Value::String(s) => Some(Template::parse_latest(s)?),
+        other => {
+            return Err(Error::invalid_param(format!(
+                "StorageConfig.LatestKey must be a string; got {}",
+                other.describe()
+            )))
+        }
+    };
+    Ok(Some(TaskStorage {
+        endpoint,
+        latest_key,
+    }))
 }
 
 /// A presigner's reply `{ url, method?, headers?, fields? }`, checked. Failures are

@@ -231,6 +231,13 @@ pub fn check_names(config: &TaskConfig, targets: &[TargetStream]) -> ApiResult<(
                 t.user_id, e.message
             )));
         }
+        let latest = config.storage.as_ref().and_then(|s| s.latest_key.as_ref());
+        if let Some(Err(e)) = latest.map(|l| l.render(&facts)) {
+            return Err(ApiError::invalid(format!(
+                "StorageConfig.LatestKey gives no usable name for UserId {:?}: {}",
+                t.user_id, e.message
+            )));
+        }
     }
     Ok(())
 }

@@ -41,6 +41,7 @@ pub mod engine;
 pub mod events;
 pub mod idb;
 pub mod js;
+pub mod latest;
 pub mod locks;
 pub mod oneshot;
 pub mod outbox;

@@ -20,6 +20,7 @@ use super::clock::{monotonic_ms, Clock};
 use super::events::Emitter;
 use super::idb::{Db, TASKS};
 use super::js::{self, get, set};
+use super::latest::LatestWriter;
 use super::outbox::Upload;
 use super::streams::Streams;
 use super::upload::Uploader;
@@ -142,6 +143,8 @@ pub(crate) struct Periodic {
     clock: Clock,
     /// CallbackUrl POSTs.
     callbacks: Callbacks,
+    /// `StorageConfig.LatestKey` writes.
+    latest: Rc<LatestWriter>,
     /// Numbers the responses' RequestIds.
     request_seq: Cell<u32>,
 }
@@ -158,6 +161,7 @@ impl Periodic {
         Rc::new_cyclic(|weak: &Weak<Periodic>| {
             let weak = weak.clone();
             Periodic {
+                latest: LatestWriter::new(Rc::clone(&uploader), Rc::clone(&emitter)),
                 streams,
                 camera,
                 uploader,
@@ -542,19 +546,19 @@ impl Periodic {
                 ..config.image_facts(&stream.user_id, stream.stream_type, index)
             };
             let key = image_key(&config.template, &facts, recovery)?;
-            Ok((c, run.state.borrow_mut().names.unique(key)))
+            Ok((c, run.state.borrow_mut().names.unique(key), facts))
         });
         let detail = ImageDetail {
             config: &config,
             stream,
             index,
             recovery,
-            image: named.as_ref().map(|(c, key)| (*c, key.as_str())),
+            image: named.as_ref().map(|(c, key, _)| (*c, key.as_str())),
         }
         .to_js();
         // An image that could not be named is not uploaded (it keeps its Blob).
         if let (Some(storage), Ok(c)) = (&config.storage, &outcome) {
-            if let Ok((_, key)) = &named {
+            if let Ok((_, key, facts)) = &named {
                 let item = Upload {
                     key: key.clone(),
                     content_type: config.image.format.mime_type().to_string(),
@@ -567,6 +571,18 @@ impl Periodic {
                     Ok(url) => {
                         set(&detail, "url", &url.as_str().into());
                         set(&detail, "pic_full_url", &url.as_str().into());
+                        // The copy, once its own image is in the store. The same facts, and no
+                        // bak<n>_ prefix: a recovered run goes on writing the stream's latest.
+                        if let Some(Ok(latest_key)) =
+                            storage.latest_key.as_ref().map(|t| t.render(facts))
+                        {
+                            set(&detail, "latestKey", &latest_key.as_str().into());
+                            let copy = Upload {
+                                key: latest_key,
+                                ..item.clone()
+                            };
+                            self.latest.offer(copy, key.clone(), c.timestamp);
+                        }
                     }
                     Err(e) => {
                         set(&detail, "code", &e.code.value().into());

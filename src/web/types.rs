@@ -170,8 +170,10 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
   FileNameTemplate?: string;
   /** Each image's metadata is POSTed here as JSON (https, or http on loopback). */
   CallbackUrl?: string;
-  /** Upload every image; no PresignEndpoint: the engine's storage. */
-  StorageConfig?: { Type: "presigned"; PresignEndpoint?: string };
+  /** Upload every image; no PresignEndpoint: the engine's storage. LatestKey: a template
+   * (FileNameTemplate's placeholders, need not change per image) each uploaded image is also
+   * written to, overwriting the last, e.g. "{RoomId}/{UserId}_{video}/latest.jpg". */
+  StorageConfig?: { Type: "presigned"; PresignEndpoint?: string; LatestKey?: string };
 }
 
 export interface UpdateSnapshotRequest extends TaskKeyRequest {
@@ -252,7 +254,16 @@ export interface PeriodicSnapshotDetail {
   pic_full_url: string | null;
   /** n when the task was recovered after its page died (names start with bak<n>_); else null. */
   recovery: number | null;
+  /** StorageConfig.LatestKey rendered for this image: set once the image is uploaded; the
+   * copy's own outcome is a `latestupload` event. */
+  latestKey?: string;
 }
+
+/** A copy to StorageConfig.LatestKey has ended: `url` once written, else `code` and
+ * `message` (retried as uploads are; never kept in the outbox, the next image replaces it). */
+export type LatestUploadDetail =
+  | { key: string; imageKey: string; url: string }
+  | { key: string; imageKey: string; code: number; message: string };
 
 /** An image from the outbox that has now been uploaded. */
 export interface OutboxUploadDetail {
@@ -349,6 +360,7 @@ export interface SnapshotEngineEventMap {
   outboxupload: CustomEvent<OutboxUploadDetail>;
   outboxfull: CustomEvent<OutboxFullDetail>;
   outboxstuck: CustomEvent<OutboxStuckDetail>;
+  latestupload: CustomEvent<LatestUploadDetail>;
   /** tracksnap itself failed (a bug): reload the page to use it again. */
   error: CustomEvent<EngineErrorDetail>;
 }

@@ -239,7 +239,7 @@ impl Uploader {
         } else {
             let _queued = Queued::add(&self.queued, item.size);
             match self.slot().await {
-                Ok(_slot) => self.try_upload(item, RetryPolicy::UPLOAD).await,
+                Ok(_slot) => self.try_upload(item, RetryPolicy::UPLOAD, &|| false).await,
                 Err(error) => Err(Failure {
                     error,
                     status: None,
@@ -283,6 +283,15 @@ impl Uploader {
                 ))
             }
         }
+    }
+
+    /// Writes a copy of an image that a newer copy replaces (a task's `LatestKey`): retried
+    /// as uploads are until `give_way` says a newer one waits, never kept in the outbox, and
+    /// without an upload slot, so it never holds up an image that must be kept.
+    pub async fn write_copy(&self, item: &Upload, give_way: &dyn Fn() -> bool) -> Result<String> {
+        self.try_upload(item, RetryPolicy::UPLOAD, give_way)
+            .await
+            .map_err(|f| f.error)
     }
 
     /// Records a failed round on the image's outbox entry; reports it once it is stuck.
@@ -393,7 +402,7 @@ impl Uploader {
         let Some(item) = self.outbox.load(&entry.id).await else {
             return;
         };
-        match self.try_upload(&item, RetryPolicy::FLUSH).await {
+        match self.try_upload(&item, RetryPolicy::FLUSH, &|| false).await {
             Ok(url) => {
                 if self.outbox.remove(&entry.id).await == Ok(true) {
                     let detail: JsValue = Object::new().into();
@@ -414,6 +423,7 @@ impl Uploader {
         &self,
         item: &Upload,
         policy: RetryPolicy,
+        give_way: &dyn Fn() -> bool,
     ) -> std::result::Result<String, Failure> {
         let last_status = Cell::new(None);
         let failure = |error: Error| Failure {
@@ -431,7 +441,9 @@ impl Uploader {
                 None => match self.presign(item, &last_status).await {
                     Ok(p) => p,
                     Err(e)
-                        if self.cancel.is_cancelled() || attempt >= policy.attempts + refreshes =>
+                        if self.cancel.is_cancelled()
+                            || attempt >= policy.attempts + refreshes
+                            || give_way() =>
                     {
                         return Err(failure(e))
                     }
@@ -451,6 +463,12 @@ impl Uploader {
             match policy.upload_verdict(attempt, refreshes, status) {
                 Verdict::Done => return Ok(object_url(&p, &item.key)),
                 Verdict::Refresh => refreshes += 1,
+                Verdict::Retry if give_way() => {
+                    return Err(failure(Error::new(
+                        Code::UploadFailed,
+                        format!("{} was not retried: a newer image replaces it", item.key),
+                    )))
+                }
                 Verdict::Retry => {
                     current = Some(p);
                     self.wait(policy.delay_ms(attempt - refreshes, js_sys::Math::random()))

@@ -645,6 +645,65 @@ export const scenarios = {
     }
   },
 
+  async a_task_keeps_each_streams_latest(Engine, dev) {
+    // StorageConfig.LatestKey: each uploaded image is written again to one key per stream,
+    // which ends up holding the newest image; a refused copy is reported and not kept.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const engine = new Engine({ storage: { presignEndpoint: `${dev}/presign` } });
+    // A new shade every 200 ms: no two ticks' images have the same bytes.
+    const cam = canvasSource(320, 240, (ctx, w, h) => {
+      ctx.fillStyle = `rgb(${Math.floor(Date.now() / 200) % 256}, 80, 160)`;
+      ctx.fillRect(0, 0, w, h);
+    });
+    const images = [];
+    const copies = [];
+    engine.addEventListener('periodicsnapshot', (e) => images.push(e.detail));
+    engine.addEventListener('latestupload', (e) => copies.push(e.detail));
+    const room = folder('latest');
+    const key = `${room}/teacher_video/latest.jpg`;
+    const storage = { Type: 'presigned', LatestKey: '{RoomId}/{UserId}_{video}/latest.jpg' };
+    try {
+      eq(engine.joinChannel(room, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), OK, 'camera');
+      const task = { AppId: 'app', RoomId: room, TaskId: 'latest' };
+      eq((await engine.startSnapshot({ ...task, ImageConfig: { Interval: 1 }, StorageConfig: storage })).Result, 'ok', 'start');
+      await until(() => images.length >= 3, 10000, () => `3 images (${images.length})`);
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      for (const e of images) {
+        eq(e.code, OK, `code (${e.message})`);
+        eq(e.latestKey, key, 'the rendered LatestKey');
+      }
+      const newest = images.at(-1);
+      await until(() => copies.at(-1)?.imageKey === newest.key, 10000, () => `the newest image's copy (${JSON.stringify(copies.at(-1))})`);
+      for (const c of copies) eq(`${c.key} ${c.url}`, `${key} ${dev}/snapshots/${key}`, 'copy written');
+      assert(copies.length <= images.length, `${copies.length} copies of ${images.length} images`);
+      await sameBytes(newest.blob, await stored(dev, key), 'the latest object is the newest image');
+      const older = await bytes(images[0].blob, images[0].size);
+      const now = await bytes(newest.blob, newest.size);
+      assert(older.length !== now.length || older.some((b, i) => b !== now[i]), 'the images differ, so the bytes tell which one was kept');
+
+      // Copies the store refuses: reported with a code, never in the outbox; images unharmed.
+      await faults(dev, { refuseKey: 'latest.jpg' });
+      const refused = { AppId: 'app', RoomId: room, TaskId: 'refused' };
+      const before = { images: images.length, copies: copies.length };
+      eq((await engine.startSnapshot({ ...refused, ImageConfig: { Interval: 1 }, StorageConfig: storage })).Result, 'ok', 'start 2');
+      await until(() => images.length >= before.images + 2, 10000, 'two more images');
+      eq((await engine.stopSnapshot(refused)).Result, 'ok', 'stop 2');
+      await until(() => copies.length > before.copies, 10000, 'a refused copy reported');
+      const failed = copies.slice(before.copies);
+      for (const c of failed) eq(`${c.key} ${c.code} ${c.url}`, `${key} ${UPLOAD_FAILED} undefined`, `refused copy (${c.message})`);
+      for (const e of images.slice(before.images)) eq(e.code, OK, `image code (${e.message})`);
+      eq(engine.pendingUploads(), 0, 'no copy waits in the outbox');
+      eq((await outboxRecords()).length, 0, 'the outbox is empty');
+      return `${images.length} images, ${copies.length} copies (${failed.length} refused)`;
+    } finally {
+      await faults(dev, { reset: true });
+      cam.stop();
+      engine.destroy();
+    }
+  },
+
   async periodic_uploads_keep_pace(Engine, dev) {
     // A task's own PresignEndpoint (PUT) on an engine without storage, two streams at
     // Interval 1: an image per stream and tick reaches the store while the task runs.

@@ -52,6 +52,10 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   engine.addEventListener('outboxupload', (e) => console.log(e.detail.url));
   engine.addEventListener('outboxfull', (e) => console.log(e.detail.outboxMaxBytes));
   engine.addEventListener('outboxstuck', (e) => console.log(e.detail.attempts, e.detail.lastStatus satisfies number | null));
+  engine.addEventListener('latestupload', (e) => {
+    const d = e.detail;
+    console.log(d.key, d.imageKey, 'url' in d ? d.url : `${d.code} ${d.message}`);
+  });
   engine.addEventListener('error', (e) => console.log(e.detail.code satisfies 30001, e.detail.message));
   const persisted: boolean | null = await engine.outboxPersisted;
   console.log(persisted);
@@ -80,7 +84,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
     MaxIdleTime: 60,
     FileNameTemplate: 'tencent',
     CallbackUrl: 'https://example.com/hook',
-    StorageConfig: { Type: 'presigned' },
+    StorageConfig: { Type: 'presigned', LatestKey: '{RoomId}/{UserId}_{video}/latest.jpg' },
   };
   const started: SnapshotResponse = await engine.startSnapshot(task);
   console.log(started.Result, started.ResponseMetadata.Error?.Code);
