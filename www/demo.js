@@ -312,6 +312,7 @@ $('task-start').onclick = async () => {
   if ($('task-names').value) request.FileNameTemplate = $('task-names').value;
   if ($('task-callback').checked) request.CallbackUrl = new URL('/callback', location.href).href;
   if ($('task-upload').checked) request.StorageConfig = { Type: 'presigned' };
+  if ($('task-upload').checked && $('task-latest').checked) request.StorageConfig.LatestKey = '{RoomId}/{UserId}_{video}/latest.{ext}';
   logResponse(`startSnapshot(${request.TaskId})`, await engine.startSnapshot(request));
 };
 $('task-update').onclick = async () => {
@@ -347,6 +348,25 @@ engine.addEventListener('periodicsnapshot', (event) => {
       sizeAndTime(e.size, e.timestamp),
     ],
   });
+});
+// A dashboard's view: one fixed object per stream, read back from the store after each copy.
+engine.addEventListener('latestupload', (e) => {
+  const { key, url, code, message } = e.detail;
+  if (!url) {
+    log(`latestupload: ${key}`, code, message);
+    return;
+  }
+  let img = [...$('task-latest-images').children].find((i) => i.dataset.key === key);
+  if (!img) {
+    img = document.createElement('img');
+    img.dataset.key = key;
+    img.title = key;
+    img.height = 90;
+    $('task-latest-images').append(img);
+  }
+  // Read back through the dev server (a real dashboard would GET it with a presigned URL).
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  img.src = new URL(`/__object/${path}?v=${Date.now()}`, location.href).href;
 });
 engine.addEventListener('snapshotstreamstate', (e) =>
   log(`snapshotstreamstate: ${e.detail.TaskId} ${e.detail.UserId}/${e.detail.StreamType} ${e.detail.state}`, 0));

@@ -65,9 +65,13 @@ try {
   await clickAndLog(page, '#task-start', 'startSnapshot');
   await page.waitForTimeout(3200);
   await clickAndLog(page, '#task-stop', 'snapshottaskstop');
+  // Each stream's latest image (StorageConfig.LatestKey), read back from the store.
+  const latestShown = () => [...document.querySelectorAll('#task-latest-images img')].filter((i) => i.complete && i.naturalWidth > 0).length;
+  await page.waitForFunction(latestShown, null, { timeout: 10000 });
+  const latest = await page.evaluate(latestShown);
   await page.screenshot({ path: join(out, 'classroom.png'), fullPage: true });
   const counters = await page.textContent('#task-counters');
-  summary.push(`classroom: ${await saveGallery(page, 'classroom')} images (periodic task: ${counters})`);
+  summary.push(`classroom: ${await saveGallery(page, 'classroom')} images (periodic task: ${counters}; ${latest} latest images shown)`);
 
   const live = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
   await live.goto(new URL('live.html', server.url).href);
