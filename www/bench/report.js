@@ -404,6 +404,7 @@ export function formatReport(r) {
     if (r.webkit.part4) lines.push('', part4Report(r.webkit.part4, 'WebKit'));
     if (r.webkit.part4error) lines.push('', `WEBKIT PART 4 failed: ${r.webkit.part4error}`);
     if (r.webkit.part1error) lines.push('', `WEBKIT PART 1 failed: ${r.webkit.part1error}`);
+    else if (r.webkit.part1failures) lines.push('', `WebKit Part 1 ran a second time: the first browser's page died (${r.webkit.part1failures[0]})`);
   }
   if (r.webkitError) lines.push('', `WEBKIT failed: ${r.webkitError}`);
   if (r.part5) lines.push('', part5Report(r.part5));
