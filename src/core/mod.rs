@@ -16,6 +16,7 @@
 //! - [`snapshot`]: frame pixels → encoded image, over reused buffers
 //! - [`protocol`]: the encoder Worker's job as numbers, shared by the page, the Worker and wasm
 //! - [`naming`]: default names, UTC stamps, path checks
+//! - [`watermark`]: a drawn watermark composited into RGBA pixels or 4:2:0 planes
 
 // Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
 // Unit tests inside core opt out with their own `#[allow]`.
@@ -49,4 +50,5 @@ pub mod task;
 pub mod timing;
 pub mod url;
 pub mod value;
+pub mod watermark;
 pub mod yuv;

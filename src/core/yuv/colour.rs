@@ -65,6 +65,27 @@ impl YuvColor {
         [if self.full_range { 0 } else { 16 }, 128, 128]
     }
 
+    /// An sRGB colour as this colour's (Y, Cb, Cr) code values, rounded: how a pixel of that
+    /// colour is written in such a frame (a watermark composited into its planes).
+    pub fn from_rgb(self, [r, g, b]: [u8; 3]) -> [u8; 3] {
+        let (kr, kb) = self.matrix.weights();
+        let [r, g, b] = [r, g, b].map(|c| f64::from(c) / 255.0);
+        let y = kr * r + (1.0 - kr - kb) * g + kb * b;
+        let cb = (b - y) / (2.0 * (1.0 - kb));
+        let cr = (r - y) / (2.0 * (1.0 - kr));
+        let (luma_scale, luma_offset, chroma_scale) = if self.full_range {
+            (255.0, 0.0, 255.0)
+        } else {
+            (219.0, 16.0, 224.0)
+        };
+        let code = |v: f64| v.round().clamp(0.0, 255.0) as u8;
+        [
+            code(luma_offset + luma_scale * y),
+            code(128.0 + chroma_scale * cb),
+            code(128.0 + chroma_scale * cr),
+        ]
+    }
+
     /// Code value → normalised value: luma (v − offset) / scale in 0..1, chroma
     /// (v − 128) / scale in −0.5..0.5.
     fn normalise_luma(self, v: u8) -> f64 {

@@ -1,0 +1,274 @@
+//! Watermarks burned into a snapshot: an overlay the browser drew (text in its own fonts, a
+//! logo) composited into the image at its output size, after scaling and mirroring, on RGBA
+//! pixels or straight into a camera frame's 4:2:0 planes (no detour through RGB).
+//!
+//! The overlay is straight-alpha RGBA, as `getImageData` hands it out. Blending is per pixel
+//! for RGBA and luma; a chroma sample takes its 2×2 cell's overlay colours weighted by their
+//! alpha, and the cell's mean alpha.
+
+use super::error::{Code, Error, Result};
+use super::yuv::{chroma_size, ChromaLayout, YuvColor};
+
+/// The corner a watermark sits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Corner {
+    TopLeft,
+    TopRight,
+    BottomLeft,
+    #[default]
+    BottomRight,
+}
+
+impl Corner {
+    pub const ALL: [Corner; 4] = [
+        Corner::TopLeft,
+        Corner::TopRight,
+        Corner::BottomLeft,
+        Corner::BottomRight,
+    ];
+
+    /// The option's spelling: `"top-left"`, `"top-right"`, `"bottom-left"`, `"bottom-right"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Corner::TopLeft => "top-left",
+            Corner::TopRight => "top-right",
+            Corner::BottomLeft => "bottom-left",
+            Corner::BottomRight => "bottom-right",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Corner> {
+        Corner::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    fn right(self) -> bool {
+        matches!(self, Corner::TopRight | Corner::BottomRight)
+    }
+
+    fn bottom(self) -> bool {
+        matches!(self, Corner::BottomLeft | Corner::BottomRight)
+    }
+}
+
+/// A drawn watermark: `width × height` straight-alpha RGBA pixels, rows tightly packed.
+#[derive(Debug, Clone, Copy)]
+pub struct Overlay<'a> {
+    rgba: &'a [u8],
+    width: u32,
+    height: u32,
+}
+
+impl<'a> Overlay<'a> {
+    pub fn new(rgba: &'a [u8], width: u32, height: u32) -> Result<Overlay<'a>> {
+        let len = (width as usize)
+            .checked_mul(height as usize)
+            .and_then(|n| n.checked_mul(4));
+        if len != Some(rgba.len()) {
+            return Err(Error::new(
+                Code::EncodeFailed,
+                format!(
+                    "the watermark is {width}×{height} but {} bytes of pixels were drawn",
+                    rgba.len()
+                ),
+            ));
+        }
+        Ok(Overlay {
+            rgba,
+            width,
+            height,
+        })
+    }
+
+    /// Pixel (x, y) as ([r, g, b], alpha).
+    fn pixel(&self, x: u32, y: u32) -> ([u8; 3], u8) {
+        let at = (y as usize * self.width as usize + x as usize) * 4;
+        match self.rgba.get(at..at + 4) {
+            Some(&[r, g, b, a]) => ([r, g, b], a),
+            _ => ([0; 3], 0),
+        }
+    }
+}
+
+/// How a watermark is laid on an image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placing {
+    pub corner: Corner,
+    /// 0..=1: 0 leaves the image as it was.
+    pub opacity: f32,
+}
+
+/// The gap between a watermark and the image's edges: 2 % of the shorter side, at least 2 px.
+pub fn margin((width, height): (u32, u32)) -> u32 {
+    (width.min(height) / 50).max(2)
+}
+
+/// The part of the image the overlay covers: its top-left corner in the image (may be
+/// negative when the overlay is larger than the image) and the covered rectangle, clipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Area {
+    /// Image position of the overlay's (0, 0).
+    origin: (i64, i64),
+    /// Covered image pixels: x0..x1, y0..y1.
+    x: (u32, u32),
+    y: (u32, u32),
+}
+
+fn area(image: (u32, u32), overlay: &Overlay<'_>, corner: Corner) -> Option<Area> {
+    let gap = i64::from(margin(image));
+    let along = |side: u32, size: u32, far: bool| {
+        let start = if far {
+            i64::from(side) - gap - i64::from(size)
+        } else {
+            gap
+        };
+        let from = start.clamp(0, i64::from(side)) as u32;
+        let to = (start + i64::from(size)).clamp(0, i64::from(side)) as u32;
+        (start, (from, to))
+    };
+    let (ox, x) = along(image.0, overlay.width, corner.right());
+    let (oy, y) = along(image.1, overlay.height, corner.bottom());
+    (x.0 < x.1 && y.0 < y.1).then_some(Area {
+        origin: (ox, oy),
+        x,
+        y,
+    })
+}
+
+/// Opacity as a weight out of 256.
+fn weight(opacity: f32) -> u32 {
+    (opacity.clamp(0.0, 1.0) * 256.0).round() as u32
+}
+
+/// Full alpha: a pixel's alpha (out of 255) times the opacity's weight (out of 256).
+const OPAQUE: u32 = 255 * 256;
+
+/// `under` with `over` laid on it at `alpha` out of [`OPAQUE`].
+#[inline]
+fn mix(under: u8, over: u8, alpha: u32) -> u8 {
+    let alpha = alpha.min(OPAQUE);
+    ((u32::from(under) * (OPAQUE - alpha) + u32::from(over) * alpha + OPAQUE / 2) / OPAQUE) as u8
+}
+
+/// The overlay pixel over image pixel (x, y): its colour and its alpha out of [`OPAQUE`]
+/// (opacity applied); `None` outside the overlay.
+fn over(overlay: &Overlay<'_>, a: &Area, op: u32, x: u32, y: u32) -> Option<([u8; 3], u32)> {
+    let ox = i64::from(x) - a.origin.0;
+    let oy = i64::from(y) - a.origin.1;
+    if ox < 0 || oy < 0 || ox >= i64::from(overlay.width) || oy >= i64::from(overlay.height) {
+        return None;
+    }
+    let (rgb, alpha) = overlay.pixel(ox as u32, oy as u32);
+    Some((rgb, u32::from(alpha) * op))
+}
+
+/// Lays `overlay` on `width × height` RGBA pixels as `placing` says.
+pub fn composite_rgba(
+    rgba: &mut [u8],
+    (width, height): (u32, u32),
+    overlay: &Overlay<'_>,
+    placing: Placing,
+) -> Result<()> {
+    if Some(rgba.len()) != (width as usize * height as usize).checked_mul(4) {
+        return Err(Error::new(
+            Code::EncodeFailed,
+            format!(
+                "cannot lay a watermark on {} bytes as a {width}×{height} image",
+                rgba.len()
+            ),
+        ));
+    }
+    let op = weight(placing.opacity);
+    let Some(a) = area((width, height), overlay, placing.corner).filter(|_| op > 0) else {
+        return Ok(());
+    };
+    for y in a.y.0..a.y.1 {
+        for x in a.x.0..a.x.1 {
+            let Some((rgb, alpha)) = over(overlay, &a, op, x, y) else {
+                continue;
+            };
+            let at = (y as usize * width as usize + x as usize) * 4;
+            if let Some(px) = rgba.get_mut(at..at + 3) {
+                for (c, o) in px.iter_mut().zip(rgb) {
+                    *c = mix(*c, o, alpha);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lays `overlay` on a tightly packed `width × height` 4:2:0 frame (`layout`, in `color`'s
+/// matrix and range) as `placing` says.
+pub fn composite_yuv420(
+    frame: &mut [u8],
+    (width, height): (u32, u32),
+    layout: ChromaLayout,
+    color: YuvColor,
+    overlay: &Overlay<'_>,
+    placing: Placing,
+) -> Result<()> {
+    let (cw, ch) = chroma_size(width, height);
+    let luma_len = width as usize * height as usize;
+    let chroma_len = cw as usize * ch as usize;
+    if frame.len() != luma_len + 2 * chroma_len {
+        return Err(Error::new(
+            Code::EncodeFailed,
+            format!(
+                "cannot lay a watermark on {} bytes as a {width}×{height} 4:2:0 frame",
+                frame.len()
+            ),
+        ));
+    }
+    let op = weight(placing.opacity);
+    let Some(a) = area((width, height), overlay, placing.corner).filter(|_| op > 0) else {
+        return Ok(());
+    };
+    let (luma, chroma) = frame.split_at_mut(luma_len);
+    let yuv = |rgb| color.from_rgb(rgb);
+    for y in a.y.0..a.y.1 {
+        for x in a.x.0..a.x.1 {
+            let Some((rgb, alpha)) = over(overlay, &a, op, x, y) else {
+                continue;
+            };
+            if let Some(v) = luma.get_mut(y as usize * width as usize + x as usize) {
+                *v = mix(*v, yuv(rgb)[0], alpha);
+            }
+        }
+    }
+    // Chroma: each cell the overlay touches, from the alpha-weighted colours of its pixels.
+    for cy in a.y.0 / 2..a.y.1.div_ceil(2) {
+        for cx in a.x.0 / 2..a.x.1.div_ceil(2) {
+            let (mut sum_alpha, mut cb, mut cr, mut pixels) = (0u32, 0u32, 0u32, 0u32);
+            for (x, y) in
+                [(0, 0), (1, 0), (0, 1), (1, 1)].map(|(dx, dy)| (2 * cx + dx, 2 * cy + dy))
+            {
+                if x >= width || y >= height {
+                    continue;
+                }
+                pixels += 1;
+                if let Some((rgb, alpha)) = over(overlay, &a, op, x, y) {
+                    let [_, u, v] = yuv(rgb);
+                    sum_alpha += alpha;
+                    cb += u32::from(u) * alpha;
+                    cr += u32::from(v) * alpha;
+                }
+            }
+            if sum_alpha == 0 {
+                continue;
+            }
+            let cell_alpha = (sum_alpha + pixels / 2) / pixels.max(1);
+            let mean = |s: u32| ((s + sum_alpha / 2) / sum_alpha) as u8;
+            let i = cy as usize * cw as usize + cx as usize;
+            let (u_at, v_at) = match layout {
+                ChromaLayout::I420 => (i, chroma_len + i),
+                ChromaLayout::Nv12 => (2 * i, 2 * i + 1),
+            };
+            for (at, value) in [(u_at, mean(cb)), (v_at, mean(cr))] {
+                if let Some(c) = chroma.get_mut(at) {
+                    *c = mix(*c, value, cell_alpha);
+                }
+            }
+        }
+    }
+    Ok(())
+}

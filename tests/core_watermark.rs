@@ -1,0 +1,217 @@
+//! Watermarks composited into RGBA pixels and 4:2:0 planes: where they land, opacity,
+//! transparency, clipping, and the colours a decoder sees.
+#![cfg(not(target_arch = "wasm32"))]
+
+use tracksnap::core::watermark::{
+    composite_rgba, composite_yuv420, margin, Corner, Overlay, Placing,
+};
+use tracksnap::core::yuv::{
+    chroma_size, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
+};
+
+const GREY: [u8; 4] = [100, 110, 120, 255];
+const RED: [u8; 4] = [230, 20, 30, 255];
+
+fn image(w: u32, h: u32, px: [u8; 4]) -> Vec<u8> {
+    px.repeat((w * h) as usize)
+}
+
+fn overlay_of(w: u32, h: u32, px: [u8; 4]) -> Vec<u8> {
+    image(w, h, px)
+}
+
+fn at(rgba: &[u8], w: u32, x: u32, y: u32) -> [u8; 4] {
+    let i = ((y * w + x) * 4) as usize;
+    [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]]
+}
+
+fn placing(corner: Corner, opacity: f32) -> Placing {
+    Placing { corner, opacity }
+}
+
+/// The image rectangle a `ow × oh` overlay covers in each corner of a `w × h` image.
+fn expected_area(corner: Corner, (w, h): (u32, u32), (ow, oh): (u32, u32)) -> (u32, u32) {
+    let m = margin((w, h));
+    let x = if matches!(corner, Corner::TopRight | Corner::BottomRight) {
+        w - m - ow
+    } else {
+        m
+    };
+    let y = if matches!(corner, Corner::BottomLeft | Corner::BottomRight) {
+        h - m - oh
+    } else {
+        m
+    };
+    (x, y)
+}
+
+#[test]
+fn each_corner_gets_the_mark_and_nothing_else_changes() {
+    let (w, h) = (64, 48);
+    let mark = overlay_of(10, 6, RED);
+    let overlay = Overlay::new(&mark, 10, 6).unwrap();
+    for corner in Corner::ALL {
+        let mut img = image(w, h, GREY);
+        composite_rgba(&mut img, (w, h), &overlay, placing(corner, 1.0)).unwrap();
+        let (x0, y0) = expected_area(corner, (w, h), (10, 6));
+        for y in 0..h {
+            for x in 0..w {
+                let inside = (x0..x0 + 10).contains(&x) && (y0..y0 + 6).contains(&y);
+                let want = if inside { RED } else { GREY };
+                assert_eq!(at(&img, w, x, y), want, "{corner:?} ({x}, {y})");
+            }
+        }
+        assert_eq!(Corner::parse(corner.as_str()), Some(corner));
+    }
+    assert_eq!(Corner::default(), Corner::BottomRight);
+    assert_eq!(Corner::parse("middle"), None);
+}
+
+#[test]
+fn opacity_and_alpha_blend() {
+    let (w, h) = (40, 40);
+    let overlay_px = overlay_of(4, 4, [200, 0, 0, 255]);
+    let overlay = Overlay::new(&overlay_px, 4, 4).unwrap();
+    let under = [0, 100, 0, 255];
+    // Opacity 0 leaves every byte as it was.
+    let mut img = image(w, h, under);
+    composite_rgba(&mut img, (w, h), &overlay, placing(Corner::TopLeft, 0.0)).unwrap();
+    assert_eq!(img, image(w, h, under));
+    // Half: halfway between the two colours.
+    composite_rgba(&mut img, (w, h), &overlay, placing(Corner::TopLeft, 0.5)).unwrap();
+    assert_eq!(at(&img, w, 2, 2), [100, 50, 0, 255]);
+    // A transparent overlay pixel leaves its image pixel alone; half alpha blends halfway.
+    let mut px = overlay_of(2, 1, [200, 0, 0, 0]);
+    px[7] = 128;
+    let overlay = Overlay::new(&px, 2, 1).unwrap();
+    let mut img = image(w, h, under);
+    composite_rgba(&mut img, (w, h), &overlay, placing(Corner::TopLeft, 1.0)).unwrap();
+    assert_eq!(at(&img, w, 2, 2), under);
+    assert_eq!(at(&img, w, 3, 2), [100, 50, 0, 255]);
+}
+
+#[test]
+fn an_overlay_larger_than_the_image_is_clipped() {
+    let (w, h) = (8, 6);
+    let px = overlay_of(30, 20, RED);
+    let overlay = Overlay::new(&px, 30, 20).unwrap();
+    for corner in Corner::ALL {
+        let mut img = image(w, h, GREY);
+        composite_rgba(&mut img, (w, h), &overlay, placing(corner, 1.0)).unwrap();
+        let red = img.chunks(4).filter(|p| *p == RED).count();
+        // The margin stays on the near sides; everything else is covered.
+        assert_eq!(red, ((w - 2) * (h - 2)) as usize, "{corner:?}");
+    }
+    let mut frame = vec![16u8; (w * h + 2 * 4 * 3) as usize];
+    composite_yuv420(
+        &mut frame,
+        (w, h),
+        ChromaLayout::I420,
+        YuvColor::default(),
+        &overlay,
+        placing(Corner::BottomRight, 1.0),
+    )
+    .unwrap();
+}
+
+#[test]
+fn sizes_that_do_not_match_are_errors() {
+    assert!(Overlay::new(&[0; 15], 2, 2).is_err());
+    let px = overlay_of(2, 2, RED);
+    let overlay = Overlay::new(&px, 2, 2).unwrap();
+    let mut img = vec![0; 10];
+    assert!(composite_rgba(&mut img, (4, 4), &overlay, placing(Corner::TopLeft, 1.0)).is_err());
+    assert!(composite_yuv420(
+        &mut img,
+        (4, 4),
+        ChromaLayout::Nv12,
+        YuvColor::JFIF,
+        &overlay,
+        placing(Corner::TopLeft, 1.0)
+    )
+    .is_err());
+}
+
+#[test]
+fn rgb_to_yuv_codes() {
+    let limited = YuvColor::default();
+    assert_eq!(limited.from_rgb([255, 255, 255]), [235, 128, 128]);
+    assert_eq!(limited.from_rgb([0, 0, 0]), [16, 128, 128]);
+    assert_eq!(YuvColor::JFIF.from_rgb([255, 255, 255]), [255, 128, 128]);
+    assert_eq!(YuvColor::JFIF.from_rgb([0, 0, 0]), [0, 128, 128]);
+    // BT.601 full-range red, as JPEG's own transform gives it.
+    assert_eq!(YuvColor::JFIF.from_rgb([255, 0, 0]), [76, 85, 255]);
+}
+
+/// A 4:2:0 frame of one colour, in `color`.
+fn flat_frame(w: u32, h: u32, color: YuvColor, rgb: [u8; 3], layout: ChromaLayout) -> Vec<u8> {
+    let [y, u, v] = color.from_rgb(rgb);
+    let (cw, ch) = chroma_size(w, h);
+    let mut f = vec![y; (w * h) as usize];
+    match layout {
+        ChromaLayout::I420 => {
+            f.extend(std::iter::repeat_n(u, (cw * ch) as usize));
+            f.extend(std::iter::repeat_n(v, (cw * ch) as usize));
+        }
+        ChromaLayout::Nv12 => {
+            for _ in 0..cw * ch {
+                f.extend([u, v]);
+            }
+        }
+    }
+    f
+}
+
+#[test]
+fn in_the_planes_the_mark_decodes_to_its_colour() {
+    let colors = [
+        YuvColor::default(),
+        YuvColor::JFIF,
+        YuvColor {
+            matrix: YuvMatrix::Bt709,
+            full_range: false,
+        },
+    ];
+    // Odd sizes too: the last chroma cells hold fewer than four pixels.
+    for (w, h) in [(64, 48), (63, 47)] {
+        for color in colors {
+            for layout in [ChromaLayout::I420, ChromaLayout::Nv12] {
+                for corner in Corner::ALL {
+                    let mut frame = flat_frame(w, h, color, [100, 110, 120], layout);
+                    let px = overlay_of(12, 8, RED);
+                    let overlay = Overlay::new(&px, 12, 8).unwrap();
+                    composite_yuv420(
+                        &mut frame,
+                        (w, h),
+                        layout,
+                        color,
+                        &overlay,
+                        placing(corner, 1.0),
+                    )
+                    .unwrap();
+                    let mut rgba = Vec::new();
+                    yuv420_to_rgba(Yuv420::new(&frame, w, h, layout).unwrap(), color, &mut rgba)
+                        .unwrap();
+                    let (x0, y0) = expected_area(corner, (w, h), (12, 8));
+                    let what = format!("{w}×{h} {color:?} {layout:?} {corner:?}");
+                    // Inside, away from the cells it shares with the image: the overlay's colour.
+                    for (x, y) in [(x0 + 2, y0 + 2), (x0 + 9, y0 + 5)] {
+                        let got = at(&rgba, w, x, y);
+                        for c in 0..3 {
+                            assert!(got[c].abs_diff(RED[c]) <= 3, "{what}: ({x}, {y}) {got:?}");
+                        }
+                    }
+                    // The opposite corner keeps the image's colour.
+                    let (fx, fy) = (
+                        if x0 > w / 2 { 1 } else { w - 2 },
+                        if y0 > h / 2 { 1 } else { h - 2 },
+                    );
+                    let got = at(&rgba, w, fx, fy);
+                    for (c, want) in [100u8, 110, 120].into_iter().enumerate() {
+                        assert!(got[c].abs_diff(want) <= 3, "{what}: far corner {got:?}");
+                    }
+                }
+            }
+        }
+    }
+}
