@@ -8,6 +8,7 @@ use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::error::Code;
 use tracksnap::core::input::{self, EngineOptions};
 use tracksnap::core::naming::{check_path, default_snapshot_name, UtcTime};
+use tracksnap::core::rotate::Rotation;
 use tracksnap::core::size::Fit;
 use tracksnap::core::stream::StreamType;
 use tracksnap::core::value::Value::{self, *};
@@ -249,6 +250,79 @@ fn snapshot_requests() {
         assert_eq!(e.code, Code::InvalidParam, "{v:?}");
         assert!(e.message.starts_with(field), "{v:?}: {}", e.message);
     }
+}
+
+#[test]
+fn rotations_are_0_90_180_or_270_from_the_engine_or_the_request() {
+    let d = input::engine_options(&Undefined).unwrap();
+    assert_eq!(d.rotate, Rotation::None);
+    let main = [("streamType", s("main"))];
+    let request = |extra: &[(&str, Value)], o: &EngineOptions| {
+        let mut p: Vec<(&str, Value)> = main.to_vec();
+        p.extend_from_slice(extra);
+        input::snapshot_request(&obj(&p), o)
+    };
+    assert_eq!(request(&[], &d).unwrap().spec.rotate, Rotation::None);
+    for (degrees, r) in [
+        (0.0, Rotation::None),
+        (90.0, Rotation::Cw90),
+        (180.0, Rotation::Cw180),
+        (270.0, Rotation::Cw270),
+    ] {
+        let o = input::engine_options(&obj(&[("rotate", Number(degrees))])).unwrap();
+        assert_eq!(o.rotate, r);
+        assert_eq!(
+            o.default_spec().rotate,
+            r,
+            "plain snapshots take the engine's"
+        );
+        assert_eq!(
+            request(&[], &o).unwrap().spec.rotate,
+            r,
+            "a request without its own"
+        );
+        let own = request(&[("rotate", Number(180.0))], &o).unwrap();
+        assert_eq!(own.spec.rotate, Rotation::Cw180, "the request's own wins");
+        let zero = request(&[("rotate", Number(0.0))], &o).unwrap();
+        assert_eq!(
+            zero.spec.rotate,
+            Rotation::None,
+            "0 turns it off for one call"
+        );
+        let null = request(&[("rotate", Null)], &o).unwrap();
+        assert_eq!(null.spec.rotate, r, "null is absent");
+    }
+    let bad = [
+        Number(45.0),
+        Number(-90.0),
+        Number(360.0),
+        Number(90.5),
+        Number(f64::NAN),
+        Number(f64::INFINITY),
+        s("90"),
+        Bool(true),
+        obj(&[]),
+    ];
+    for v in bad {
+        let e = input::engine_options(&obj(&[("rotate", v.clone())])).unwrap_err();
+        assert_eq!(e.code, Code::InvalidParam, "{v:?}");
+        assert!(
+            e.message
+                .starts_with("options.rotate must be 0, 90, 180 or 270"),
+            "{v:?}: {}",
+            e.message
+        );
+        let e = request(&[("rotate", v.clone())], &d).unwrap_err();
+        assert_eq!(e.code, Code::InvalidParam, "{v:?}");
+        assert!(
+            e.message
+                .starts_with("request.rotate must be 0, 90, 180 or 270"),
+            "{v:?}: {}",
+            e.message
+        );
+    }
+    let e = request(&[("rotate", s("90"))], &d).unwrap_err();
+    assert!(e.message.ends_with("got \"90\""), "{}", e.message);
 }
 
 #[test]

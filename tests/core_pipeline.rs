@@ -5,6 +5,7 @@
 use image::RgbaImage;
 use tracksnap::core::encode::{encode_rgba, ImageFormat, JpegSettings};
 use tracksnap::core::error::Code;
+use tracksnap::core::rotate::Rotation;
 use tracksnap::core::size::Fit;
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 
@@ -12,6 +13,7 @@ const RED: [u8; 3] = [220, 30, 40];
 const GREEN: [u8; 3] = [30, 200, 60];
 const BLUE: [u8; 3] = [40, 50, 210];
 const BLACK: [u8; 3] = [0, 0, 0];
+const YELLOW: [u8; 3] = [230, 210, 40];
 
 /// A frame painted by `paint(x, y)`.
 fn frame(pipe: &mut Pipeline, w: u32, h: u32, paint: impl Fn(u32, u32) -> [u8; 3]) -> FrameInfo {
@@ -284,4 +286,168 @@ fn malformed_input_is_an_error_not_a_panic() {
         .process(FrameInfo::square(1080, 1920), &spec)
         .unwrap_err();
     assert_eq!(e.code, Code::InvalidParam);
+}
+
+/// Red top left, green top right, blue bottom left, yellow bottom right.
+fn quadrants(w: u32, h: u32) -> impl Fn(u32, u32) -> [u8; 3] {
+    move |x, y| match (x < w / 2, y < h / 2) {
+        (true, true) => RED,
+        (false, true) => GREEN,
+        (true, false) => BLUE,
+        (false, false) => YELLOW,
+    }
+}
+
+/// The source pixel that output (x, y) of a `(w, h)` frame turned by `r` shows.
+fn source_of(r: Rotation, (w, h): (u32, u32), (x, y): (u32, u32)) -> (u32, u32) {
+    match r {
+        Rotation::None => (x, y),
+        Rotation::Cw90 => (y, h - 1 - x),
+        Rotation::Cw180 => (w - 1 - x, h - 1 - y),
+        Rotation::Cw270 => (w - 1 - y, x),
+    }
+}
+
+fn turned(rotate: Rotation) -> SnapshotSpec {
+    SnapshotSpec { rotate, ..png() }
+}
+
+/// The colours of the four quadrants' centres: top left, top right, bottom left, bottom right.
+fn quadrant_colours(img: &RgbaImage) -> [[u8; 3]; 4] {
+    let (w, h) = (img.width(), img.height());
+    let at = |x: u32, y: u32| {
+        let p = img.get_pixel(x, y).0;
+        [p[0], p[1], p[2]]
+    };
+    [
+        at(w / 4, h / 4),
+        at(w * 3 / 4, h / 4),
+        at(w / 4, h * 3 / 4),
+        at(w * 3 / 4, h * 3 / 4),
+    ]
+}
+
+#[test]
+fn rotation_moves_every_pixel_clockwise() {
+    let mut pipe = Pipeline::new();
+    let paint = |x: u32, y: u32| [(x * 7) as u8, (y * 13) as u8, ((x + y) * 3) as u8];
+    for (w, h) in [(320, 240), (33, 17), (1, 5)] {
+        for r in Rotation::ALL {
+            let info = frame(&mut pipe, w, h, paint);
+            let (img, _) = run(&mut pipe, info, &turned(r));
+            assert_eq!((img.width(), img.height()), r.size((w, h)), "{w}×{h} {r:?}");
+            for (x, y, p) in img.enumerate_pixels() {
+                let (sx, sy) = source_of(r, (w, h), (x, y));
+                let [r_, g, b] = paint(sx, sy);
+                assert_eq!(p.0, [r_, g, b, 255], "{w}×{h} {r:?}: ({x}, {y})");
+            }
+        }
+    }
+}
+
+#[test]
+fn rotation_comes_before_the_size_rules_the_fit_and_the_mirror() {
+    let mut pipe = Pipeline::new();
+    let (w, h) = (320, 240);
+    let mut shot = |spec: SnapshotSpec| {
+        let info = frame(&mut pipe, w, h, quadrants(w, h));
+        run(&mut pipe, info, &spec).0
+    };
+    // Clockwise: the left edge (red over blue) goes to the top (blue, red).
+    let cases = [
+        (Rotation::None, (320, 240), [RED, GREEN, BLUE, YELLOW]),
+        (Rotation::Cw90, (240, 320), [BLUE, RED, YELLOW, GREEN]),
+        (Rotation::Cw180, (320, 240), [YELLOW, BLUE, GREEN, RED]),
+        (Rotation::Cw270, (240, 320), [GREEN, YELLOW, RED, BLUE]),
+    ];
+    for (r, size, colours) in cases {
+        let img = shot(turned(r));
+        assert_eq!((img.width(), img.height()), size, "{r:?}");
+        assert_eq!(quadrant_colours(&img), colours, "{r:?}");
+        // A JPEG too, near the colours.
+        let img = shot(SnapshotSpec {
+            rotate: r,
+            ..jpeg()
+        });
+        assert_eq!((img.width(), img.height()), size, "{r:?} JPEG");
+        for (got, want) in quadrant_colours(&img).into_iter().zip(colours) {
+            assert!(max_diff(got, want) <= 8, "{r:?} JPEG: {got:?} for {want:?}");
+        }
+        // Mirrored: of the turned picture, left and right swap.
+        let img = shot(SnapshotSpec {
+            mirror: true,
+            ..turned(r)
+        });
+        let [tl, tr, bl, br] = colours;
+        assert_eq!(quadrant_colours(&img), [tr, tl, br, bl], "{r:?} mirrored");
+    }
+    let ninety = |width, height, fit| SnapshotSpec {
+        width,
+        height,
+        fit,
+        ..turned(Rotation::Cw90)
+    };
+    // The size rules see a 240×320 stream: a width alone keeps its shape, a landscape ask of
+    // a portrait stream is swapped.
+    for (asked, want) in [
+        ((120, 0), (120, 160)),
+        ((0, 160), (120, 160)),
+        ((160, 120), (120, 160)),
+    ] {
+        let img = shot(ninety(asked.0, asked.1, Fit::Fill));
+        assert_eq!((img.width(), img.height()), want, "asked {asked:?}");
+        assert_eq!(
+            quadrant_colours(&img),
+            [BLUE, RED, YELLOW, GREEN],
+            "asked {asked:?}"
+        );
+    }
+    // Contain in a square: the 240×320 picture is 180 wide with 30-pixel bars each side.
+    let img = shot(ninety(240, 240, Fit::Contain));
+    assert_near(&img, 10, 120, BLACK, 0);
+    assert_near(&img, 229, 120, BLACK, 0);
+    assert_near(&img, 30 + 45, 60, BLUE, 0);
+    assert_near(&img, 30 + 135, 60, RED, 0);
+    assert_near(&img, 30 + 45, 180, YELLOW, 0);
+    assert_near(&img, 30 + 135, 180, GREEN, 0);
+    // Cover: rows 40..280 of the turned picture; no bars, the corners are the quadrants'.
+    let img = shot(ninety(240, 240, Fit::Cover));
+    for ((x, y), want) in [
+        ((2, 2), BLUE),
+        ((237, 2), RED),
+        ((2, 237), YELLOW),
+        ((237, 237), GREEN),
+    ] {
+        assert_near(&img, x, y, want, 0);
+    }
+    // Contain, then mirror: the bars stay, the picture flips.
+    let img = shot(SnapshotSpec {
+        mirror: true,
+        ..ninety(240, 240, Fit::Contain)
+    });
+    assert_near(&img, 10, 120, BLACK, 0);
+    assert_near(&img, 30 + 45, 60, RED, 0);
+    assert_near(&img, 30 + 135, 180, YELLOW, 0);
+}
+
+#[test]
+fn a_turned_frame_of_non_square_pixels_keeps_its_display_shape() {
+    let mut pipe = Pipeline::new();
+    let cases = [
+        (Rotation::None, [RED, GREEN, BLUE, YELLOW]),
+        (Rotation::Cw90, [BLUE, RED, YELLOW, GREEN]),
+        (Rotation::Cw180, [YELLOW, BLUE, GREEN, RED]),
+        (Rotation::Cw270, [GREEN, YELLOW, RED, BLUE]),
+    ];
+    for (r, colours) in cases {
+        let mut info = frame(&mut pipe, 720, 576, quadrants(720, 576));
+        info.display_width = 1024;
+        let (img, _) = run(&mut pipe, info, &turned(r));
+        assert_eq!((img.width(), img.height()), r.size((1024, 576)), "{r:?}");
+        assert_eq!(quadrant_colours(&img), colours, "{r:?}");
+    }
+}
+
+fn max_diff(a: [u8; 3], b: [u8; 3]) -> u8 {
+    (0..3).map(|c| a[c].abs_diff(b[c])).max().unwrap_or(0)
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::{obj, s};
 use tracksnap::core::encode::ImageFormat;
+use tracksnap::core::rotate::Rotation;
 use tracksnap::core::stream::StreamType;
 use tracksnap::core::task::{self, DEFAULT_INTERVAL_S, DEFAULT_MAX_IDLE_S};
 use tracksnap::core::url::check_url;
@@ -67,6 +68,7 @@ fn defaults() {
     );
     assert_eq!(c.image.interval_s, DEFAULT_INTERVAL_S);
     assert_eq!(c.image.interval_s, 2);
+    assert_eq!(c.image.rotate, None, "absent Rotate: the engine's");
     assert_eq!((c.callback_url, c.template_text), (None, None));
 }
 
@@ -89,6 +91,7 @@ fn every_field_set() {
                 ("Width", n(640.0)),
                 ("Height", n(1920.0)),
                 ("Interval", n(600.0)),
+                ("Rotate", n(270.0)),
             ]),
         ),
         ("FileNameTemplate", s("{RoomId}/{UserId}-{seq}.{ext}")),
@@ -123,6 +126,7 @@ fn every_field_set() {
         ),
         (ImageFormat::Png, 640, 1920, 600)
     );
+    assert_eq!(c.image.rotate, Some(Rotation::Cw270));
     assert_eq!(
         c.template_text.as_deref(),
         Some("{RoomId}/{UserId}-{seq}.{ext}")
@@ -308,6 +312,26 @@ fn invalid_parameters_name_their_field() {
             with(&[("ImageConfig", obj(&[("Format", s("png"))]))]),
             "ImageConfig.Format",
         ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", n(45.0))]))]),
+            "ImageConfig.Rotate must be 0, 90, 180 or 270",
+        ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", n(-90.0))]))]),
+            "ImageConfig.Rotate",
+        ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", n(f64::NAN))]))]),
+            "ImageConfig.Rotate",
+        ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", s("90"))]))]),
+            "ImageConfig.Rotate",
+        ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", Bool(true))]))]),
+            "ImageConfig.Rotate",
+        ),
         (with(&[("StorageConfig", obj(&[]))]), "StorageConfig"),
         (with(&[("FileNameTemplate", n(1.0))]), "FileNameTemplate"),
         (
@@ -454,6 +478,10 @@ fn update_requests() {
         (
             with(&[("ImageConfig", obj(&[("Format", n(1.0))]))]),
             "ImageConfig.Format",
+        ),
+        (
+            with(&[("ImageConfig", obj(&[("Rotate", n(90.0))]))]),
+            "ImageConfig.Rotate cannot be changed by UpdateSnapshot",
         ),
         (with(&[("ImageConfig", n(3.0))]), "ImageConfig"),
         (obj(&[("AppId", s("a"))]), "RoomId"),

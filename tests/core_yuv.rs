@@ -10,6 +10,7 @@ use image::RgbImage;
 use tracksnap::core::encode::{encode_jpeg_image, ImageFormat, JpegSettings};
 use tracksnap::core::error::Code;
 use tracksnap::core::jpeg::planes::{YccRow, YccRows};
+use tracksnap::core::rotate::Rotation;
 use tracksnap::core::size::Fit;
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 use tracksnap::core::yuv::{
@@ -763,6 +764,138 @@ fn solid_patches_keep_their_colour_when_scaled_letterboxed_and_mirrored() {
                         max_diff(a, b) <= 6,
                         "{color:?} {layout:?} {spec:?} at ({x},{y}): YUV {a:?}, RGBA {b:?}"
                     );
+                }
+            }
+        }
+    }
+}
+
+/// A 4:2:0 frame turned clockwise sample by sample, straight from the definition: output
+/// (x, y) of each plane is its sample (y, h−1−x) at 90°, (w−1−x, h−1−y) at 180°, (w−1−y, x)
+/// at 270°, chroma on its own ⌈w/2⌉ × ⌈h/2⌉ grid.
+fn turned_frame(frame: &[u8], (w, h): (u32, u32), layout: ChromaLayout, r: Rotation) -> Vec<u8> {
+    let turn = |plane: &[u8], (w, h): (u32, u32), n: usize| -> Vec<u8> {
+        let (tw, th) = r.size((w, h));
+        let mut out = Vec::with_capacity(plane.len());
+        for y in 0..th {
+            for x in 0..tw {
+                let (sx, sy) = match r {
+                    Rotation::None => (x, y),
+                    Rotation::Cw90 => (y, h - 1 - x),
+                    Rotation::Cw180 => (w - 1 - x, h - 1 - y),
+                    Rotation::Cw270 => (w - 1 - y, x),
+                };
+                let at = (sy * w + sx) as usize * n;
+                out.extend_from_slice(&plane[at..at + n]);
+            }
+        }
+        out
+    };
+    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+    let (luma, chroma) = frame.split_at((w * h) as usize);
+    let mut out = turn(luma, (w, h), 1);
+    match layout {
+        ChromaLayout::I420 => {
+            let (u, v) = chroma.split_at((cw * ch) as usize);
+            out.extend(turn(u, (cw, ch), 1));
+            out.extend(turn(v, (cw, ch), 1));
+        }
+        ChromaLayout::Nv12 => out.extend(turn(chroma, (cw, ch), 2)),
+    }
+    out
+}
+
+#[test]
+fn a_turned_frame_encodes_as_the_frame_turned_sample_by_sample() {
+    let mut pipe = Pipeline::new();
+    for (w, h) in [(64, 48), (63, 47), (320, 240), (1, 3)] {
+        let img = photo(w, h);
+        for color in [LIMITED_601, FULL_709] {
+            for layout in LAYOUTS {
+                let frame = to_yuv420(&img, color, layout);
+                for r in Rotation::ALL {
+                    let size = r.size((w, h));
+                    let upright = turned_frame(&frame, (w, h), layout, r);
+                    for format in [ImageFormat::Png, ImageFormat::Jpeg] {
+                        let what = format!("{w}×{h} {color:?} {layout:?} {r:?} {format:?}");
+                        let spec = SnapshotSpec {
+                            format,
+                            rotate: r,
+                            ..jpeg()
+                        };
+                        let got = via_yuv(&mut pipe, &frame, (w, h), layout, color, &spec);
+                        assert_eq!(got.img.dimensions(), size, "{what}");
+                        let plain = SnapshotSpec {
+                            rotate: Rotation::None,
+                            ..spec
+                        };
+                        let want = via_yuv(&mut pipe, &upright, size, layout, color, &plain);
+                        assert!(got.bytes == want.bytes, "{what}: not the same file");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn turned_patches_keep_their_colours_scaled_letterboxed_and_mirrored() {
+    // Odd sides too: chroma then moves by at most a pixel, far from the quadrants' centres.
+    let mut pipe = Pipeline::new();
+    for (w, h) in [(320, 240), (321, 239)] {
+        let img = RgbImage::from_fn(w, h, |x, y| image::Rgb(patches(x, y, w, h)));
+        for r in [Rotation::Cw90, Rotation::Cw180, Rotation::Cw270] {
+            let specs = [
+                SnapshotSpec {
+                    rotate: r,
+                    ..jpeg()
+                },
+                SnapshotSpec { rotate: r, ..png() },
+                SnapshotSpec {
+                    rotate: r,
+                    mirror: true,
+                    ..jpeg()
+                },
+                SnapshotSpec {
+                    rotate: r,
+                    width: 120,
+                    height: 160,
+                    ..jpeg()
+                },
+                SnapshotSpec {
+                    rotate: r,
+                    width: 200,
+                    height: 200,
+                    fit: Fit::Contain,
+                    mirror: true,
+                    ..jpeg()
+                },
+                SnapshotSpec {
+                    rotate: r,
+                    width: 101,
+                    height: 203,
+                    fit: Fit::Cover,
+                    ..png()
+                },
+            ];
+            for layout in LAYOUTS {
+                let frame = to_yuv420(&img, LIMITED_601, layout);
+                for spec in &specs {
+                    let want = via_rgba(&mut pipe, &img, spec).img;
+                    let got = via_yuv(&mut pipe, &frame, (w, h), layout, LIMITED_601, spec).img;
+                    assert_eq!(
+                        got.dimensions(),
+                        want.dimensions(),
+                        "{w}×{h} {layout:?} {spec:?}"
+                    );
+                    let centres = [(0.3, 0.35), (0.7, 0.35), (0.3, 0.65), (0.7, 0.65)];
+                    for (x, y) in points(&got, centres) {
+                        let (a, b) = (got.get_pixel(x, y).0, want.get_pixel(x, y).0);
+                        assert!(
+                            max_diff(a, b) <= 6,
+                            "{w}×{h} {layout:?} {spec:?} at ({x},{y}): YUV {a:?}, RGBA {b:?}"
+                        );
+                    }
                 }
             }
         }

@@ -1,10 +1,10 @@
 //! The snapshot pipeline: small RGBA, I420 and NV12 frames of any size and content (and
-//! buffers of the wrong length), any asked size, fit, mirror, format and quality.
+//! buffers of the wrong length), any asked size, fit, mirror, rotation, format and quality.
 //!
 //! Properties: a wrong-length or zero-sized frame is `ERR_CAPTURE_FAILED`, a size the rules
 //! refuse is `ERR_INVALID_PARAM`, and anything else is an image that decodes (the `image`
 //! crate) at exactly the promised size — never another error. A PNG of a frame kept at its own
-//! size has the frame's pixels (mirrored when asked). A pipeline that has made another image
+//! size has the frame's pixels (turned and mirrored when asked). A pipeline that has made another image
 //! before gives the same bytes as a fresh one.
 #![no_main]
 
@@ -13,6 +13,7 @@ use image::ImageFormat as Decoded;
 use libfuzzer_sys::fuzz_target;
 use tracksnap::core::encode::ImageFormat;
 use tracksnap::core::error::Code;
+use tracksnap::core::rotate::Rotation;
 use tracksnap::core::size::{output_size, Fit};
 use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
 use tracksnap::core::yuv::{yuv420_len, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix};
@@ -38,6 +39,8 @@ struct Input<'a> {
     quality: u8,
     mirror: bool,
     size_first: bool,
+    /// Quarter turns clockwise, modulo 4.
+    turns: u8,
     /// Repeat `pixels` to the frame's exact length (else they are given as they are).
     exact_len: bool,
     /// Make another image with the same pipeline first.
@@ -74,6 +77,7 @@ fuzz_target!(|input: Input<'_>| {
         height: u32::from(input.asked.1 % 130),
         fit: Fit::from(input.fit),
         mirror: input.mirror,
+        rotate: Rotation::ALL[usize::from(input.turns % 4)],
         size_first: input.size_first,
     };
     let color = YuvColor {
@@ -103,8 +107,10 @@ fuzz_target!(|input: Input<'_>| {
     } else {
         input.pixels.to_vec()
     };
+    // The size rules see the turned frame.
+    let turned = frame.rotated(spec.rotate);
     let size = output_size(
-        (frame.display_width, frame.display_height),
+        (turned.display_width, turned.display_height),
         (spec.width, spec.height),
     );
     if let Ok((ow, oh)) = size {
@@ -169,10 +175,13 @@ fuzz_target!(|input: Input<'_>| {
         "decoded size"
     );
 
-    // A PNG of the whole frame at its own size holds the frame's own pixels.
+    // A PNG of the whole frame at its own (turned) size holds the frame's own pixels. (Not a
+    // turned 4:2:0 frame with an odd side: its chroma cells are regrouped on the turned grid.)
+    let regrouped = layout.is_some() && spec.rotate != Rotation::None && (w % 2 == 1 || h % 2 == 1);
     let whole = spec.fit == Fit::Fill
-        && (ow, oh) == (w, h)
-        && (frame.display_width, frame.display_height) == (w, h);
+        && !regrouped
+        && (ow, oh) == (turned.width, turned.height)
+        && (turned.display_width, turned.display_height) == (ow, oh);
     if input.png && whole {
         let mut rgba = Vec::new();
         let source: &[u8] = match layout {
@@ -184,16 +193,21 @@ fuzz_target!(|input: Input<'_>| {
             }
         };
         let rgb = decoded.to_rgb8();
-        for (y, row) in source.chunks_exact(w as usize * 4).enumerate() {
-            for (x, px) in row.chunks_exact(4).enumerate() {
-                let at = if spec.mirror { w as usize - 1 - x } else { x };
-                let out = rgb.get_pixel(at as u32, y as u32).0;
-                assert_eq!(
-                    out,
-                    [px[0], px[1], px[2]],
-                    "pixel ({x}, {y}) of {frame:?} {layout:?}"
-                );
-            }
+        for (ox, oy, out) in rgb.enumerate_pixels() {
+            // Mirrored last, turned first: undo them in the other order.
+            let mx = if spec.mirror { ow - 1 - ox } else { ox };
+            let (x, y) = match spec.rotate {
+                Rotation::None => (mx, oy),
+                Rotation::Cw90 => (oy, h - 1 - mx),
+                Rotation::Cw180 => (w - 1 - mx, h - 1 - oy),
+                Rotation::Cw270 => (w - 1 - oy, mx),
+            };
+            let at = (y * w + x) as usize * 4;
+            assert_eq!(
+                out.0[..],
+                source[at..at + 3],
+                "pixel ({x}, {y}) of {frame:?} {layout:?} at ({ox}, {oy})"
+            );
         }
     }
 });

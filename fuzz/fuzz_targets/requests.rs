@@ -214,6 +214,12 @@ fn snapshot(v: &Value, options: &EngineOptions) {
         };
         assert_eq!(v.get("format"), &Value::String(want.into()));
     }
+    if v.get("rotate").is_absent() {
+        assert_eq!(s.rotate, options.rotate);
+    } else {
+        let degrees = f64::from(s.rotate.degrees());
+        assert_eq!(v.get("rotate"), &Value::Number(degrees));
+    }
 }
 
 fn in_range(v: u32, (min, max): (u32, u32)) -> bool {

@@ -4,6 +4,7 @@
 use super::encode::{ImageFormat, DEFAULT_QUALITY};
 use super::error::{Error, Result};
 use super::naming;
+use super::rotate::Rotation;
 use super::size::{Fit, MAX_SIDE};
 use super::snapshot::SnapshotSpec;
 use super::storage::{storage_options, StorageOptions};
@@ -30,6 +31,8 @@ pub struct EngineOptions {
     pub worker: bool,
     /// JPEG with optimised Huffman tables, progressive: smaller files, more time.
     pub size_first: bool,
+    /// Every snapshot's turn, unless its request (or task) says otherwise.
+    pub rotate: Rotation,
 }
 
 impl Default for EngineOptions {
@@ -41,6 +44,7 @@ impl Default for EngineOptions {
             storage: None,
             worker: true,
             size_first: false,
+            rotate: Rotation::None,
         }
     }
 }
@@ -52,6 +56,7 @@ impl EngineOptions {
             format: self.format,
             quality: self.quality,
             size_first: self.size_first,
+            rotate: self.rotate,
             ..SnapshotSpec::default()
         }
     }
@@ -86,6 +91,7 @@ pub fn engine_options(v: &Value) -> Result<EngineOptions> {
         worker: optional(v.get("worker"), "options.worker", boolean)?.unwrap_or(defaults.worker),
         size_first: optional(v.get("sizeFirst"), "options.sizeFirst", boolean)?
             .unwrap_or(defaults.size_first),
+        rotate: optional(v.get("rotate"), "options.rotate", rotation)?.unwrap_or(defaults.rotate),
     })
 }
 
@@ -102,6 +108,7 @@ pub fn snapshot_request(v: &Value, options: &EngineOptions) -> Result<SnapshotRe
         height: optional(v.get("height"), "request.height", side)?.unwrap_or(0),
         fit: optional(v.get("fit"), "request.fit", fit)?.unwrap_or_default(),
         mirror: optional(v.get("mirror"), "request.mirror", boolean)?.unwrap_or(false),
+        rotate: optional(v.get("rotate"), "request.rotate", rotation)?.unwrap_or(options.rotate),
         size_first: optional(v.get("sizeFirst"), "request.sizeFirst", boolean)?
             .unwrap_or(options.size_first),
     };
@@ -226,6 +233,20 @@ fn fit(v: &Value, name: &str) -> Result<Fit> {
     .ok_or_else(|| {
         Error::invalid_param(format!(
             "{name} must be \"fill\", \"contain\" or \"cover\"; got {}",
+            v.describe()
+        ))
+    })
+}
+
+/// A turn in degrees clockwise: the number 0, 90, 180 or 270 (a task's `Rotate` too).
+pub fn rotation(v: &Value, name: &str) -> Result<Rotation> {
+    match v {
+        Value::Number(n) => Rotation::from_degrees(*n),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        Error::invalid_param(format!(
+            "{name} must be 0, 90, 180 or 270 (degrees clockwise); got {}",
             v.describe()
         ))
     })

@@ -7,6 +7,7 @@
 //! - [`stream`]: stream types and owners
 //! - [`timing`]: NERTC's call-timing rules as a state machine
 //! - [`size`]: output size rules and fit
+//! - [`rotate`]: quarter turns of a frame, before everything else
 //! - [`scale`]: resampling, letterboxing, mirroring
 //! - [`encode`]: JPEG and PNG
 //! - [`png`]: PNG files of RGB pixels (filters, `fdeflate`, chunks)
@@ -40,6 +41,7 @@ pub mod naming;
 pub mod png;
 pub mod protocol;
 pub mod retry;
+pub mod rotate;
 pub mod scale;
 pub mod schedule;
 pub mod size;

@@ -8,6 +8,7 @@
 
 use super::encode::ImageFormat;
 use super::error::{Code, Error, Result};
+use super::rotate::Rotation;
 use super::size::Fit;
 use super::snapshot::SnapshotSpec;
 use super::yuv::YuvColor;
@@ -42,9 +43,10 @@ impl Pixels {
 /// The numbers of a spec's enums: a value's index in its list.
 const FORMATS: [ImageFormat; 2] = [ImageFormat::Jpeg, ImageFormat::Png];
 const FITS: [Fit; 3] = [Fit::Fill, Fit::Contain, Fit::Cover];
+const ROTATIONS: [Rotation; 4] = Rotation::ALL;
 
 /// How many words [`spec_words`] makes.
-pub const SPEC_WORDS: usize = 7;
+pub const SPEC_WORDS: usize = 8;
 
 /// `spec` as the page sends it.
 pub fn spec_words(spec: &SnapshotSpec) -> [u32; SPEC_WORDS] {
@@ -56,12 +58,13 @@ pub fn spec_words(spec: &SnapshotSpec) -> [u32; SPEC_WORDS] {
         number(&FITS, spec.fit),
         u32::from(spec.mirror),
         u32::from(spec.size_first),
+        number(&ROTATIONS, spec.rotate),
     ]
 }
 
 /// The spec the page sent as `words`; numbers out of range read as the defaults.
 pub fn spec_from_words(words: [u32; SPEC_WORDS]) -> SnapshotSpec {
-    let [format, quality, width, height, fit, mirror, size_first] = words;
+    let [format, quality, width, height, fit, mirror, size_first, rotate] = words;
     SnapshotSpec {
         format: item(&FORMATS, format),
         quality: quality.clamp(1, 100) as u8,
@@ -70,6 +73,7 @@ pub fn spec_from_words(words: [u32; SPEC_WORDS]) -> SnapshotSpec {
         fit: item(&FITS, fit),
         mirror: mirror != 0,
         size_first: size_first != 0,
+        rotate: item(&ROTATIONS, rotate),
     }
 }
 
@@ -100,7 +104,7 @@ mod tests {
     #[test]
     fn every_spec_comes_back_from_its_words() {
         for format in FORMATS {
-            for fit in FITS {
+            for (fit, rotate) in FITS.into_iter().flat_map(|f| ROTATIONS.map(|r| (f, r))) {
                 for (mirror, size_first) in [(false, true), (true, false)] {
                     let spec = SnapshotSpec {
                         format,
@@ -109,16 +113,17 @@ mod tests {
                         height: 1080,
                         fit,
                         mirror,
+                        rotate,
                         size_first,
                     };
                     assert_eq!(spec_from_words(spec_words(&spec)), spec);
                 }
             }
         }
-        let odd = spec_from_words([9, 0, 0, 0, 9, 0, 0]);
+        let odd = spec_from_words([9, 0, 0, 0, 9, 0, 0, 9]);
         assert_eq!(
-            (odd.format, odd.fit, odd.quality),
-            (ImageFormat::Jpeg, Fit::Fill, 1)
+            (odd.format, odd.fit, odd.quality, odd.rotate),
+            (ImageFormat::Jpeg, Fit::Fill, 1, Rotation::None)
         );
     }
 

@@ -1,14 +1,15 @@
-//! From a frame's pixels to an encoded image: size rules, fit, mirror, encode.
+//! From a frame's pixels to an encoded image: rotation, size rules, fit, mirror, encode.
 //!
 //! Pure and synchronous over reused buffers, so it runs the same on the host, on the page's
 //! thread, or in a Worker.
 
 use super::encode::{encode_rgba, ImageFormat, JpegSettings, DEFAULT_QUALITY};
 use super::error::{Code, Error, Result};
+use super::rotate::{rotate_pixels, Rotation};
 use super::scale::{mirror_rows, Scaler};
 use super::size::{output_size, placement, Fit, Placement};
 use super::yuv::{
-    encode_jpeg_yuv420, scale_yuv420, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor,
+    encode_jpeg_yuv420, rotate_yuv420, scale_yuv420, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor,
 };
 
 /// What the caller asked the image to be.
@@ -23,6 +24,8 @@ pub struct SnapshotSpec {
     pub height: u32,
     pub fit: Fit,
     pub mirror: bool,
+    /// Turned clockwise first: the size rules, the fit and the mirror see the turned picture.
+    pub rotate: Rotation,
     /// JPEG only: the smallest file rather than the fastest encode (see
     /// [`super::jpeg`]'s size-first preset); the same pixels.
     pub size_first: bool,
@@ -37,6 +40,7 @@ impl Default for SnapshotSpec {
             height: 0,
             fit: Fit::Fill,
             mirror: false,
+            rotate: Rotation::None,
             size_first: false,
         }
     }
@@ -75,6 +79,19 @@ impl FrameInfo {
         }
     }
 
+    /// The frame once turned by `rotation`: pixel and display sizes alike.
+    pub fn rotated(self, rotation: Rotation) -> Self {
+        let (width, height) = rotation.size((self.width, self.height));
+        let (display_width, display_height) =
+            rotation.size((self.display_width, self.display_height));
+        FrameInfo {
+            width,
+            height,
+            display_width,
+            display_height,
+        }
+    }
+
     /// The frame, if it has pixels to show.
     pub fn checked(self) -> Result<Self> {
         if self.width == 0
@@ -100,6 +117,8 @@ pub struct Encoded<'a> {
 #[derive(Default)]
 pub struct Pipeline {
     input: Vec<u8>,
+    /// The input turned, when the spec asks for a rotation (same length as the input).
+    turned: Vec<u8>,
     work: Work,
 }
 
@@ -173,8 +192,15 @@ impl Pipeline {
                 ),
             ));
         }
+        let (src, frame) = if spec.rotate == Rotation::None {
+            (&self.input, frame)
+        } else {
+            let size = (frame.width, frame.height);
+            rotate_pixels::<4>(&self.input, size, spec.rotate, &mut self.turned)?;
+            (&self.turned, frame.rotated(spec.rotate))
+        };
         let plan = Plan::new(frame, spec)?;
-        self.work.finish(&self.input, &plan, spec)
+        self.work.finish(src, &plan, spec)
     }
 
     /// [`Pipeline::process`] for pixels in B, G, R, A order (WebKit's frames, which its
@@ -186,8 +212,9 @@ impl Pipeline {
 
     /// Turns the 4:2:0 frame in the input buffer (a `frame.width × frame.height` luma plane,
     /// then its chroma as `layout` says, tightly packed) into an image as `spec` asks, with
-    /// the same sizes, fit, bars and mirror as [`Pipeline::process`].
+    /// the same rotation, sizes, fit, bars and mirror as [`Pipeline::process`].
     ///
+    /// A rotation turns the planes themselves (4:2:0 stays 4:2:0), then goes on as below.
     /// A frame that is scaled, cropped or letterboxed is resampled plane by plane into a 4:2:0
     /// frame of the output size (bars are `color`'s black), never at full size in 4-byte
     /// pixels. JPEG then never goes through RGB: it is encoded from the planes, the mirror
@@ -200,6 +227,12 @@ impl Pipeline {
         spec: &SnapshotSpec,
     ) -> Result<Encoded<'_>> {
         let planes = Yuv420::new(&self.input, frame.width, frame.height, layout)?;
+        let (planes, frame) = if spec.rotate == Rotation::None {
+            (planes, frame)
+        } else {
+            let turned = rotate_yuv420(planes, spec.rotate, &mut self.turned)?;
+            (turned, frame.rotated(spec.rotate))
+        };
         let plan = Plan::new(frame, spec)?;
         self.work.finish_yuv420(planes, color, &plan, spec)
     }

@@ -5,6 +5,7 @@
 use super::encode::ImageFormat;
 use super::input;
 use super::naming::{ImageFacts, Template};
+use super::rotate::Rotation;
 use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
 use super::url::optional_url;
@@ -98,6 +99,8 @@ pub struct ImageConfig {
     pub width: u32,
     pub height: u32,
     pub interval_s: u32,
+    /// `Rotate`; `None`: the engine's `rotate` option, as for quality.
+    pub rotate: Option<Rotation>,
 }
 
 /// A validated `StartSnapshot`.
@@ -260,7 +263,7 @@ pub fn update_request(v: &Value) -> ApiResult<TaskUpdate> {
             )))
         }
     };
-    for field in ["Format", "Width", "Height"] {
+    for field in ["Format", "Width", "Height", "Rotate"] {
         if !image.get(field).is_absent() {
             return Err(ApiError::invalid(format!(
                 "ImageConfig.{field} cannot be changed by UpdateSnapshot (only Interval can); stop and start the task"
@@ -335,6 +338,10 @@ fn image_config(v: &Value) -> ApiResult<ImageConfig> {
             .unwrap_or(0),
         interval_s: optional_int(v.get("Interval"), "ImageConfig.Interval", INTERVAL_RANGE_S)?
             .unwrap_or(DEFAULT_INTERVAL_S),
+        rotate: match v.get("Rotate") {
+            r if r.is_absent() => None,
+            r => Some(input::rotation(r, "ImageConfig.Rotate")?),
+        },
     })
 }
 

@@ -29,6 +29,7 @@ use crate::core::error::{Error, Result};
 use crate::core::input::EngineOptions;
 use crate::core::map::VecMap;
 use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
+use crate::core::rotate::Rotation;
 use crate::core::schedule::Schedule;
 use crate::core::size::Fit;
 use crate::core::snapshot::SnapshotSpec;
@@ -134,9 +135,11 @@ pub(crate) struct Periodic {
     emitter: Rc<Emitter>,
     /// IndexedDB: the journal of running tasks.
     db: Rc<Db>,
-    /// The engine's JPEG quality and encoder, for every task's images.
+    /// The engine's JPEG quality and encoder, for every task's images; its rotation, for
+    /// those of a task without `ImageConfig.Rotate`.
     quality: u8,
     size_first: bool,
+    rotate: Rotation,
     /// The engine has storage of its own (a StorageConfig without a PresignEndpoint uses it).
     engine_storage: bool,
     tasks: RefCell<Tasks>,
@@ -169,6 +172,7 @@ impl Periodic {
                 db,
                 quality: options.quality,
                 size_first: options.size_first,
+                rotate: options.rotate,
                 engine_storage: options.storage.is_some(),
                 tasks: RefCell::new(Tasks::default()),
                 // The clock runs from a worker message: no engine call is on the stack.
@@ -374,6 +378,8 @@ impl Periodic {
         set(&image, "Width", &config.image.width.into());
         set(&image, "Height", &config.image.height.into());
         set(&image, "Interval", &state.schedule.interval_s().into());
+        let rotate = config.image.rotate.unwrap_or(self.rotate);
+        set(&image, "Rotate", &rotate.degrees().into());
         set(&info, "ImageConfig", &image);
         set(&info, "TargetStreams", &target_streams(&config.targets));
         if let Some(t) = &config.template_text {
@@ -506,6 +512,7 @@ impl Periodic {
                 height: config.image.height,
                 fit: Fit::Fill,
                 mirror: false,
+                rotate: config.image.rotate.unwrap_or(self.rotate),
                 size_first: self.size_first,
             }
         };

@@ -13,6 +13,7 @@
 //!   [`encode_jpeg_yuv420`])
 //! - `scale`: scaled, cropped or letterboxed frames, plane by plane ([`scale_yuv420`])
 //! - `rgba`: the frame as RGBA, for PNG ([`yuv420_to_rgba`])
+//! - `rotate`: frames turned by quarter turns, plane by plane ([`rotate_yuv420`])
 //!
 //! Each file uses only those listed above it, so there is no circle to untangle.
 
@@ -21,10 +22,12 @@ mod frame;
 mod gamut;
 mod jfif;
 mod rgba;
+mod rotate;
 mod scale;
 
 pub use colour::{YuvColor, YuvMatrix};
 pub use frame::{chroma_size, yuv420_len, ChromaLayout, Yuv420};
 pub use jfif::{encode_jpeg_yuv420, JfifImage};
 pub use rgba::yuv420_to_rgba;
+pub use rotate::rotate_yuv420;
 pub use scale::scale_yuv420;
