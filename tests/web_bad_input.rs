@@ -14,6 +14,7 @@ scenarios_with_dev_server!("/tests/browser/bad_input.js":
     null_and_undefined,
     nan_and_infinity,
     negative_and_huge_sizes,
+    bad_rotations,
     audio_tracks,
     stopped_tracks,
     unknown_users_stream_types_and_tasks,

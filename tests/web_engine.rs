@@ -47,6 +47,8 @@ scenarios!(run:
     frame_reader_tells_the_truth,
     yuv_frames_keep_their_colours,
     colours_outside_the_gamut,
+    rotated_snapshots,
+    rotated_yuv_frames,
     without_workers_the_page_encodes,
     a_bug_inside_becomes_an_error_event,
 );

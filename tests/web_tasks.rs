@@ -16,4 +16,5 @@ scenarios_with_dev_server!("/tests/browser/tasks.js":
     two_tasks_at_once,
     no_events_after_stop,
     callback_url,
+    rotated_task_images,
 );

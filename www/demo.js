@@ -276,6 +276,7 @@ $('snapshot').onclick = async () => {
     width: Number($('opt-width').value),
     height: Number($('opt-height').value),
     fit: $('opt-fit').value,
+    rotate: Number($('opt-rotate').value),
     mirror: $('opt-mirror').checked,
   };
   if (who !== 'local') request.uid = Number(who);

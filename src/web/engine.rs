@@ -317,8 +317,8 @@ impl SnapshotEngine {
         })
     }
 
-    /// Takes a snapshot with options (size, fit, format, quality, mirror). Resolves with the
-    /// result; rejects with an `Error` carrying `code` (and `result` when it was accepted).
+    /// Takes a snapshot with options (size, fit, format, quality, mirror, rotation). Resolves
+    /// with the result; rejects with an `Error` carrying `code` (and `result` when it was accepted).
     /// Accepted requests also fire `onTakeSnapshotResult` and `takesnapshotresult`.
     #[wasm_bindgen(unchecked_return_type = "Promise<SnapshotResult>")]
     pub fn snapshot(

@@ -16,6 +16,9 @@ export type ImageFormatName = "jpeg" | "png";
 /** How a frame fills an output of another aspect ratio. */
 export type Fit = "fill" | "contain" | "cover";
 
+/** A turn of the picture in degrees clockwise, applied before the size rules, fit and mirror. */
+export type Rotation = 0 | 90 | 180 | 270;
+
 /** How this browser takes frames from tracks (Safari: the processor in the engine's Worker). */
 export type FrameReader =
   | "MediaStreamTrackProcessor"
@@ -43,6 +46,8 @@ export interface SnapshotEngineOptions {
   worker?: boolean;
   /** JPEG: the smallest file (MozJPEG's tables, rate–distortion optimised levels, progressive scans), in about 1.4× the time from call to Blob. Default false. */
   sizeFirst?: boolean;
+  /** Turn every snapshot clockwise (a request's or task's own `rotate` wins). Default 0. */
+  rotate?: Rotation;
 }
 
 /** What the engine asks a presigner for. */
@@ -91,8 +96,10 @@ export interface SnapshotRequest {
   height?: number;
   /** Default "fill". */
   fit?: Fit;
-  /** Flip left and right. Default false. */
+  /** Flip left and right (of the turned picture). Default false. */
   mirror?: boolean;
+  /** Turn clockwise first: 90 or 270 of a 320×240 stream gives 240×320, and width, height and fit apply to that. Default: the engine's option. */
+  rotate?: Rotation;
   /** JPEG only: the smallest file (MozJPEG's tables, rate–distortion optimised levels, progressive scans), in about 1.4× the time from call to Blob. Default: the engine's option. */
   sizeFirst?: boolean;
 }
@@ -165,6 +172,8 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
     Height?: number;
     /** [1, 600] s, default 2. */
     Interval?: number;
+    /** Degrees clockwise, before Width/Height apply; default: the engine's `rotate`. */
+    Rotate?: Rotation;
   };
   /** A template with {placeholders}, or a preset: "agora" (the default layout) or "tencent". */
   FileNameTemplate?: string;
@@ -204,7 +213,7 @@ export interface TaskInfo {
   TaskId: string;
   BusinessId?: string;
   MaxIdleTime: number;
-  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number };
+  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number; Rotate: Rotation };
   TargetStreams: TargetStreams;
   FileNameTemplate?: string;
   CallbackUrl?: string;

@@ -250,6 +250,38 @@ export const scenarios = {
     }
   },
 
+  async bad_rotations(Engine) {
+    // Only the numbers 0, 90, 180 and 270 (degrees clockwise).
+    const bad = [[45, '45'], ['90', '"90"'], [-90, '-90'], [true, 'true'], [NaN, 'NaN'], [360, '360'], [Infinity, 'Infinity']];
+    for (const [rotate, shown] of bad) {
+      const e = throws(() => new Engine({ rotate }), INVALID_PARAM, `options.rotate ${shown}`);
+      assert(e.message.includes('options.rotate must be 0, 90, 180 or 270'), `options.rotate ${shown}: "${e.message}"`);
+      assert(e.message.includes(shown), `options.rotate ${shown}: "${e.message}" says what was given`);
+    }
+    const { engine, close } = joined(Engine);
+    const rec = record(engine);
+    try {
+      for (const [rotate, shown] of bad) {
+        await refused(engine, `request.rotate ${shown}`, () => engine.snapshot({ streamType: 'main', rotate }), INVALID_PARAM, 'request.rotate must be 0, 90, 180 or 270');
+        await refused(engine, `ImageConfig.Rotate ${shown}`, () => engine.startSnapshot(task('r', { ImageConfig: { Rotate: rotate } })), 'InvalidParameter', 'ImageConfig.Rotate must be 0, 90, 180 or 270');
+      }
+      eq(engine.getSnapshotTask(task('r')), null, 'no task started');
+      await sleep(100);
+      eq(rec.events.length, 0, 'a refused snapshot fires no event');
+      // A running task keeps its rotation: only Interval may change.
+      eq((await engine.startSnapshot(task('r', { ImageConfig: { Rotate: 90 } }))).Result, 'ok', 'a good Rotate starts');
+      await refused(engine, 'Rotate in an update', () => engine.updateSnapshot(task('r', { ImageConfig: { Rotate: 180 } })), 'InvalidParameter', 'ImageConfig.Rotate cannot be changed by UpdateSnapshot');
+      eq(engine.getSnapshotTask(task('r')).ImageConfig.Rotate, 90, 'the task keeps its Rotate');
+      eq((await engine.stopSnapshot(task('r'))).Result, 'ok', 'stop');
+      // The 160×120 stream, turned.
+      const r = await engine.snapshot({ streamType: 'main', rotate: 270 });
+      eq(`${r.width}x${r.height}`, '120x160', 'a good rotation still turns');
+      await stillWorks(engine, 'after bad rotations');
+    } finally {
+      close();
+    }
+  },
+
   async negative_and_huge_sizes(Engine) {
     for (const [what, options] of [
       ['quality 0', { quality: 0 }],

@@ -3,9 +3,9 @@
 
 import {
   OK, INVALID_PARAM, INVALID_OPERATION, TRACK_ENDED, FRAME_TIMEOUT, DESTROYED,
-  RED, GREEN, BLUE, BLACK, isChromium, sleep, solid, halves, texture, canvasSource, silentTrack,
-  fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects, throws,
-  record, canGenerateFrames, yuvSource, repeatedFrame, runScenario, standIn, poll,
+  RED, GREEN, BLUE, BLACK, YELLOW, isChromium, sleep, solid, halves, quadrants, texture, canvasSource,
+  silentTrack, fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects,
+  throws, record, canGenerateFrames, yuvSource, yuvQuadrants, repeatedFrame, runScenario, standIn, poll,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -23,6 +23,69 @@ async function decodeOk(r, what) {
 }
 
 const center = (img) => img.at(img.width >> 1, img.height >> 1);
+
+/** The colours at the centres of an image's quadrants: top left, top right, bottom left, bottom right. */
+const quadrantColours = (img) => [[1, 1], [3, 1], [1, 3], [3, 3]].map(([x, y]) => img.at((img.width * x) >> 2, (img.height * y) >> 2));
+const CORNERS = ['top left', 'top right', 'bottom left', 'bottom right'];
+
+/** Checks `pixels` (one per quadrant, as `quadrantColours`) against `colours` within `tol`. */
+function nearEach(pixels, colours, tol, what) {
+  pixels.forEach((px, i) => near(px, colours[i], tol, `${what}: ${CORNERS[i]}`));
+}
+
+/** The quadrants of `quadrants(RED, GREEN, BLUE, YELLOW)` once turned clockwise. */
+const TURNED = {
+  0: [RED, GREEN, BLUE, YELLOW],
+  90: [BLUE, RED, YELLOW, GREEN],
+  180: [YELLOW, BLUE, GREEN, RED],
+  270: [GREEN, YELLOW, RED, BLUE],
+};
+const mirrored = ([tl, tr, bl, br]) => [tr, tl, br, bl];
+
+/**
+ * Snapshots of a 320×240 four-colour stream turned with fit, sizes and mirror, against where
+ * the turn puts each quadrant; `tol` for PNG and `jpegTol` for JPEG. The borders are checked
+ * a few pixels either side of the middle lines.
+ */
+async function checkTurns(engine, what, tol, jpegTol) {
+  const shot = async (request, label) => decodeOk(await engine.snapshot({ streamType: 'main', format: 'png', ...request }), `${what} ${label}`);
+  for (const rotate of [0, 90, 180, 270]) {
+    const label = `rotate ${rotate}`;
+    const size = rotate % 180 ? '240x320' : '320x240';
+    const png = await shot({ rotate }, label);
+    eq(`${png.width}x${png.height}`, size, `${what} ${label}: size`);
+    const [tl, tr, bl, br] = TURNED[rotate];
+    nearEach(quadrantColours(png), [tl, tr, bl, br], tol, `${what} ${label}`);
+    const [w, h] = [png.width, png.height];
+    nearEach([png.at(w / 2 - 3, h / 4), png.at(w / 2 + 2, h / 4), png.at(w / 4, h / 2 - 3), png.at(w / 4, h / 2 + 2)], [tl, tr, tl, bl], tol + 6, `${what} ${label}: by the middle lines`);
+    nearEach([png.at(1, 1), png.at(w - 2, 1), png.at(1, h - 2), png.at(w - 2, h - 2)], [tl, tr, bl, br], tol + 6, `${what} ${label}: corners`);
+    const jpeg = await shot({ rotate, format: 'jpeg' }, `${label} jpeg`);
+    eq(`${jpeg.width}x${jpeg.height}`, size, `${what} ${label} jpeg: size`);
+    nearEach(quadrantColours(jpeg), [tl, tr, bl, br], jpegTol, `${what} ${label} jpeg`);
+    // The mirror flips the turned picture.
+    nearEach(quadrantColours(await shot({ rotate, mirror: true }, `${label} mirror`)), mirrored(TURNED[rotate]), tol, `${what} ${label} mirror`);
+  }
+  // The size rules see the turned 240×320 stream: a width alone keeps its shape, and a
+  // landscape ask of the portrait stream is swapped, as for any portrait stream.
+  for (const [request, size] of [[{ width: 120 }, '120x160'], [{ width: 120, height: 160 }, '120x160'], [{ width: 160, height: 120 }, '120x160']]) {
+    const img = await shot({ rotate: 90, ...request }, JSON.stringify(request));
+    eq(`${img.width}x${img.height}`, size, `${what} rotate 90 ${JSON.stringify(request)}: size`);
+    nearEach(quadrantColours(img), TURNED[90], tol, `${what} rotate 90 ${JSON.stringify(request)}`);
+  }
+  // Contain in a square: the turned picture is 180 wide, with bars of 30 on either side.
+  const inner = (img) => [[75, 60], [165, 60], [75, 180], [165, 180]].map(([x, y]) => img.at(x, y));
+  let img = await shot({ rotate: 90, width: 240, height: 240, fit: 'contain' }, 'contain');
+  eq(`${img.width}x${img.height}`, '240x240', `${what} contain: size`);
+  near(img.at(10, 120), BLACK, tol, `${what} contain: bar on the left`);
+  near(img.at(229, 120), BLACK, tol, `${what} contain: bar on the right`);
+  nearEach(inner(img), TURNED[90], tol, `${what} rotate 90 contain`);
+  img = await shot({ rotate: 90, width: 240, height: 240, fit: 'contain', mirror: true, format: 'jpeg' }, 'contain mirror');
+  near(img.at(10, 120), BLACK, jpegTol, `${what} contain + mirror: bar`);
+  nearEach(inner(img), mirrored(TURNED[90]), jpegTol, `${what} rotate 90 contain + mirror`);
+  // Cover: the middle 240 rows of the turned picture; each corner is its quadrant's.
+  img = await shot({ rotate: 270, width: 240, height: 240, fit: 'cover' }, 'cover');
+  nearEach([img.at(4, 4), img.at(235, 4), img.at(4, 235), img.at(235, 235)], TURNED[270], tol, `${what} rotate 270 cover`);
+}
 
 export const scenarios = {
   async local_streams_keep_their_colours(Engine) {
@@ -837,6 +900,81 @@ export const scenarios = {
       return `${checked.length} formats × colour spaces`;
     } finally {
       engine.destroy();
+    }
+  },
+
+  async rotated_snapshots(Engine) {
+    const inWorker = new Engine();
+    const onPage = new Engine({ worker: false });
+    const turning = new Engine({ rotate: 90, format: 'png' });
+    const src = canvasSource(320, 240, quadrants(RED, GREEN, BLUE, YELLOW));
+    try {
+      for (const [engine, what] of [[inWorker, 'worker'], [onPage, 'page']]) {
+        eq(engine.startVideoPreview('main', src.track), OK, `${what}: preview`);
+        await checkTurns(engine, what, 3, 12);
+      }
+      // The engine's option turns every snapshot (takeLocalSnapshot too); a request's own wins.
+      const rec = record(turning);
+      eq(turning.startVideoPreview('main', src.track), OK, 'preview');
+      eq(turning.takeLocalSnapshot('main'), OK, 'take');
+      const taken = await rec.wait(1);
+      eq(`${taken.width}x${taken.height}`, '240x320', 'takeLocalSnapshot with options.rotate 90');
+      nearEach(quadrantColours(await decodeOk(taken, 'options.rotate 90')), TURNED[90], 3, 'options.rotate 90');
+      for (const rotate of [0, 180]) {
+        const img = await decodeOk(await turning.snapshot({ streamType: 'main', rotate }), `request.rotate ${rotate}`);
+        eq(`${img.width}x${img.height}`, '320x240', `request.rotate ${rotate} over options.rotate 90`);
+        nearEach(quadrantColours(img), TURNED[rotate], 3, `request.rotate ${rotate} over options.rotate 90`);
+      }
+    } finally {
+      src.stop();
+      inWorker.destroy();
+      onPage.destroy();
+      turning.destroy();
+    }
+  },
+
+  async rotated_yuv_frames(Engine) {
+    const inWorker = new Engine();
+    const onPage = new Engine({ worker: false });
+    // The camera's own frames (I420 in Chromium and Firefox: turned as planes in the Worker).
+    const camera = await fakeCamera(640, 360);
+    const notes = [];
+    let width;
+    let height;
+    try {
+      for (const [engine, what] of [[inWorker, 'worker'], [onPage, 'page']]) {
+        eq(engine.startVideoPreview('sub', camera), OK, `${what}: preview camera`);
+        // The frames' own size (WebKit's mock camera reports another in getSettings()).
+        ({ width, height } = await decodeOk(await engine.snapshot({ streamType: 'sub' }), `${what} camera`));
+        for (const rotate of [90, 180, 270]) {
+          const size = rotate === 180 ? `${width}x${height}` : `${height}x${width}`;
+          const img = await decodeOk(await engine.snapshot({ streamType: 'sub', rotate }), `${what} camera rotate ${rotate}`);
+          eq(`${img.width}x${img.height}`, size, `${what} camera rotate ${rotate}: size`);
+        }
+        const small = await engine.snapshot({ streamType: 'sub', rotate: 90, width: 180 });
+        eq(`${small.width}x${small.height}`, `180x${Math.round((180 * width) / height)}`, `${what} camera rotate 90, width 180`);
+      }
+      if (!(await canGenerateFrames())) {
+        return `camera ${width}x${height} turned; no frames of our own here for colours: canvas frames are checked by rotated_snapshots`;
+      }
+      for (const format of ['I420', 'NV12']) {
+        const src = await yuvQuadrants(320, 240, format, [RED, GREEN, BLUE, YELLOW], { matrix: 'smpte170m', fullRange: false });
+        try {
+          for (const [engine, what] of [[inWorker, `worker ${format}`], [onPage, `page ${format}`]]) {
+            eq(engine.startVideoPreview('main', src.track), OK, `${what}: preview`);
+            await checkTurns(engine, what, 6, 12);
+            eq(engine.stopVideoPreview('main'), OK, `${what}: stop`);
+          }
+          notes.push(format);
+        } finally {
+          src.stop();
+        }
+      }
+      return `camera ${width}x${height} turned; ${notes.join(' and ')} frames turned in the worker and on the page`;
+    } finally {
+      camera.stop();
+      inWorker.destroy();
+      onPage.destroy();
     }
   },
 

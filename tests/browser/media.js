@@ -17,6 +17,7 @@ export const RED = [230, 40, 40];
 export const GREEN = [40, 200, 70];
 export const BLUE = [40, 60, 220];
 export const BLACK = [0, 0, 0];
+export const YELLOW = [230, 210, 40];
 
 const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
 
@@ -86,6 +87,14 @@ export const halves = (left, right) => (ctx, w, h) => {
   ctx.fillRect(0, 0, w / 2, h);
   ctx.fillStyle = css(right);
   ctx.fillRect(w / 2, 0, w - w / 2, h);
+};
+
+/** Four colours, one per quadrant: top left, top right, bottom left, bottom right. */
+export const quadrants = (tl, tr, bl, br) => (ctx, w, h) => {
+  for (const [rgb, x, y] of [[tl, 0, 0], [tr, 1, 0], [bl, 0, 1], [br, 1, 1]]) {
+    ctx.fillStyle = css(rgb);
+    ctx.fillRect((x * w) / 2, (y * h) / 2, w / 2, h / 2);
+  }
 };
 
 /** Fine detail that JPEG quality visibly changes: a checkerboard over a gradient. */
@@ -208,6 +217,35 @@ export function yuvSource(width, height, format, left, right, { matrix, fullRang
       if (format === 'NV12') {
         data[chroma + y * width + 2 * x] = u;
         data[chroma + y * width + 2 * x + 1] = v;
+      } else {
+        data[chroma + y * cw + x] = u;
+        data[chroma + cw * ch + y * cw + x] = v;
+      }
+    }
+  }
+  const colorSpace = { matrix, fullRange, primaries: matrix === 'bt709' ? 'bt709' : 'smpte170m', transfer: 'bt709' };
+  return repeatedFrame(data, format, width, height, colorSpace);
+}
+
+/**
+ * `yuvSource` with four colours, one per quadrant (`[tl, tr, bl, br]`, sRGB); even sides.
+ */
+export function yuvQuadrants(width, height, format, colours, { matrix, fullRange }) {
+  const [cw, ch] = [width >> 1, height >> 1];
+  const data = new Uint8Array(width * height + 2 * cw * ch);
+  const yuv = colours.map((c) => toYuv(c, matrix, fullRange));
+  // The quadrant of a pixel (x, y) of a plane of `w × h` samples.
+  const of = (x, y, w, h) => yuv[(x < w / 2 ? 0 : 1) + (y < h / 2 ? 0 : 2)];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) data[y * width + x] = of(x, y, width, height)[0];
+  }
+  const chroma = width * height;
+  for (let y = 0; y < ch; y++) {
+    for (let x = 0; x < cw; x++) {
+      const [, u, v] = of(x, y, cw, ch);
+      if (format === 'NV12') {
+        data[chroma + 2 * (y * cw + x)] = u;
+        data[chroma + 2 * (y * cw + x) + 1] = v;
       } else {
         data[chroma + y * cw + x] = u;
         data[chroma + cw * ch + y * cw + x] = v;

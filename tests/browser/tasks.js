@@ -3,8 +3,8 @@
 // (for CallbackUrl) and throws on the first wrong observation.
 
 import {
-  RED, GREEN, BLUE, sleep, solid, canvasSource, loopback, decode, bytes, assert, eq, near, runScenario,
-  poll, until,
+  RED, GREEN, BLUE, YELLOW, sleep, solid, quadrants, canvasSource, loopback, decode, bytes, assert, eq,
+  near, runScenario, poll, until,
 } from './media.js';
 
 const APP = 'app-1';
@@ -361,6 +361,49 @@ export const scenarios = {
     } finally {
       r.close();
       engine.destroy();
+    }
+  },
+
+  async rotated_task_images(Engine) {
+    const engine = new Engine();
+    const turning = new Engine({ rotate: 270 });
+    const cam = canvasSource(320, 240, quadrants(RED, GREEN, BLUE, YELLOW));
+    const recs = new Map([[engine, recordTasks(engine)], [turning, recordTasks(turning)]]);
+    try {
+      for (const e of [engine, turning]) {
+        eq(e.joinChannel(ROOM, ME), 0, 'join');
+        eq(e.enableLocalVideo('main', true, cam.track), 0, 'camera');
+      }
+      // [engine, TaskId, ImageConfig, image size, its quadrants, Rotate in getSnapshotTask]
+      const cases = [
+        [engine, 'rot90', { Rotate: 90 }, '240x320', [BLUE, RED, YELLOW, GREEN], 90],
+        [engine, 'rot90w', { Rotate: 90, Width: 120 }, '120x160', [BLUE, RED, YELLOW, GREEN], 90],
+        [engine, 'rot180', { Rotate: 180, Width: 160, Height: 120 }, '160x120', [YELLOW, BLUE, GREEN, RED], 180],
+        // Without its own Rotate a task takes the engine's, as it takes its quality.
+        [turning, 'inherited', {}, '240x320', [GREEN, YELLOW, RED, BLUE], 270],
+        [turning, 'upright', { Rotate: 0 }, '320x240', [RED, GREEN, BLUE, YELLOW], 0],
+      ];
+      const notes = [];
+      for (const [e, id, image, size, colours, rotate] of cases) {
+        const req = task(id, { ImageConfig: { Interval: 1, Format: 1, ...image }, TargetStreams: { StreamList: [{ UserId: ME }] } });
+        okResponse(await e.startSnapshot(req), `start ${id}`);
+        eq(e.getSnapshotTask(task(id)).ImageConfig.Rotate, rotate, `${id}: ImageConfig.Rotate`);
+        const shot = await recs.get(e).waitFor((ev) => ev.type === 'periodicsnapshot' && ev.TaskId === id, 5000, `${id}: an image`);
+        okResponse(await e.stopSnapshot(task(id)), `stop ${id}`);
+        eq(shot.code, 0, `${id}: code (${shot.message})`);
+        eq(`${shot.width}x${shot.height}`, size, `${id}: size`);
+        const img = await decode(shot.blob);
+        eq(`${img.width}x${img.height}`, size, `${id}: decoded size`);
+        [[1, 1], [3, 1], [1, 3], [3, 3]].forEach(([x, y], i) => {
+          near(img.at((img.width * x) >> 2, (img.height * y) >> 2), colours[i], 4, `${id}: quadrant ${i}`);
+        });
+        notes.push(`${id} ${size}`);
+      }
+      return notes.join(', ');
+    } finally {
+      cam.stop();
+      engine.destroy();
+      turning.destroy();
     }
   },
 

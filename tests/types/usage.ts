@@ -17,6 +17,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
     format: 'jpeg',
     quality: 85,
     frameTimeout: 2000,
+    rotate: 90,
     storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000, uploadQueueBytes: 8_000_000, persist: true, presignTimeout: 5000 },
   });
   const codes: number[] = [
@@ -76,11 +77,17 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   }
   // @ts-expect-error: fit must be fill, contain or cover
   await engine.snapshot({ streamType: 'main', fit: 'stretch' });
+  const turned: SnapshotResult = await engine.snapshot({ streamType: 'main', rotate: 270, width: 120, height: 160, fit: 'contain' });
+  console.log(turned.width);
+  // @ts-expect-error: a rotation is 0, 90, 180 or 270 degrees, a number
+  await engine.snapshot({ streamType: 'main', rotate: 45 });
+  // @ts-expect-error: not the string "90"
+  await engine.snapshot({ streamType: 'main', rotate: '90' });
 
   const task: StartSnapshotRequest = {
     AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation',
     TargetStreams: { StreamList: [{ UserId: '1001', StreamType: 0, Index: 0 }] },
-    ImageConfig: { Format: 0, Width: 640, Interval: 2 },
+    ImageConfig: { Format: 0, Width: 640, Interval: 2, Rotate: 180 },
     MaxIdleTime: 60,
     FileNameTemplate: 'tencent',
     CallbackUrl: 'https://example.com/hook',
@@ -91,6 +98,9 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   await engine.updateSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation', ImageConfig: { Interval: 5 } });
   const info: TaskInfo | null = engine.getSnapshotTask({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
   console.log(info?.images, info?.state satisfies 'running' | 'stopped' | undefined);
+  console.log(info?.ImageConfig.Rotate satisfies 0 | 90 | 180 | 270 | undefined);
+  // @ts-expect-error: UpdateSnapshot changes only the Interval
+  await engine.updateSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation', ImageConfig: { Rotate: 90 } });
   // @ts-expect-error: Format is 0 or 1
   await engine.startSnapshot({ ...task, ImageConfig: { Format: 2 } });
   const stopped = await engine.stopSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });

@@ -140,6 +140,13 @@ for (const engine of ENGINES) {
       img = await nextImage(n);
       assert.deepEqual([img.width, img.height], [320, 180], 'snapshot() with a width');
       assert.match(img.alt, /\.png$/);
+      // Turned first: the width applies to the 360×640 picture.
+      await page.selectOption('#opt-rotate', '90');
+      n = await imageCount();
+      await page.click('#snapshot');
+      img = await nextImage(n);
+      assert.deepEqual([img.width, img.height], [320, 569], 'snapshot() turned 90°, with a width');
+      await page.selectOption('#opt-rotate', '0');
 
       await page.click('#remote-leave');
       await page.click('#take-remote-main');
