@@ -309,3 +309,108 @@ fn a_local_stream_has_a_key_once_joined() {
         "a remote stream has its uid"
     );
 }
+
+mod change {
+    use super::*;
+    use tracksnap::core::change::{Thumb, THUMB_LEN};
+
+    fn thumb(v: u8) -> Thumb {
+        Thumb::from_bytes(&[v; THUMB_LEN]).unwrap()
+    }
+
+    /// One started stream at Interval 1, polled at `now`: the stream it captures.
+    fn tick(s: &mut Schedule, now: u64) -> StreamKey {
+        let p = s.poll(now);
+        assert_eq!(p.capture.len(), 1, "one capture at {now}");
+        p.capture[0].clone()
+    }
+
+    #[test]
+    fn unchanged_ticks_are_counted_apart_and_number_no_image() {
+        let a = key("a", Main);
+        let mut s = Schedule::new(&[], std::slice::from_ref(&a), 1, 60, 0);
+        let k = tick(&mut s, 0);
+        assert_eq!(
+            s.reference(&k, "track-1"),
+            None,
+            "the first image has nothing to compare with"
+        );
+        s.set_reference(&k, thumb(10), "track-1");
+        assert_eq!(s.finished(&k, true), Some(1));
+        assert_eq!(s.reference(&k, "track-1"), Some(&thumb(10)));
+        for t in [1000, 2000] {
+            let k = tick(&mut s, t);
+            s.finished_unchanged(&k);
+        }
+        let k = tick(&mut s, 3000);
+        assert_eq!(s.busy(), 1);
+        s.set_reference(&k, thumb(90), "track-1");
+        assert_eq!(
+            s.finished(&k, true),
+            Some(2),
+            "unchanged ticks take no {{seq}}"
+        );
+        assert_eq!(s.busy(), 0);
+        let c = s.counts();
+        assert_eq!((c.images, c.unchanged, c.skipped, c.failed), (2, 2, 0, 0));
+        assert_eq!(s.stream_counts(&a).unwrap().unchanged, 2);
+        assert_eq!(
+            s.reference(&a, "track-1"),
+            Some(&thumb(90)),
+            "the last kept image"
+        );
+    }
+
+    #[test]
+    fn a_stream_that_resumes_or_changes_track_compares_with_nothing() {
+        let a = key("a", Main);
+        let mut s = Schedule::new(&[], std::slice::from_ref(&a), 1, 60, 0);
+        let k = tick(&mut s, 0);
+        s.set_reference(&k, thumb(10), "track-1");
+        s.finished(&k, true);
+        assert_eq!(s.reference(&a, "track-2"), None, "a replaced track");
+        assert!(s.reference(&a, "track-1").is_some());
+        s.stream_changed(&a, false, 500);
+        s.stream_changed(&a, true, 600);
+        assert_eq!(
+            s.reference(&a, "track-1"),
+            None,
+            "resumed: the first image is kept"
+        );
+
+        // A capture in flight across a stop and resume keeps its image, but later ticks do
+        // not compare with it.
+        let k = tick(&mut s, 1000);
+        s.stream_changed(&a, false, 1100);
+        s.stream_changed(&a, true, 1200);
+        s.set_reference(&k, thumb(20), "track-1");
+        s.finished(&k, true);
+        assert_eq!(s.reference(&a, "track-1"), None);
+        let k = tick(&mut s, 2000);
+        s.set_reference(&k, thumb(30), "track-1");
+        s.finished(&k, true);
+        assert_eq!(s.reference(&a, "track-1"), Some(&thumb(30)));
+    }
+
+    #[test]
+    fn counters_of_streams_that_leave_keep_their_unchanged_ticks() {
+        let (a, b) = (key("a", Main), key("b", Sub));
+        let targets = [target("a", Main, None), target("b", Sub, None)];
+        let mut s = Schedule::new(&targets, &[a.clone(), b.clone()], 1, 60, 0);
+        let p = s.poll(0);
+        assert_eq!(p.capture.len(), 2);
+        s.finished_unchanged(&b);
+        s.poll(1000);
+        // b leaves the targets while its capture runs: counted when it finishes.
+        s.update(
+            None,
+            Some((&targets[..1], &[a.clone(), b.clone()])),
+            None,
+            1100,
+        );
+        s.finished_unchanged(&b);
+        s.finished(&a, true);
+        let c = s.counts();
+        assert_eq!((c.images, c.unchanged), (1, 2), "{c:?}");
+    }
+}

@@ -610,3 +610,54 @@ fn latest_keys_are_templates_that_need_not_change() {
         assert!(e.message.starts_with(says), "{latest:?}: {}", e.message);
     }
 }
+
+#[test]
+fn change_threshold_is_a_percentage() {
+    let threshold = |v: Value| {
+        task::start_request(&with(&[("ImageConfig", obj(&[("ChangeThreshold", v)]))]))
+            .map(|c| c.image.change_threshold)
+    };
+    let absent = task::start_request(&obj(&base())).unwrap();
+    assert_eq!(absent.image.change_threshold, 0.0, "default: every tick");
+    assert_eq!(threshold(Null), Ok(0.0), "null means the default");
+    for ok in [0.0, 2.5, 5.0, 99.99, 100.0] {
+        assert_eq!(threshold(n(ok)), Ok(ok));
+    }
+    let zero = threshold(n(-0.0)).unwrap();
+    assert!(zero == 0.0 && zero.is_sign_positive(), "-0 is 0");
+    for bad in [
+        n(-1.0),
+        n(-0.001),
+        n(100.5),
+        n(101.0),
+        n(f64::NAN),
+        n(f64::INFINITY),
+        s("5"),
+        Bool(true),
+        obj(&[]),
+    ] {
+        let e = threshold(bad.clone()).unwrap_err();
+        assert_eq!(e.code, "InvalidParameter");
+        assert!(
+            e.message
+                .starts_with("ImageConfig.ChangeThreshold must be a number from 0 to 100"),
+            "{bad:?}: {}",
+            e.message
+        );
+        assert!(e.message.ends_with(&bad.describe()), "{}", e.message);
+    }
+    // Only Interval changes on a running task.
+    let e = task::update_request(&with(&[(
+        "ImageConfig",
+        obj(&[("ChangeThreshold", n(5.0))]),
+    )]))
+    .unwrap_err();
+    assert_eq!(e.code, "InvalidParameter");
+    assert!(
+        e.message.starts_with(
+            "ImageConfig.ChangeThreshold cannot be changed by UpdateSnapshot (only Interval can)"
+        ),
+        "{}",
+        e.message
+    );
+}

@@ -9,6 +9,8 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 scenarios_with_dev_server!("/tests/browser/tasks.js":
     task_over_three_streams,
+    change_threshold_keeps_only_changed_pictures,
+    change_threshold_on_the_page,
     stop_and_resume_one_stream,
     idle_auto_stop,
     repeated_start,

@@ -308,6 +308,7 @@ $('task-start').onclick = async () => {
       Interval: Number($('task-interval').value),
       Width: Number($('task-width').value),
       Format: Number($('task-format').value),
+      ChangeThreshold: Number($('task-change').value),
     },
   };
   if ($('task-names').value) request.FileNameTemplate = $('task-names').value;
@@ -331,7 +332,7 @@ setInterval(() => {
   }
   $('task-counters').textContent = info
     ? `${info.TaskId}: ${info.state}${info.stopReason ? ` (${info.stopReason})` : ''} · every ${info.ImageConfig.Interval} s · ` +
-      `${info.images} images · ${info.skipped} skipped · ${info.failed} failed`
+      `${info.images} images · ${info.unchanged} unchanged · ${info.skipped} skipped · ${info.failed} failed`
     : 'no task';
 }, 500);
 

@@ -18,6 +18,7 @@
 //! - [`protocol`]: the encoder Worker's job as numbers, shared by the page, the Worker and wasm
 //! - [`naming`]: default names, UTC stamps, path checks
 //! - [`watermark`]: a drawn watermark composited into RGBA pixels or 4:2:0 planes
+//! - [`change`]: a frame's luma thumbnail and how far two differ (capture only on change)
 
 // Nothing a caller or a browser hands us may reach a panic: these lints make CI prove it.
 // Unit tests inside core opt out with their own `#[allow]`.
@@ -31,6 +32,7 @@
     clippy::unimplemented
 )]
 
+pub mod change;
 pub mod digits;
 pub mod encode;
 pub mod error;

@@ -4,7 +4,12 @@
 //! fixed grid `anchor + k·interval`, so a late timer never shifts later ticks (no drift), and
 //! a tick the timer missed entirely is counted as skipped, never made up later (no bursts).
 //! A stream whose previous capture is still running skips the tick (no overlap, no queue).
+//!
+//! Each stream also keeps the thumbnail of its last kept image, which a task with a
+//! ChangeThreshold compares ticks with; it is forgotten when the stream stops or resumes, so
+//! the first image after that is always kept.
 
+use super::change::Thumb;
 use super::map::VecMap;
 
 use super::stream::StreamKey;
@@ -18,6 +23,12 @@ struct Slot {
     images: u64,
     skipped: u64,
     failed: u64,
+    unchanged: u64,
+    /// The last kept image's thumbnail and the id of the track it came from.
+    reference: Option<(Thumb, String)>,
+    /// The stream stopped or resumed while its capture ran: that capture's image is no
+    /// reference for the ticks after the change.
+    stale: bool,
 }
 
 /// Counters of a task or of one of its streams.
@@ -30,6 +41,9 @@ pub struct Counts {
     pub skipped: u64,
     /// Captures that failed (the track ended, no frame in time, …).
     pub failed: u64,
+    /// Captures not kept: the picture differed from the stream's last kept image by less than
+    /// the task's ChangeThreshold. No image, so nothing to deliver or upload.
+    pub unchanged: u64,
 }
 
 impl Counts {
@@ -38,8 +52,16 @@ impl Counts {
             images: self.images + s.images,
             skipped: self.skipped + s.skipped,
             failed: self.failed + s.failed,
+            unchanged: self.unchanged + s.unchanged,
         }
     }
+}
+
+/// How a capture ended.
+enum Ended {
+    Image,
+    Failed,
+    Unchanged,
 }
 
 /// What a poll decided.
@@ -140,24 +162,61 @@ impl Schedule {
     /// A capture started by [`Schedule::poll`] ended. Returns the image's `{seq}` when it
     /// produced one.
     pub fn finished(&mut self, stream: &StreamKey, ok: bool) -> Option<u64> {
+        self.end(stream, if ok { Ended::Image } else { Ended::Failed })
+    }
+
+    /// A capture started by [`Schedule::poll`] ended without an image: its picture had not
+    /// changed enough (see [`super::change`]).
+    pub fn finished_unchanged(&mut self, stream: &StreamKey) {
+        self.end(stream, Ended::Unchanged);
+    }
+
+    fn end(&mut self, stream: &StreamKey, how: Ended) -> Option<u64> {
         let mut leaving = self.leaving.remove(stream);
         let slot = match leaving.as_mut() {
             Some(s) => s,
             None => self.streams.get_mut(stream)?,
         };
         slot.busy = false;
-        let seq = if ok {
-            slot.images += 1;
-            self.seq += 1;
-            Some(self.seq)
-        } else {
-            slot.failed += 1;
-            None
+        slot.stale = false;
+        let seq = match how {
+            Ended::Image => {
+                slot.images += 1;
+                self.seq += 1;
+                Some(self.seq)
+            }
+            Ended::Failed => {
+                slot.failed += 1;
+                None
+            }
+            Ended::Unchanged => {
+                slot.unchanged += 1;
+                None
+            }
         };
         if let Some(s) = leaving {
             self.retired = self.retired.plus(&s);
         }
         seq
+    }
+
+    /// The thumbnail of the image a capture of `stream` from track `source` is about to keep
+    /// (call before [`Schedule::finished`]): later ticks of that track compare with it.
+    pub fn set_reference(&mut self, stream: &StreamKey, thumb: Thumb, source: &str) {
+        if let Some(slot) = self.streams.get_mut(stream) {
+            if !slot.stale {
+                slot.reference = Some((thumb, source.to_string()));
+            }
+        }
+    }
+
+    /// What a tick of `stream` from track `source` compares with: its last kept image, unless
+    /// the stream stopped or resumed since, or that image came from another track.
+    pub fn reference(&self, stream: &StreamKey, source: &str) -> Option<&Thumb> {
+        match &self.streams.get(stream)?.reference {
+            Some((thumb, from)) if from == source => Some(thumb),
+            _ => None,
+        }
     }
 
     /// A stream in the room started or stopped. Returns the change when the stream is one of
@@ -176,6 +235,8 @@ impl Schedule {
             return None;
         }
         slot.started = started;
+        slot.reference = None;
+        slot.stale = slot.busy;
         self.update_idle(now);
         Some(StateChange {
             stream: stream.clone(),
@@ -221,6 +282,7 @@ impl Schedule {
             images: s.images,
             skipped: s.skipped,
             failed: s.failed,
+            unchanged: s.unchanged,
         })
     }
 

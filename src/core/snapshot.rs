@@ -176,6 +176,11 @@ impl Pipeline {
         &mut self.input
     }
 
+    /// The pixels waiting in the input buffer (for a change check before encoding).
+    pub fn input(&self) -> &[u8] {
+        &self.input
+    }
+
     /// Turns the RGBA pixels in the input buffer into an image as `spec` asks.
     pub fn process(&mut self, frame: FrameInfo, spec: &SnapshotSpec) -> Result<Encoded<'_>> {
         let expected = (frame.width as usize)

@@ -19,6 +19,8 @@ pub const DEFAULT_MAX_IDLE_S: u32 = 180;
 /// `ImageConfig.Interval` range and default, seconds.
 pub const INTERVAL_RANGE_S: (u32, u32) = (1, 600);
 pub const DEFAULT_INTERVAL_S: u32 = 2;
+/// `ImageConfig.ChangeThreshold` upper bound (percent); 0, the default, keeps every tick.
+pub const MAX_CHANGE_THRESHOLD: f64 = 100.0;
 /// `ImageConfig.Width`/`Height` upper bound.
 pub const MAX_IMAGE_SIDE: u32 = 1920;
 /// The API version the responses report.
@@ -93,7 +95,7 @@ pub struct TargetStream {
 }
 
 /// `ImageConfig` after defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ImageConfig {
     pub format: ImageFormat,
     pub width: u32,
@@ -101,6 +103,9 @@ pub struct ImageConfig {
     pub interval_s: u32,
     /// `Rotate`; `None`: the engine's `rotate` option, as for quality.
     pub rotate: Option<Rotation>,
+    /// Percent (see [`super::change`]): a tick whose picture differs from its stream's last
+    /// kept image by less is not kept; 0 keeps every tick.
+    pub change_threshold: f64,
 }
 
 /// A validated `StartSnapshot`.
@@ -263,7 +268,7 @@ pub fn update_request(v: &Value) -> ApiResult<TaskUpdate> {
             )))
         }
     };
-    for field in ["Format", "Width", "Height", "Rotate"] {
+    for field in ["Format", "Width", "Height", "Rotate", "ChangeThreshold"] {
         if !image.get(field).is_absent() {
             return Err(ApiError::invalid(format!(
                 "ImageConfig.{field} cannot be changed by UpdateSnapshot (only Interval can); stop and start the task"
@@ -342,7 +347,21 @@ fn image_config(v: &Value) -> ApiResult<ImageConfig> {
             r if r.is_absent() => None,
             r => Some(input::rotation(r, "ImageConfig.Rotate")?),
         },
+        change_threshold: change_threshold(v.get("ChangeThreshold"))?,
     })
+}
+
+/// `ImageConfig.ChangeThreshold`: any number in [0, 100] (fractions too), default 0.
+fn change_threshold(v: &Value) -> ApiResult<f64> {
+    match v {
+        t if t.is_absent() => Ok(0.0),
+        // NaN fails both comparisons; `abs` makes -0 the 0 it means.
+        Value::Number(n) if *n >= 0.0 && *n <= MAX_CHANGE_THRESHOLD => Ok(n.abs()),
+        other => Err(ApiError::invalid(format!(
+            "ImageConfig.ChangeThreshold must be a number from 0 to 100 (percent); got {}",
+            other.describe()
+        ))),
+    }
 }
 
 fn optional_int(v: &Value, field: &str, (min, max): (u32, u32)) -> ApiResult<Option<u32>> {

@@ -9,11 +9,12 @@ use js_sys::{Array, Uint8Array};
 use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 
 use super::capture::{Capture, Frame, Reader};
-use super::encoder::{Encoder, Image};
+use super::encoder::{ChangeCheck, Encoder, Image};
 use super::js;
 use super::wait;
 use super::worker::WorkerLink;
-use crate::core::error::{Code, Result};
+use crate::core::change::{self, Thumb};
+use crate::core::error::{Code, Error, Result};
 use crate::core::snapshot::{Pipeline, SnapshotSpec};
 
 pub(crate) struct Camera {
@@ -70,21 +71,41 @@ impl Camera {
         track: &MediaStreamTrack,
         spec: &SnapshotSpec,
     ) -> Result<Captured> {
+        self.take_if_changed(track, spec, None)
+            .await?
+            .ok_or_else(|| Error::new(Code::CaptureFailed, "no change check was asked for"))
+    }
+
+    /// [`Camera::take`], but `None` when `change` finds the frame unchanged: then it is not
+    /// encoded. The comparison runs where the frame's pixels are copied (the worker, or the
+    /// page), on that copy.
+    pub(crate) async fn take_if_changed(
+        &self,
+        track: &MediaStreamTrack,
+        spec: &SnapshotSpec,
+        change: Option<&ChangeCheck>,
+    ) -> Result<Option<Captured>> {
         let frame = self.capture.grab(track).await?;
         let timestamp = wait::now_ms();
         let image = match self
             .encoder
-            .encode(frame, spec, self.capture.canceller())
+            .encode(frame, spec, change, self.capture.canceller())
             .await
         {
             Ok(image) => image?,
-            Err(frame) => self.encode_on_page(frame, spec).await?,
+            Err(frame) => self.encode_on_page(frame, spec, change).await?,
         };
-        Ok(Captured { image, timestamp })
+        Ok(image.map(|image| Captured { image, timestamp }))
     }
 
-    /// The page path: RGBA pixels from the browser, one copy into wasm, encoded here.
-    async fn encode_on_page(&self, frame: Frame, spec: &SnapshotSpec) -> Result<Image> {
+    /// The page path: RGBA pixels from the browser, one copy into wasm, compared (with
+    /// `change`) and encoded here.
+    async fn encode_on_page(
+        &self,
+        frame: Frame,
+        spec: &SnapshotSpec,
+        change: Option<&ChangeCheck>,
+    ) -> Result<Option<Image>> {
         let pixels = self.capture.read(&frame).await?;
         drop(frame);
         // From here on nothing awaits: the pipeline's buffers are ours alone.
@@ -92,18 +113,26 @@ impl Camera {
         let (info, bgra) = (pixels.info, pixels.bgra);
         let len = pixels.byte_len();
         self.capture.copy_into(pixels, pipeline.input_mut(len))?;
+        let thumb =
+            change.and_then(|_| Thumb::from_rgba(pipeline.input(), info.width, info.height, bgra));
+        if let (Some(c), Some(t)) = (change, &thumb) {
+            if change::unchanged(t, c.reference.as_ref(), c.threshold) {
+                return Ok(None);
+            }
+        }
         let encoded = if bgra {
             pipeline.process_bgra(info, spec)?
         } else {
             pipeline.process(info, spec)?
         };
         let blob = make_blob(encoded.bytes, spec.format.mime_type())?;
-        Ok(Image {
+        Ok(Some(Image {
             width: encoded.width,
             height: encoded.height,
             size: encoded.bytes.len(),
             blob,
-        })
+            thumb,
+        }))
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! A job transfers the `VideoFrame` (no copy); the worker copies its pixels once into wasm
 //! memory, in the camera's own I420/NV12 planes where it has them, encodes, and answers with
-//! a Blob.
+//! a Blob. A job with a [`ChangeCheck`] (a periodic task's ChangeThreshold) is first compared
+//! with its stream's last kept image there, on the pixels already copied: one that has not
+//! changed enough is answered "unchanged" and never encoded.
 //!
 //! The page path is the fallback: no `Worker` (a Content-Security-Policy without
 //! `worker-src blob:`), a browser that cannot send a `WebAssembly.Module` or transfer a
@@ -12,7 +14,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Uint32Array};
+use js_sys::{Array, Object, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -21,6 +23,7 @@ use web_sys::{Blob, VideoFrame};
 use super::capture::Frame;
 use super::wait::Canceller;
 use super::worker::{Answer, Request, Started, WorkerLink};
+use crate::core::change::{Thumb, THUMB_LEN};
 use crate::core::error::{Code, Error, Result};
 use crate::core::protocol;
 use crate::core::snapshot::SnapshotSpec;
@@ -36,6 +39,16 @@ extern "C" {
     fn set_frame(this: &JobMessage, frame: &VideoFrame);
     #[wasm_bindgen(method, setter)]
     fn set_spec(this: &JobMessage, spec: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_change(this: &JobMessage, change: &ChangeMessage);
+
+    /// A job's `change`: `{ threshold, reference }` (see [`ChangeCheck`]).
+    #[wasm_bindgen(extends = Object)]
+    type ChangeMessage;
+    #[wasm_bindgen(method, setter)]
+    fn set_threshold(this: &ChangeMessage, threshold: f64);
+    #[wasm_bindgen(method, setter)]
+    fn set_reference(this: &ChangeMessage, reference: &Uint8Array);
 
     /// The `spec` of a job: `{ words, type }`, the words of [`protocol::spec_words`] (the
     /// worker hands them to wasm unread) and the image's MIME type, for its Blob.
@@ -46,9 +59,14 @@ extern "C" {
     #[wasm_bindgen(method, setter)]
     fn set_type(this: &SpecMessage, mime_type: &str);
 
-    /// A job's answer: `{ id, blob, width, height }`, `{ id, code, message }` or `{ id, message }`.
+    /// A job's answer: `{ id, blob, width, height, thumb }`, `{ id, unchanged }`,
+    /// `{ id, code, message }` or `{ id, message }`.
     #[wasm_bindgen(extends = Answer)]
     type JobAnswer;
+    #[wasm_bindgen(method, getter)]
+    fn unchanged(this: &JobAnswer) -> Option<bool>;
+    #[wasm_bindgen(method, getter)]
+    fn thumb(this: &JobAnswer) -> Option<Uint8Array>;
     #[wasm_bindgen(method, getter)]
     fn blob(this: &JobAnswer) -> JsValue;
     #[wasm_bindgen(method, getter)]
@@ -63,6 +81,17 @@ pub struct Image {
     pub width: u32,
     pub height: u32,
     pub size: usize,
+    /// Its frame's thumbnail, when a [`ChangeCheck`] asked for one.
+    pub thumb: Option<Thumb>,
+}
+
+/// Capture only on change: compare the frame with its stream's last kept image before
+/// encoding it (see [`crate::core::change`]).
+pub struct ChangeCheck {
+    /// Percent, above 0.
+    pub threshold: f64,
+    /// The last kept image's thumbnail; `None`: the frame is kept.
+    pub reference: Option<Thumb>,
 }
 
 /// The engine's encoder: the worker while it works, else nothing (the page path).
@@ -100,14 +129,15 @@ impl Encoder {
         }
     }
 
-    /// Encodes `frame` in the worker. Gives the frame back when the worker cannot take it, so
-    /// the caller encodes it on the page instead.
+    /// Encodes `frame` in the worker; `None` when `change` found it unchanged. Gives the frame
+    /// back when the worker cannot take it, so the caller encodes it on the page instead.
     pub async fn encode(
         &self,
         frame: Frame,
         spec: &SnapshotSpec,
+        change: Option<&ChangeCheck>,
         cancel: &Canceller,
-    ) -> std::result::Result<Result<Image>, Frame> {
+    ) -> std::result::Result<Result<Option<Image>>, Frame> {
         let Some(link) = self.link.borrow().clone() else {
             return Err(frame);
         };
@@ -123,6 +153,9 @@ impl Encoder {
         let message: JobMessage = Object::new().unchecked_into();
         message.set_frame(frame.video_frame());
         message.set_spec(&self.spec_message(spec));
+        if let Some(change) = change {
+            message.set_change(&change_message(change));
+        }
         let Some(answer) = link.request(&message, &Array::of1(frame.video_frame())) else {
             // This browser cannot transfer a VideoFrame: the frame is still ours.
             self.stop();
@@ -161,6 +194,16 @@ impl Encoder {
     }
 }
 
+/// The job's `change` as the worker reads it.
+fn change_message(change: &ChangeCheck) -> ChangeMessage {
+    let o: ChangeMessage = Object::new().unchecked_into();
+    o.set_threshold(change.threshold);
+    if let Some(reference) = &change.reference {
+        o.set_reference(&Uint8Array::from(reference.as_bytes()));
+    }
+    o
+}
+
 /// The job's `spec` as the worker reads it.
 fn spec_value(spec: &SnapshotSpec) -> JsValue {
     let o: SpecMessage = Object::new().unchecked_into();
@@ -169,15 +212,23 @@ fn spec_value(spec: &SnapshotSpec) -> JsValue {
     o.into()
 }
 
-fn read_answer(answer: &JsValue) -> Result<Image> {
+fn read_answer(answer: &JsValue) -> Result<Option<Image>> {
     let answer: &JobAnswer = answer.unchecked_ref();
+    if answer.unchanged() == Some(true) {
+        return Ok(None);
+    }
     if let Ok(blob) = answer.blob().dyn_into::<Blob>() {
-        return Ok(Image {
+        return Ok(Some(Image {
             size: blob.size() as usize,
             blob,
             width: answer.width().unwrap_or(0.0) as u32,
             height: answer.height().unwrap_or(0.0) as u32,
-        });
+            thumb: answer.thumb().and_then(|t| {
+                let mut bytes = [0; THUMB_LEN];
+                (t.length() as usize == THUMB_LEN).then(|| t.copy_to(&mut bytes))?;
+                Thumb::from_bytes(&bytes)
+            }),
+        }));
     }
     // A failure the worker's script reports itself has no code: it failed to encode.
     let code = match answer.code().and_then(Code::from_value) {

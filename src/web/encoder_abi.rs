@@ -4,10 +4,12 @@
 //! return numbers only and never call into JavaScript: the pixels, the page's spec words and
 //! the frame's names arrive in buffers these functions hand out ([`crate::core::protocol`]
 //! says what they hold), the image is read back through [`tracksnap_encoded`]. All state is
-//! one [`Pipeline`] with its reused buffers.
+//! one [`Pipeline`] with its reused buffers, and the thumbnails of a change check
+//! ([`tracksnap_change`]).
 
 use std::cell::RefCell;
 
+use crate::core::change::{self, Thumb, THUMB_LEN};
 use crate::core::error::Code;
 use crate::core::protocol::{self, Pixels, SPEC_WORDS};
 use crate::core::snapshot::{FrameInfo, Pipeline};
@@ -23,6 +25,10 @@ struct State {
     /// Where the last image is (inside the pipeline's output buffer) and its size.
     encoded: (usize, usize, u32, u32),
     message: String,
+    /// The stream's last kept thumbnail, as the page sent it (empty: none yet).
+    reference: Vec<u8>,
+    /// The frame's thumbnail, made by the last [`tracksnap_change`].
+    thumb: Option<Thumb>,
 }
 
 thread_local! {
@@ -58,6 +64,62 @@ pub extern "C" fn tracksnap_encoder_names(len: usize) -> *mut u8 {
         }
         Err(_) => std::ptr::null_mut(),
     })
+}
+
+/// Sizes the buffer for the stream's last kept thumbnail (`len`: [`THUMB_LEN`], or 0 when the
+/// stream has none yet) and returns where it starts (0 for another length, or if it is busy).
+#[no_mangle]
+pub extern "C" fn tracksnap_change_reference(len: usize) -> *mut u8 {
+    STATE.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) if len == 0 || len == THUMB_LEN => {
+            s.reference.resize(len, 0);
+            s.reference.as_mut_ptr()
+        }
+        _ => std::ptr::null_mut(),
+    })
+}
+
+/// Capture only on change, before encoding: the thumbnail of the pixels in the input buffer
+/// (described by the names written before), compared with the reference written before. 1: the
+/// picture differs from it by less than `threshold` percent, so the tick is not kept and needs
+/// no encoding; 0: encode it, and keep [`tracksnap_thumb`] as the stream's new reference.
+#[no_mangle]
+pub extern "C" fn tracksnap_change(width: u32, height: u32, threshold: f64) -> i32 {
+    STATE.with(|s| {
+        let Ok(mut s) = s.try_borrow_mut() else {
+            return 0;
+        };
+        let state = &mut *s;
+        let names = String::from_utf8_lossy(&state.names);
+        // A frame that cannot be read has no thumbnail: it goes on to the encoder, which
+        // reports what is wrong with it.
+        state.thumb = protocol::read_frame(&names)
+            .ok()
+            .and_then(|(pixels, color)| {
+                Thumb::of_frame(state.pipeline.input(), pixels, color, width, height)
+            });
+        let reference = Thumb::from_bytes(&state.reference);
+        match &state.thumb {
+            Some(thumb) => i32::from(change::unchanged(thumb, reference.as_ref(), threshold)),
+            None => 0,
+        }
+    })
+}
+
+/// Where the last [`tracksnap_change`]'s thumbnail is ([`tracksnap_thumb_len`] bytes: 0 when the
+/// frame had none).
+#[no_mangle]
+pub extern "C" fn tracksnap_thumb() -> usize {
+    read(|s| {
+        s.thumb
+            .as_ref()
+            .map_or(0, |t| t.as_bytes().as_ptr() as usize)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn tracksnap_thumb_len() -> usize {
+    read(|s| s.thumb.as_ref().map_or(0, |t| t.as_bytes().len()))
 }
 
 /// Encodes the pixels in the input buffer with the spec and names written before; 0 or an

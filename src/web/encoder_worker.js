@@ -7,8 +7,11 @@
 // { words, type }, words this script hands to wasm unread. The frame's pixels are copied once,
 // by the browser, straight into wasm memory: its own I420 or NV12 planes, or its own RGBA or
 // BGRA pixels, where it has them, RGBA otherwise. The answer is { id, blob, width, height,
-// size, pixels }, { id, code, message } from wasm, or { id, message }. Every frame is closed,
-// whatever happens.
+// size, pixels, thumb }, { id, code, message } from wasm, or { id, message }. Every frame is
+// closed, whatever happens. A job of a task with a ChangeThreshold also carries change:
+// { threshold, reference } (the stream's last kept thumbnail, if any): wasm compares the
+// copied pixels with it before encoding, and a picture that has not changed enough is
+// answered { id, unchanged: true }, not encoded; otherwise `thumb` is the frame's thumbnail.
 //
 // Reading (Safari, whose MediaStreamTrackProcessor exists only in Workers): { open, track }
 // starts a reader on a transferred track, { id, read } asks for its newest frame (answered
@@ -138,7 +141,7 @@ async function job(data) {
   let answer;
   try {
     if (!wasm) throw new Error('the encoder is not ready');
-    answer = await encode(frame, data.spec);
+    answer = await encode(frame, data.spec, data.change);
   } catch (err) {
     // A trap leaves the instance in an unknown state: the next job gets a fresh one.
     if (err instanceof WebAssembly.RuntimeError) await instantiate().catch(() => {});
@@ -168,7 +171,7 @@ function isSrgb(cs) {
   return !cs || !cs.primaries || cs.primaries === 'bt709';
 }
 
-async function encode(frame, spec) {
+async function encode(frame, spec, change) {
   const rect = frame.visibleRect;
   const w = rect ? rect.width : 0;
   const h = rect ? rect.height : 0;
@@ -180,6 +183,14 @@ async function encode(frame, spec) {
   const color = frame.colorSpace || {};
   const names = new TextEncoder().encode(`${pixels} ${color.matrix} ${color.fullRange}`);
   write(wasm.tracksnap_encoder_names(names.length), names);
+  let thumb;
+  if (change) {
+    const reference = change.reference || new Uint8Array(0);
+    const at = wasm.tracksnap_change_reference(reference.length);
+    if (reference.length) write(at, reference);
+    if (wasm.tracksnap_change(width || 0, height || 0, change.threshold)) return { unchanged: true };
+    thumb = new Uint8Array(wasm.memory.buffer, wasm.tracksnap_thumb(), wasm.tracksnap_thumb_len()).slice();
+  }
   const code = wasm.tracksnap_encode(width, height, dw, dh);
   if (code !== 0) {
     const message = new TextDecoder().decode(
@@ -196,6 +207,7 @@ async function encode(frame, spec) {
     height: wasm.tracksnap_encoded_height(),
     size: bytes.length,
     pixels,
+    thumb,
   };
 }
 

@@ -17,6 +17,7 @@ use web_sys::MediaStreamTrack;
 use super::callback::Callbacks;
 use super::camera::{Camera, Captured};
 use super::clock::{monotonic_ms, Clock};
+use super::encoder::ChangeCheck;
 use super::events::Emitter;
 use super::idb::{Db, TASKS};
 use super::js::{self, get, set};
@@ -380,6 +381,11 @@ impl Periodic {
         set(&image, "Interval", &state.schedule.interval_s().into());
         let rotate = config.image.rotate.unwrap_or(self.rotate);
         set(&image, "Rotate", &rotate.degrees().into());
+        set(
+            &image,
+            "ChangeThreshold",
+            &config.image.change_threshold.into(),
+        );
         set(&info, "ImageConfig", &image);
         set(&info, "TargetStreams", &target_streams(&config.targets));
         if let Some(t) = &config.template_text {
@@ -404,6 +410,7 @@ impl Periodic {
         set(&info, "images", &(counts.images as f64).into());
         set(&info, "skipped", &(counts.skipped as f64).into());
         set(&info, "failed", &(counts.failed as f64).into());
+        set(&info, "unchanged", &(counts.unchanged as f64).into());
         Ok(info)
     }
 
@@ -503,6 +510,17 @@ impl Periodic {
             run.state.borrow_mut().schedule.finished(&stream, false);
             return;
         };
+        // The track's id: a reference image of another track (the stream's track was replaced)
+        // is no reference.
+        let source = track.id();
+        let change = {
+            let threshold = run.config.borrow().image.change_threshold;
+            let state = run.state.borrow();
+            (threshold > 0.0).then(|| ChangeCheck {
+                threshold,
+                reference: state.schedule.reference(&stream, &source).cloned(),
+            })
+        };
         let spec = {
             let config = run.config.borrow();
             SnapshotSpec {
@@ -519,7 +537,22 @@ impl Periodic {
         let this = self.clone();
         let run = run.clone();
         spawn_local(async move {
-            let outcome = this.camera.take(&track, &spec).await;
+            let taken = this
+                .camera
+                .take_if_changed(&track, &spec, change.as_ref())
+                .await;
+            let Some(outcome) = taken.transpose() else {
+                // Not kept: no image, so no event; `unchanged` counts it.
+                run.state.borrow_mut().schedule.finished_unchanged(&stream);
+                this.finish_stop_if_quiet(&run);
+                return;
+            };
+            // The kept image is what later ticks compare with (before `finished`, which
+            // `deliver` calls: a stream that stopped meanwhile does not take it).
+            if let Some(thumb) = outcome.as_ref().ok().and_then(|c| c.image.thumb.clone()) {
+                let mut state = run.state.borrow_mut();
+                state.schedule.set_reference(&stream, thumb, &source);
+            }
             this.deliver(&run, &stream, outcome).await;
         });
     }

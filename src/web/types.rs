@@ -174,6 +174,11 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
     Interval?: number;
     /** Degrees clockwise, before Width/Height apply; default: the engine's `rotate`. */
     Rotate?: Rotation;
+    /** [0, 100] percent, default 0 (every tick is an image). Above 0, a tick whose picture
+     * differs from its stream's last kept image by less (mean absolute difference of a 32×18
+     * luma thumbnail) is not kept: it is counted in `unchanged`, with no image and no event.
+     * A stream's first image, and its first after it resumes or gets a new track, is kept. */
+    ChangeThreshold?: number;
   };
   /** A template with {placeholders}, or a preset: "agora" (the default layout) or "tencent". */
   FileNameTemplate?: string;
@@ -213,7 +218,7 @@ export interface TaskInfo {
   TaskId: string;
   BusinessId?: string;
   MaxIdleTime: number;
-  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number; Rotate: Rotation };
+  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number; Rotate: Rotation; ChangeThreshold: number };
   TargetStreams: TargetStreams;
   FileNameTemplate?: string;
   CallbackUrl?: string;
@@ -227,6 +232,9 @@ export interface TaskInfo {
   skipped: number;
   /** Captures that failed (see the image events' codes). */
   failed: number;
+  /** Ticks not kept because the picture had not changed (ImageConfig.ChangeThreshold): no
+   * image, so no event and nothing to upload. */
+  unchanged: number;
 }
 
 export type TaskStopReason = "stopped" | "idle" | "left" | "destroyed";

@@ -131,6 +131,8 @@ export const scenarios = {
       await allRefused(engine, 'InvalidParameter', [
         ['Interval as a string', () => engine.startSnapshot(task('t', { ImageConfig: { Interval: '1' } })), 'ImageConfig.Interval'],
         ['Width as a string', () => engine.startSnapshot(task('t', { ImageConfig: { Width: '640' } })), 'ImageConfig.Width'],
+        ['ChangeThreshold as a string', () => engine.startSnapshot(task('t', { ImageConfig: { ChangeThreshold: '5' } })), 'ImageConfig.ChangeThreshold'],
+        ['ChangeThreshold as a boolean', () => engine.startSnapshot(task('t', { ImageConfig: { ChangeThreshold: true } })), 'ImageConfig.ChangeThreshold'],
         ['AppId as a number', () => engine.startSnapshot({ AppId: 5, RoomId: ROOM, TaskId: 't' }), 'AppId'],
         ['StreamList as a string', () => engine.startSnapshot(task('t', { TargetStreams: { StreamList: 'all' } })), 'StreamList'],
         ['StreamType as a string', () => engine.startSnapshot(task('t', { TargetStreams: { StreamList: [{ UserId: ME, StreamType: 'main' }] } })), 'StreamType'],
@@ -237,6 +239,7 @@ export const scenarios = {
       await allRefused(engine, 'InvalidParameter', [
         ['Interval NaN', () => engine.startSnapshot(task('t', { ImageConfig: { Interval: NaN } })), 'ImageConfig.Interval'],
         ['Height Infinity', () => engine.startSnapshot(task('t', { ImageConfig: { Height: Infinity } })), 'ImageConfig.Height'],
+        ['ChangeThreshold NaN', () => engine.startSnapshot(task('t', { ImageConfig: { ChangeThreshold: NaN } })), 'ImageConfig.ChangeThreshold'],
         ['Index NaN', () => engine.startSnapshot(task('t', { TargetStreams: { StreamList: [{ UserId: ME, Index: NaN }] } })), 'Index'],
       ]);
       // MaxIdleTime out of range means the default, as in the cloud contract.
@@ -312,6 +315,8 @@ export const scenarios = {
         ['Height 10^9', () => engine.startSnapshot(task('t', { ImageConfig: { Height: 1e9 } })), 'ImageConfig.Height'],
         ['Interval 0', () => engine.startSnapshot(task('t', { ImageConfig: { Interval: 0 } })), 'ImageConfig.Interval'],
         ['Interval 601', () => engine.startSnapshot(task('t', { ImageConfig: { Interval: 601 } })), 'ImageConfig.Interval'],
+        ['ChangeThreshold -1', () => engine.startSnapshot(task('t', { ImageConfig: { ChangeThreshold: -1 } })), 'ImageConfig.ChangeThreshold'],
+        ['ChangeThreshold 101', () => engine.startSnapshot(task('t', { ImageConfig: { ChangeThreshold: 101 } })), 'ImageConfig.ChangeThreshold'],
         ['18 streams', () => engine.startSnapshot(task('t', { TargetStreams: { StreamList: Array.from({ length: 18 }, (_, i) => ({ UserId: `u${i}` })) } })), 'at most 17'],
       ]);
       const tiny = await engine.snapshot({ streamType: 'main', width: 1, height: 1 });

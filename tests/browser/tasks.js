@@ -79,6 +79,54 @@ function within(got, want, tol, what) {
   assert(Math.abs(got - want) <= tol, `${what}: ${got} images, expected ${want} ±${tol}`);
 }
 
+/**
+ * A task with ChangeThreshold 5 over a static canvas keeps its first image and counts the
+ * other ticks as unchanged; a new colour is a new image; a task without a threshold beside it
+ * keeps every tick.
+ */
+async function changeThreshold(Engine, options) {
+  const engine = new Engine(options);
+  const cam = canvasSource(320, 240, solid(RED));
+  const rec = recordTasks(engine);
+  try {
+    eq(engine.joinChannel(ROOM, ME), 0, 'join');
+    eq(engine.enableLocalVideo('main', true, cam.track), 0, 'camera');
+    const mine = { StreamList: [{ UserId: ME, StreamType: 0 }] };
+    okResponse(await engine.startSnapshot(task('chg', { TargetStreams: mine, ImageConfig: { Interval: 1, ChangeThreshold: 5 } })), 'start');
+    // The same stream without a threshold: every tick is an image.
+    okResponse(await engine.startSnapshot(task('every', { TargetStreams: mine, ImageConfig: { Interval: 1 } })), 'start every');
+    await sleep(4200);
+    const info = engine.getSnapshotTask(task('chg'));
+    eq(info.ImageConfig.ChangeThreshold, 5, 'the threshold is reported');
+    const kept = rec.images('chg');
+    eq(kept.length, 1, 'a static picture: the first image only');
+    eq(`${info.images}/${info.failed}`, '1/0', 'images/failed');
+    assert(info.unchanged >= 2, `unchanged ticks are counted: ${info.unchanged}`);
+    eq(kept[0].code, 0, `code (${kept[0].message})`);
+    near((await decode(kept[0].blob)).at(160, 120), RED, 16, 'the first image');
+    const every = engine.getSnapshotTask(task('every'));
+    eq(every.unchanged, 0, 'ChangeThreshold 0: no unchanged tick');
+    assert(every.images >= 4, `ChangeThreshold 0: every tick is an image (${every.images})`);
+
+    const unchangedBefore = engine.getSnapshotTask(task('chg')).unchanged;
+    cam.set(solid(BLUE));
+    const second = await rec.waitFor((e) => e.type === 'periodicsnapshot' && e.TaskId === 'chg' && e !== kept[0], 2500, 'an image of the new picture');
+    eq(second.code, 0, `code (${second.message})`);
+    near((await decode(second.blob)).at(160, 120), BLUE, 16, 'the new picture');
+    await sleep(2200);
+    const after = engine.getSnapshotTask(task('chg'));
+    eq(after.images, 2, 'one more image, then none while it stays');
+    assert(after.unchanged >= unchangedBefore + 1, `unchanged ${unchangedBefore} → ${after.unchanged}`);
+    okResponse(await engine.stopSnapshot(task('chg')), 'stop');
+    okResponse(await engine.stopSnapshot(task('every')), 'stop every');
+    eq(rec.images('chg').length, 2, 'events: the two kept images only');
+    return `${engine.encoderPlacement}: kept 2, unchanged ${after.unchanged}; without a threshold ${every.images} images`;
+  } finally {
+    cam.stop();
+    engine.destroy();
+  }
+}
+
 export const scenarios = {
   async task_over_three_streams(Engine) {
     const engine = new Engine();
@@ -134,7 +182,8 @@ export const scenarios = {
       eq(info.stopReason, 'stopped', 'stopReason');
       eq(info.images, images.length, 'images counter');
       eq(info.failed, 0, 'failed');
-      eq(JSON.stringify(info.ImageConfig), '{"Format":0,"Width":0,"Height":0,"Interval":1,"Rotate":0}', 'ImageConfig');
+      eq(JSON.stringify(info.ImageConfig), '{"Format":0,"Width":0,"Height":0,"Interval":1,"Rotate":0,"ChangeThreshold":0}', 'ImageConfig');
+      eq(info.unchanged, 0, 'ChangeThreshold 0 keeps every tick');
       eq(info.MaxIdleTime, 180, 'MaxIdleTime default');
       eq(JSON.stringify(info.TargetStreams), '{"StreamList":[]}', 'everyone');
       const stops = rec.stops('t1');
@@ -146,6 +195,15 @@ export const scenarios = {
       r.close();
       engine.destroy();
     }
+  },
+
+  async change_threshold_keeps_only_changed_pictures(Engine) {
+    return changeThreshold(Engine, {});
+  },
+
+  /** The same with the encoder on the page's thread: the comparison runs there. */
+  async change_threshold_on_the_page(Engine) {
+    return changeThreshold(Engine, { worker: false });
   },
 
   async stop_and_resume_one_stream(Engine) {
@@ -274,6 +332,7 @@ export const scenarios = {
       okResponse(await engine.startSnapshot(req), 'start again');
       errorResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { Interval: 0 } })), 'InvalidParameter', 'ImageConfig.Interval', 'interval 0');
       errorResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { Format: 1 } })), 'InvalidParameter', 'ImageConfig.Format', 'format');
+      errorResponse(await engine.updateSnapshot(task('upd', { ImageConfig: { ChangeThreshold: 5 } })), 'InvalidParameter', 'ImageConfig.ChangeThreshold', 'change threshold');
       okResponse(await engine.updateSnapshot(task('upd', { TargetStreams: { StreamList: [{ UserId: PEER }] }, MaxIdleTime: 30 })), 'new targets');
       const info = engine.getSnapshotTask(task('upd'));
       eq(`${info.MaxIdleTime}/${info.TargetStreams.StreamList[0].UserId}`, `30/${PEER}`, 'updated');

@@ -87,7 +87,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   const task: StartSnapshotRequest = {
     AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation',
     TargetStreams: { StreamList: [{ UserId: '1001', StreamType: 0, Index: 0 }] },
-    ImageConfig: { Format: 0, Width: 640, Interval: 2, Rotate: 180 },
+    ImageConfig: { Format: 0, Width: 640, Interval: 2, Rotate: 180, ChangeThreshold: 2.5 },
     MaxIdleTime: 60,
     FileNameTemplate: 'tencent',
     CallbackUrl: 'https://example.com/hook',
@@ -101,6 +101,9 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   console.log(info?.ImageConfig.Rotate satisfies 0 | 90 | 180 | 270 | undefined);
   // @ts-expect-error: UpdateSnapshot changes only the Interval
   await engine.updateSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation', ImageConfig: { Rotate: 90 } });
+  const unchanged: number | undefined = info?.unchanged;
+  const threshold: number | undefined = info?.ImageConfig.ChangeThreshold;
+  console.log(unchanged, threshold);
   // @ts-expect-error: Format is 0 or 1
   await engine.startSnapshot({ ...task, ImageConfig: { Format: 2 } });
   const stopped = await engine.stopSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation' });
