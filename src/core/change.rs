@@ -26,47 +26,37 @@ pub const THUMB_LEN: usize = THUMB_WIDTH * THUMB_HEIGHT;
 /// BT.601 luma weights of R, G, B in 256ths (they sum to 256).
 const RGB_WEIGHTS: [u32; 3] = [77, 150, 29];
 
-/// The luma thumbnail of one frame.
+/// The luma thumbnail of one frame (boxed: it moves through futures and schedules cheaply).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Thumb([u8; THUMB_LEN]);
+pub struct Thumb(Box<[u8; THUMB_LEN]>);
 
 impl Thumb {
     /// A thumbnail sent back as bytes (from the Worker); `None` unless it is [`THUMB_LEN`] long.
     pub fn from_bytes(bytes: &[u8]) -> Option<Thumb> {
-        <[u8; THUMB_LEN]>::try_from(bytes).ok().map(Thumb)
+        <[u8; THUMB_LEN]>::try_from(bytes)
+            .ok()
+            .map(|cells| Thumb(Box::new(cells)))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.0[..]
     }
 
     /// The thumbnail of `width × height` 4-byte pixels, R, G, B, A (or B, G, R, A when `bgra`).
     /// `None` when the pixels are not that many.
     pub fn from_rgba(pixels: &[u8], width: u32, height: u32, bgra: bool) -> Option<Thumb> {
         let [r, g, b] = RGB_WEIGHTS;
-        let weights = if bgra { [b, g, r] } else { [r, g, b] };
-        // Sums of luma·256 per cell.
-        // Sums of luma·256 per cell: each channel summed over the run, then weighed once.
-        let sums = box_sums(pixels, width, height, 4, |run| {
-            let [c0, c1, c2, _] = lane_sums(run);
-            c0 * weights[0] + c1 * weights[1] + c2 * weights[2]
-        })?;
-        Some(Thumb::from_sums(&sums, width, height, 256, |v| v))
+        let weights = if bgra { [b, g, r, 0] } else { [r, g, b, 0] };
+        // Luma·256 per pixel.
+        boxes(pixels, (width, height), 4, weights, 256, false)
     }
 
     /// The thumbnail of a `width × height` luma plane (a 4:2:0 frame's Y, rows `width` apart),
     /// stretched to full range unless `color` says it is already. `None` when the plane is
     /// shorter than that.
     pub fn from_luma(plane: &[u8], width: u32, height: u32, color: YuvColor) -> Option<Thumb> {
-        let sums = box_sums(plane, width, height, 1, |run| lane_sums(run).iter().sum())?;
-        let stretch = |v: u32| {
-            if color.full_range {
-                v
-            } else {
-                (v.saturating_sub(16) * 255 + 109) / 219
-            }
-        };
-        Some(Thumb::from_sums(&sums, width, height, 1, stretch))
+        // Every byte is a pixel's luma.
+        boxes(plane, (width, height), 1, [1; 4], 1, !color.full_range)
     }
 
     /// The thumbnail of the frame in an input buffer, laid out as the Worker describes it
@@ -95,26 +85,6 @@ impl Thumb {
             .map(|(a, b)| u32::from(a.abs_diff(*b)))
             .sum();
         f64::from(total) * 100.0 / (THUMB_LEN as f64 * 255.0)
-    }
-
-    /// Each cell's mean from its sum (in `unit`s of a code value), rounded, mapped by `map`.
-    fn from_sums(
-        sums: &[u64; THUMB_LEN],
-        width: u32,
-        height: u32,
-        unit: u64,
-        map: impl Fn(u32) -> u32,
-    ) -> Thumb {
-        let mut cells = [0u8; THUMB_LEN];
-        let (w, h) = (width as usize, height as usize);
-        for (i, (cell, sum)) in cells.iter_mut().zip(sums.iter()).enumerate() {
-            let (cx, cy) = (i % THUMB_WIDTH, i / THUMB_WIDTH);
-            let pixels = span(cx, THUMB_WIDTH, w).len() * span(cy, THUMB_HEIGHT, h).len();
-            let count = pixels as u64 * unit;
-            let mean = (sum + count / 2) / count.max(1);
-            *cell = map(mean.min(255) as u32).min(255) as u8;
-        }
-        Thumb(cells)
     }
 }
 
@@ -162,15 +132,18 @@ fn lane_sums(run: &[u8]) -> [u32; 4] {
     out
 }
 
-/// Sums `run_sum` over each cell's box of a `width × height` image of `bytes_per_px`-byte
-/// pixels, rows `width` pixels apart. `run_sum` gives the sum of one row's run of a cell.
-fn box_sums(
+/// The thumbnail of a `width × height` image of `bytes_per_px`-byte pixels, rows `width`
+/// pixels apart: each cell the mean of its box, a pixel's value being its bytes weighed by
+/// `weights` (by position modulo 4) in `unit`s of a code value; limited-range values are
+/// `stretch`ed to full range. One function for RGBA and luma (one copy in the wasm).
+fn boxes(
     data: &[u8],
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
     bytes_per_px: usize,
-    run_sum: impl Fn(&[u8]) -> u32,
-) -> Option<[u64; THUMB_LEN]> {
+    weights: [u32; 4],
+    unit: u64,
+    stretch: bool,
+) -> Option<Thumb> {
     let (w, h) = (width as usize, height as usize);
     let needed = w.checked_mul(h)?.checked_mul(bytes_per_px)?;
     // Wider than any frame a browser makes: a cell's row sum could overflow.
@@ -178,17 +151,31 @@ fn box_sums(
         return None;
     }
     let row_len = w * bytes_per_px;
-    let mut sums = [0u64; THUMB_LEN];
-    for (cy, row_sums) in sums.chunks_exact_mut(THUMB_WIDTH).enumerate() {
-        for y in span(cy, THUMB_HEIGHT, h) {
+    let mut cells = Box::new([0u8; THUMB_LEN]);
+    for (cy, row_cells) in cells.chunks_exact_mut(THUMB_WIDTH).enumerate() {
+        let ys = span(cy, THUMB_HEIGHT, h);
+        // Row by row through the band of this row of cells (memory in order).
+        let mut sums = [0u64; THUMB_WIDTH];
+        for y in ys.clone() {
             let row = data.get(y * row_len..(y + 1) * row_len)?;
-            for (cx, cell) in row_sums.iter_mut().enumerate() {
+            for (cx, sum) in sums.iter_mut().enumerate() {
                 let xs = span(cx, THUMB_WIDTH, w);
                 let run = row.get(xs.start * bytes_per_px..xs.end * bytes_per_px)?;
                 // One row of one cell fits in u32: w/32 + 1 pixels of at most 255·256 each.
-                *cell += u64::from(run_sum(run));
+                let run_sum: u32 = lane_sums(run).iter().zip(weights).map(|(s, k)| s * k).sum();
+                *sum += u64::from(run_sum);
             }
         }
+        for (cx, (cell, sum)) in row_cells.iter_mut().zip(sums).enumerate() {
+            let count = (span(cx, THUMB_WIDTH, w).len() * ys.len()) as u64 * unit;
+            let mean = ((sum + count / 2) / count.max(1)).min(255) as u32;
+            let value = if stretch {
+                (mean.saturating_sub(16) * 255 + 109) / 219
+            } else {
+                mean
+            };
+            *cell = value.min(255) as u8;
+        }
     }
-    Some(sums)
+    Some(Thumb(cells))
 }
