@@ -1,9 +1,11 @@
-//! Watermarks composited into RGBA pixels and 4:2:0 planes: where they land, opacity,
-//! transparency, clipping, and the colours a decoder sees.
+//! Watermarks composited into RGBA pixels and 4:2:0 planes (where they land, opacity,
+//! transparency, clipping, the colours a decoder sees), and their text templates.
 #![cfg(not(target_arch = "wasm32"))]
 
+use tracksnap::core::stream::StreamType;
 use tracksnap::core::watermark::{
-    composite_rgba, composite_yuv420, margin, Corner, Overlay, Placing,
+    composite_rgba, composite_yuv420, margin, Corner, Overlay, Placing, TaskIds, TextFacts,
+    WatermarkText, MAX_TEXT_CHARS,
 };
 use tracksnap::core::yuv::{
     chroma_size, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
@@ -214,4 +216,98 @@ fn in_the_planes_the_mark_decodes_to_its_colour() {
             }
         }
     }
+}
+
+#[test]
+fn texts_render_their_placeholders() {
+    let facts = TextFacts {
+        // 2026-12-07 16:30:05.250 UTC
+        unix_ms: 1_796_661_005_250,
+        uid: "1001",
+        stream_type: StreamType::Sub,
+        path: "notes/board.jpg",
+        task: None,
+    };
+    let t = WatermarkText::parse(
+        "课堂 {uid}/{streamType} {utc} · {date} {time} {path}",
+        "options.watermark.text",
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        t.render(&facts),
+        "课堂 1001/sub 2026-12-07 16:30:05 UTC · 2026-12-07 16:30:05 notes/board.jpg"
+    );
+    let ids = TaskIds {
+        task_id: "t1",
+        room_id: "r1",
+        user_id: "u9",
+        app_id: "a1",
+        business_id: "",
+    };
+    let t = WatermarkText::parse(
+        "{AppId}/{RoomId}/{TaskId} {UserId}{BusinessId}",
+        "ImageConfig.Watermark.Text",
+        true,
+    )
+    .unwrap();
+    assert_eq!(
+        t.render(&TextFacts {
+            task: Some(ids),
+            ..facts
+        }),
+        "a1/r1/t1 u9"
+    );
+    assert_eq!(
+        WatermarkText::parse("no fields", "x", false)
+            .unwrap()
+            .render(&facts),
+        "no fields"
+    );
+}
+
+#[test]
+fn bad_texts_say_why() {
+    let long = "字".repeat(MAX_TEXT_CHARS + 1);
+    for (text, task, says) in [
+        (
+            "{RoomId}",
+            false,
+            "options.watermark.text has an unknown placeholder {RoomId}",
+        ),
+        (
+            "{nope}",
+            true,
+            "options.watermark.text has an unknown placeholder {nope}",
+        ),
+        (
+            "a {utc",
+            false,
+            "options.watermark.text has a { without a closing }",
+        ),
+        (
+            "line\nbreak",
+            false,
+            "options.watermark.text has a control character (U+000A)",
+        ),
+        (
+            long.as_str(),
+            false,
+            "options.watermark.text is 201 characters long; at most 200",
+        ),
+    ] {
+        let e = WatermarkText::parse(text, "options.watermark.text", task).unwrap_err();
+        assert!(e.message.starts_with(says), "{text:?}: {}", e.message);
+    }
+    // A rendered text is cut to the limit, whatever the path it holds.
+    let t = WatermarkText::parse("{path}", "x", false).unwrap();
+    let path = "p".repeat(500);
+    let facts = TextFacts {
+        unix_ms: 0,
+        uid: "u",
+        stream_type: StreamType::Main,
+        path: &path,
+        task: None,
+    };
+    assert_eq!(t.render(&facts).chars().count(), MAX_TEXT_CHARS);
 }

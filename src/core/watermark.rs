@@ -7,6 +7,8 @@
 //! alpha, and the cell's mean alpha.
 
 use super::error::{Code, Error, Result};
+use super::naming::UtcTime;
+use super::stream::StreamType;
 use super::yuv::{chroma_size, ChromaLayout, YuvColor};
 
 /// The corner a watermark sits in.
@@ -271,4 +273,157 @@ pub fn composite_yuv420(
         }
     }
     Ok(())
+}
+
+/// The longest watermark text, in characters, template or rendered: a line on a picture, not
+/// a page (a huge text is refused, not drawn past the image).
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// What a watermark's text can say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Utc,
+    Date,
+    Time,
+    Uid,
+    StreamType,
+    Path,
+    TaskId,
+    RoomId,
+    UserId,
+    AppId,
+    BusinessId,
+}
+
+/// Every snapshot's placeholders, then a task's.
+const FIELDS: [(&str, Field); 11] = [
+    ("utc", Field::Utc),
+    ("date", Field::Date),
+    ("time", Field::Time),
+    ("uid", Field::Uid),
+    ("streamType", Field::StreamType),
+    ("path", Field::Path),
+    ("TaskId", Field::TaskId),
+    ("RoomId", Field::RoomId),
+    ("UserId", Field::UserId),
+    ("AppId", Field::AppId),
+    ("BusinessId", Field::BusinessId),
+];
+/// How many of [`FIELDS`] any snapshot has; the rest are a task's.
+const SNAPSHOT_FIELDS: usize = 6;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Field(Field),
+}
+
+/// A task's ids, for its images' watermarks.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskIds<'a> {
+    pub task_id: &'a str,
+    pub room_id: &'a str,
+    pub user_id: &'a str,
+    pub app_id: &'a str,
+    pub business_id: &'a str,
+}
+
+/// What one image's watermark text is rendered from.
+#[derive(Debug, Clone, Copy)]
+pub struct TextFacts<'a> {
+    /// Capture time, ms since the epoch.
+    pub unix_ms: i64,
+    /// The stream's user (`"local"` for the page's own streams).
+    pub uid: &'a str,
+    pub stream_type: StreamType,
+    /// The image's path or key; empty when it has none.
+    pub path: &'a str,
+    pub task: Option<TaskIds<'a>>,
+}
+
+/// A watermark's text, checked once: literal text and `{placeholders}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatermarkText {
+    pieces: Vec<Piece>,
+}
+
+impl WatermarkText {
+    /// Parses `text`, given as `field`. A task's placeholders (`{TaskId}` …) are allowed only
+    /// when `task` is set; unknown ones, control characters and more than
+    /// [`MAX_TEXT_CHARS`] characters are refused.
+    pub fn parse(text: &str, field: &str, task: bool) -> Result<WatermarkText> {
+        let chars = text.chars().count();
+        if chars > MAX_TEXT_CHARS {
+            return Err(Error::invalid_param(format!(
+                "{field} is {chars} characters long; at most {MAX_TEXT_CHARS}"
+            )));
+        }
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(Error::invalid_param(format!(
+                "{field} has a control character (U+{:04X}); a watermark is one line",
+                u32::from(c)
+            )));
+        }
+        let known = if task {
+            &FIELDS[..]
+        } else {
+            FIELDS.get(..SNAPSHOT_FIELDS).unwrap_or(&[])
+        };
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            let (before, after) = rest.split_at(open);
+            if !before.is_empty() {
+                pieces.push(Piece::Text(before.to_string()));
+            }
+            let after = after.get(1..).unwrap_or("");
+            let close = after.find('}').ok_or_else(|| {
+                Error::invalid_param(format!("{field} has a {{ without a closing }}"))
+            })?;
+            let name = after.get(..close).unwrap_or("");
+            let found = known.iter().find(|(n, _)| *n == name).map(|(_, f)| *f);
+            let Some(f) = found else {
+                let names: Vec<String> = known.iter().map(|(n, _)| format!("{{{n}}}")).collect();
+                return Err(Error::invalid_param(format!(
+                    "{field} has an unknown placeholder {{{name}}}; known: {}",
+                    names.join(" ")
+                )));
+            };
+            pieces.push(Piece::Field(f));
+            rest = after.get(close + 1..).unwrap_or("");
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_string()));
+        }
+        Ok(WatermarkText { pieces })
+    }
+
+    /// The text for one image, cut to [`MAX_TEXT_CHARS`] characters. Times are UTC:
+    /// `{utc}` = `2026-12-07 16:30:05 UTC`, `{date}` = `2026-12-07`, `{time}` = `16:30:05`.
+    pub fn render(&self, f: &TextFacts<'_>) -> String {
+        let t = UtcTime::from_unix_ms(f.unix_ms);
+        let date = format!("{:04}-{:02}-{:02}", t.year, t.month, t.day);
+        let time = format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second);
+        let ids = f.task;
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(s) => out.push_str(s),
+                Piece::Field(field) => out.push_str(&match field {
+                    Field::Utc => format!("{date} {time} UTC"),
+                    Field::Date => date.clone(),
+                    Field::Time => time.clone(),
+                    Field::Uid => f.uid.to_string(),
+                    Field::StreamType => f.stream_type.as_str().to_string(),
+                    Field::Path => f.path.to_string(),
+                    Field::TaskId => ids.map_or("", |i| i.task_id).to_string(),
+                    Field::RoomId => ids.map_or("", |i| i.room_id).to_string(),
+                    Field::UserId => ids.map_or("", |i| i.user_id).to_string(),
+                    Field::AppId => ids.map_or("", |i| i.app_id).to_string(),
+                    Field::BusinessId => ids.map_or("", |i| i.business_id).to_string(),
+                }),
+            }
+        }
+        out.chars().take(MAX_TEXT_CHARS).collect()
+    }
 }
