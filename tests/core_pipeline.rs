@@ -298,16 +298,6 @@ fn quadrants(w: u32, h: u32) -> impl Fn(u32, u32) -> [u8; 3] {
     }
 }
 
-/// The source pixel that output (x, y) of a `(w, h)` frame turned by `r` shows.
-fn source_of(r: Rotation, (w, h): (u32, u32), (x, y): (u32, u32)) -> (u32, u32) {
-    match r {
-        Rotation::None => (x, y),
-        Rotation::Cw90 => (y, h - 1 - x),
-        Rotation::Cw180 => (w - 1 - x, h - 1 - y),
-        Rotation::Cw270 => (w - 1 - y, x),
-    }
-}
-
 fn turned(rotate: Rotation) -> SnapshotSpec {
     SnapshotSpec { rotate, ..png() }
 }
@@ -337,7 +327,7 @@ fn rotation_moves_every_pixel_clockwise() {
             let (img, _) = run(&mut pipe, info, &turned(r));
             assert_eq!((img.width(), img.height()), r.size((w, h)), "{w}×{h} {r:?}");
             for (x, y, p) in img.enumerate_pixels() {
-                let (sx, sy) = source_of(r, (w, h), (x, y));
+                let (sx, sy) = r.source_of((w, h), (x, y));
                 let [r_, g, b] = paint(sx, sy);
                 assert_eq!(p.0, [r_, g, b, 255], "{w}×{h} {r:?}: ({x}, {y})");
             }

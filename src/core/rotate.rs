@@ -45,6 +45,19 @@ impl Rotation {
         matches!(self, Rotation::Cw90 | Rotation::Cw270)
     }
 
+    /// The pixel of a `(width, height)` picture that lands on `(x, y)` of the turned one: the
+    /// turn's definition, which the tests check every turn against (at 90° the source's left
+    /// column becomes the top row).
+    pub fn source_of(self, (w, h): (u32, u32), (x, y): (u32, u32)) -> (u32, u32) {
+        let (last_x, last_y) = (w.saturating_sub(1), h.saturating_sub(1));
+        match self {
+            Rotation::None => (x, y),
+            Rotation::Cw90 => (y, last_y.saturating_sub(x)),
+            Rotation::Cw180 => (last_x.saturating_sub(x), last_y.saturating_sub(y)),
+            Rotation::Cw270 => (last_x.saturating_sub(y), x),
+        }
+    }
+
     /// The size of a `(width, height)` picture once turned.
     pub fn size(self, (width, height): (u32, u32)) -> (u32, u32) {
         if self.swaps_sides() {
@@ -63,8 +76,8 @@ const BAND: usize = 16;
 /// Turns a `width × height` image of `N`-byte pixels (rows tightly packed) into `out`, which is
 /// resized to hold the turned image (`rotation.size((width, height))`).
 ///
-/// Output pixel (x, y) is source pixel: (y, h−1−x) at 90°, (w−1−x, h−1−y) at 180°,
-/// (w−1−y, x) at 270° — at 90° the source's left column becomes the top row.
+/// Output pixel (x, y) is source pixel [`Rotation::source_of`]: (y, h−1−x) at 90°,
+/// (w−1−x, h−1−y) at 180°, (w−1−y, x) at 270°.
 pub fn rotate_pixels<const N: usize>(
     src: &[u8],
     size: (u32, u32),
@@ -167,16 +180,6 @@ mod tests {
         &img[at..at + N]
     }
 
-    /// The source pixel that lands on output (x, y), from the definition.
-    fn source_of(r: Rotation, (w, h): (u32, u32), (x, y): (u32, u32)) -> (u32, u32) {
-        match r {
-            Rotation::None => (x, y),
-            Rotation::Cw90 => (y, h - 1 - x),
-            Rotation::Cw180 => (w - 1 - x, h - 1 - y),
-            Rotation::Cw270 => (w - 1 - y, x),
-        }
-    }
-
     fn check<const N: usize>(w: u32, h: u32) {
         let src = labelled::<N>(w, h);
         let mut out = vec![7; 3];
@@ -188,7 +191,7 @@ mod tests {
                 for x in 0..ow {
                     assert_eq!(
                         pixel::<N>(&out, ow, (x, y)),
-                        pixel::<N>(&src, w, source_of(r, (w, h), (x, y))),
+                        pixel::<N>(&src, w, r.source_of((w, h), (x, y))),
                         "{w}×{h} at {r:?}: output ({x}, {y})"
                     );
                 }

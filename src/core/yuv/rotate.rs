@@ -68,16 +68,6 @@ mod tests {
         v
     }
 
-    /// Where output (x, y) of a `w × h` picture turned by `r` comes from.
-    fn source_of(r: Rotation, (w, h): (u32, u32), (x, y): (u32, u32)) -> (u32, u32) {
-        match r {
-            Rotation::None => (x, y),
-            Rotation::Cw90 => (y, h - 1 - x),
-            Rotation::Cw180 => (w - 1 - x, h - 1 - y),
-            Rotation::Cw270 => (w - 1 - y, x),
-        }
-    }
-
     fn chroma_at(f: &Yuv420<'_>, (cx, cy): (u32, u32)) -> (u8, u8) {
         let cw = chroma_size(f.width, f.height).0 as usize;
         let (cx, cy) = (cx as usize, cy as usize);
@@ -111,7 +101,7 @@ mod tests {
                     assert_eq!(turned.layout(), layout, "{what}");
                     for y in 0..th {
                         for x in 0..tw {
-                            let (sx, sy) = source_of(r, (w, h), (x, y));
+                            let (sx, sy) = r.source_of((w, h), (x, y));
                             let got = turned.luma_row(y as usize)[x as usize];
                             assert_eq!(
                                 got,
@@ -125,7 +115,7 @@ mod tests {
                     assert_eq!(chroma_size(tw, th), (tcw, tch), "{what}: chroma size");
                     for cy in 0..tch {
                         for cx in 0..tcw {
-                            let from = source_of(r, cells, (cx, cy));
+                            let from = r.source_of(cells, (cx, cy));
                             assert_eq!(
                                 chroma_at(&turned, (cx, cy)),
                                 chroma_at(&src, from),
