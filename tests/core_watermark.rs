@@ -2,10 +2,12 @@
 //! transparency, clipping, the colours a decoder sees), and their text templates.
 #![cfg(not(target_arch = "wasm32"))]
 
+use tracksnap::core::encode::ImageFormat;
+use tracksnap::core::naming::ImageFacts;
 use tracksnap::core::stream::StreamType;
 use tracksnap::core::watermark::{
-    composite_rgba, composite_yuv420, margin, Corner, Overlay, Placing, TaskIds, TextFacts,
-    WatermarkText, MAX_TEXT_CHARS,
+    composite_rgba, composite_yuv420, margin, Corner, Overlay, Placing, TextFacts, WatermarkText,
+    MAX_TEXT_CHARS,
 };
 use tracksnap::core::yuv::{
     chroma_size, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor, YuvMatrix,
@@ -238,12 +240,19 @@ fn texts_render_their_placeholders() {
         t.render(&facts),
         "课堂 1001/sub 2026-12-07 16:30:05 UTC · 2026-12-07 16:30:05 notes/board.jpg"
     );
-    let ids = TaskIds {
+    let ids = ImageFacts {
         task_id: "t1",
         room_id: "r1",
-        user_id: "u9",
         app_id: "a1",
         business_id: "",
+        user_id: "u9",
+        stream_type: StreamType::Sub,
+        index: None,
+        width: 320,
+        height: 240,
+        format: ImageFormat::Jpeg,
+        unix_ms: facts.unix_ms,
+        seq: 1,
     };
     let t = WatermarkText::parse(
         "{AppId}/{RoomId}/{TaskId} {UserId}{BusinessId}",
@@ -253,7 +262,7 @@ fn texts_render_their_placeholders() {
     .unwrap();
     assert_eq!(
         t.render(&TextFacts {
-            task: Some(ids),
+            task: Some(&ids),
             ..facts
         }),
         "a1/r1/t1 u9"

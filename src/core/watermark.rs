@@ -7,7 +7,7 @@
 //! alpha, and the cell's mean alpha.
 
 use super::error::{Code, Error, Result};
-use super::naming::UtcTime;
+use super::naming::{ImageFacts, UtcTime};
 use super::stream::StreamType;
 use super::yuv::{chroma_size, ChromaLayout, YuvColor};
 
@@ -318,16 +318,6 @@ enum Piece {
     Field(Field),
 }
 
-/// A task's ids, for its images' watermarks.
-#[derive(Debug, Clone, Copy)]
-pub struct TaskIds<'a> {
-    pub task_id: &'a str,
-    pub room_id: &'a str,
-    pub user_id: &'a str,
-    pub app_id: &'a str,
-    pub business_id: &'a str,
-}
-
 /// What one image's watermark text is rendered from.
 #[derive(Debug, Clone, Copy)]
 pub struct TextFacts<'a> {
@@ -338,7 +328,8 @@ pub struct TextFacts<'a> {
     pub stream_type: StreamType,
     /// The image's path or key; empty when it has none.
     pub path: &'a str,
-    pub task: Option<TaskIds<'a>>,
+    /// A task's image: its ids (`{TaskId}` …) as its name has them.
+    pub task: Option<&'a ImageFacts<'a>>,
 }
 
 /// A watermark's text, checked once: literal text and `{placeholders}`.
