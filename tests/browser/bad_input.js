@@ -475,6 +475,11 @@ export const scenarios = {
       eq((await engine.stopSnapshot(task('t'))).Result, 'ok', 'stop');
       // A UserId that would be dangerous in a name cannot reach one: ids are checked first.
       await refused(engine, 'UserId "..\u002f"', () => engine.startSnapshot(task('t', { FileNameTemplate: '{UserId}_{utc}', TargetStreams: { StreamList: [{ UserId: '../x' }] } })), 'InvalidParameter', 'UserId');
+      // StorageConfig.LatestKey: the same rules but the per-image one.
+      const storage = (LatestKey) => ({ StorageConfig: { Type: 'presigned', PresignEndpoint: 'https://example.com/p', LatestKey } });
+      for (const k of ['../latest.jpg', 'a/{BusinessId}/latest.jpg', '{nope}/latest.jpg', 'x\u0000', 7]) {
+        await refused(engine, `LatestKey ${JSON.stringify(k)}`, () => engine.startSnapshot(task('t', storage(k))), 'InvalidParameter', 'LatestKey');
+      }
       await stillWorks(engine, 'after unsafe templates');
     } finally {
       close();
