@@ -33,6 +33,8 @@ command -v WebKitWebDriver >/dev/null || missing_debs+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null || missing_debs+=(xvfb)
 # libjpeg-turbo's tjbench: the native reference of the benchmark's Part 4 (the encoder alone).
 command -v tjbench >/dev/null || missing_debs+=(libjpeg-turbo-progs)
+# A CJK font (1.6 MB): watermarks in Chinese are drawn with the system's fonts.
+[ -e /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || missing_debs+=(fonts-droid-fallback)
 # apt mostly waits on the disk and the network: it runs while cargo compiles (3 min saved).
 apt_pid=""
 if [ "${#missing_debs[@]}" -gt 0 ]; then

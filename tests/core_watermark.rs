@@ -29,7 +29,7 @@ fn at(rgba: &[u8], w: u32, x: u32, y: u32) -> [u8; 4] {
     [rgba[i], rgba[i + 1], rgba[i + 2], rgba[i + 3]]
 }
 
-fn placing(corner: Corner, opacity: f32) -> Placing {
+fn placing(corner: Corner, opacity: f64) -> Placing {
     Placing { corner, opacity }
 }
 
@@ -319,4 +319,289 @@ fn bad_texts_say_why() {
         task: None,
     };
     assert_eq!(t.render(&facts).chars().count(), MAX_TEXT_CHARS);
+}
+
+// ----- the pipeline lays it, once, on every path ------------------------------------------------
+
+use tracksnap::core::input::{engine_options, snapshot_request, EngineOptions, WatermarkChoice};
+use tracksnap::core::snapshot::{FrameInfo, Pipeline, SnapshotSpec};
+use tracksnap::core::value::Value;
+use tracksnap::core::watermark::Watermark;
+
+/// A `w × h` mark whose left half is opaque white and right half transparent: mirrored, it
+/// would show on the other side.
+fn half_mark(w: u32, h: u32) -> Vec<u8> {
+    let mut px = Vec::new();
+    for _ in 0..h {
+        for x in 0..w {
+            px.extend(if x < w / 2 {
+                [255, 255, 255, 255]
+            } else {
+                [0, 0, 0, 0]
+            });
+        }
+    }
+    px
+}
+
+fn decoded(bytes: &[u8]) -> image::RgbaImage {
+    image::load_from_memory(bytes).unwrap().to_rgba8()
+}
+
+fn grey_frame(pipe: &mut Pipeline, (w, h): (u32, u32), yuv: bool) -> FrameInfo {
+    if yuv {
+        let [y, u, v] = YuvColor::default().from_rgb([GREY[0], GREY[1], GREY[2]]);
+        let (cw, ch) = chroma_size(w, h);
+        let (luma, chroma) = ((w * h) as usize, (cw * ch) as usize);
+        let buf = pipe.input_mut(luma + 2 * chroma);
+        buf[..luma].fill(y);
+        buf[luma..luma + chroma].fill(u);
+        buf[luma + chroma..].fill(v);
+    } else {
+        pipe.input_mut((w * h * 4) as usize)
+            .copy_from_slice(&image(w, h, GREY));
+    }
+    FrameInfo::square(w, h)
+}
+
+fn shot(pipe: &mut Pipeline, yuv: bool, spec: &SnapshotSpec) -> image::RgbaImage {
+    let info = grey_frame(pipe, (64, 48), yuv);
+    let out = if yuv {
+        pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), spec)
+    } else {
+        pipe.process(info, spec)
+    };
+    decoded(out.unwrap().bytes)
+}
+
+#[test]
+fn the_pipeline_lays_the_mark_after_the_mirror_on_every_path() {
+    let mark = half_mark(16, 8);
+    let corner = Corner::BottomRight;
+    let (x0, y0) = expected_area(corner, (64, 48), (16, 8));
+    for yuv in [false, true] {
+        for format in [ImageFormat::Png, ImageFormat::Jpeg] {
+            for mirror in [false, true] {
+                let what = format!("yuv {yuv}, {format:?}, mirror {mirror}");
+                let spec = SnapshotSpec {
+                    format,
+                    mirror,
+                    quality: 95,
+                    ..SnapshotSpec::default()
+                };
+                let tol = if format == ImageFormat::Jpeg { 40 } else { 4 };
+                let mut pipe = Pipeline::new();
+                pipe.watermark_mut(16, 8, placing(corner, 1.0))
+                    .unwrap()
+                    .copy_from_slice(&mark);
+                let img = shot(&mut pipe, yuv, &spec);
+                let px = |x: u32, y: u32| img.get_pixel(x, y).0;
+                let near =
+                    |p: [u8; 4], want: [u8; 4]| (0..3).all(|c| p[c].abs_diff(want[c]) <= tol);
+                // The white half is on the left of the mark's place, mirror or not.
+                assert!(
+                    near(px(x0 + 3, y0 + 4), [255, 255, 255, 255]),
+                    "{what}: {:?}",
+                    px(x0 + 3, y0 + 4)
+                );
+                assert!(
+                    near(px(x0 + 12, y0 + 4), GREY),
+                    "{what}: {:?}",
+                    px(x0 + 12, y0 + 4)
+                );
+                assert!(
+                    near(px(4, 4), GREY),
+                    "{what}: the opposite corner {:?}",
+                    px(4, 4)
+                );
+                // The next image has no mark unless it is laid out again.
+                let next = shot(&mut pipe, yuv, &spec);
+                let p = next.get_pixel(x0 + 3, y0 + 4).0;
+                assert!(
+                    near(p, GREY),
+                    "{what}: the mark stayed for the next image: {p:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn opacity_zero_gives_the_same_bytes_as_no_mark() {
+    for yuv in [false, true] {
+        for format in [ImageFormat::Png, ImageFormat::Jpeg] {
+            let spec = SnapshotSpec {
+                format,
+                ..SnapshotSpec::default()
+            };
+            let mut pipe = Pipeline::new();
+            let info = grey_frame(&mut pipe, (64, 48), yuv);
+            let plain = if yuv {
+                pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), &spec)
+            } else {
+                pipe.process(info, &spec)
+            }
+            .unwrap()
+            .bytes
+            .to_vec();
+            pipe.watermark_mut(16, 8, placing(Corner::TopLeft, 0.0))
+                .unwrap()
+                .copy_from_slice(&half_mark(16, 8));
+            let info = grey_frame(&mut pipe, (64, 48), yuv);
+            let clear = if yuv {
+                pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), &spec)
+            } else {
+                pipe.process(info, &spec)
+            }
+            .unwrap()
+            .bytes
+            .to_vec();
+            assert_eq!(plain, clear, "yuv {yuv}, {format:?}");
+        }
+    }
+}
+
+#[test]
+fn a_mark_for_an_image_that_failed_is_not_laid_on_the_next() {
+    let mut pipe = Pipeline::new();
+    pipe.watermark_mut(16, 8, placing(Corner::TopLeft, 1.0))
+        .unwrap()
+        .copy_from_slice(&half_mark(16, 8));
+    // Pixels of the wrong length: an error, and the mark goes with it.
+    pipe.input_mut(10);
+    assert!(pipe
+        .process(FrameInfo::square(64, 48), &SnapshotSpec::default())
+        .is_err());
+    let img = shot(
+        &mut pipe,
+        false,
+        &SnapshotSpec {
+            format: ImageFormat::Png,
+            ..SnapshotSpec::default()
+        },
+    );
+    assert_eq!(img.get_pixel(6, 6).0, GREY);
+    for (w, h) in [(0, 8), (8, 0), (20_000, 1)] {
+        assert_eq!(
+            pipe.watermark_mut(w, h, placing(Corner::TopLeft, 1.0))
+                .unwrap_err()
+                .code,
+            tracksnap::core::error::Code::EncodeFailed
+        );
+    }
+}
+
+#[test]
+fn the_output_size_is_known_before_the_pixels() {
+    let spec = SnapshotSpec {
+        width: 120,
+        rotate: tracksnap::core::rotate::Rotation::Cw90,
+        ..SnapshotSpec::default()
+    };
+    assert_eq!(spec.output_size((320, 240)).unwrap(), (120, 160));
+    let mut pipe = Pipeline::new();
+    let info = grey_frame(&mut pipe, (320, 240), false);
+    let out = pipe.process(info, &spec).unwrap();
+    assert_eq!((out.width, out.height), (120, 160));
+}
+
+// ----- the options ----------------------------------------------------------------------------
+
+fn obj(pairs: &[(&str, Value)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.into())
+}
+
+#[test]
+fn a_watermark_option_has_defaults_and_names_what_is_wrong() {
+    let w = Watermark::parse(&obj(&[("text", s("{uid} {utc}"))]), "options.watermark").unwrap();
+    assert_eq!(w.placing, placing(Corner::BottomRight, 1.0));
+    assert_eq!(w.text.as_ref().map(|t| t.as_str()), Some("{uid} {utc}"));
+    assert!(!w.image);
+    let logo = Watermark::parse(
+        &obj(&[
+            ("image", Value::Object(vec![])),
+            ("position", s("top-left")),
+            ("opacity", Value::Number(0.25)),
+        ]),
+        "options.watermark",
+    )
+    .unwrap();
+    assert!(logo.image && logo.text.is_none());
+    assert_eq!(logo.placing, placing(Corner::TopLeft, 0.25));
+    for (v, says) in [
+        (Value::Number(5.0), "options.watermark must be an object"),
+        (obj(&[]), "options.watermark needs a text or an image"),
+        (
+            obj(&[("text", s(""))]),
+            "options.watermark.text must be a non-empty string",
+        ),
+        (
+            obj(&[("text", s("{TaskId}"))]),
+            "unknown placeholder {TaskId}",
+        ),
+        (
+            obj(&[("text", s("x")), ("position", s("centre"))]),
+            "options.watermark.position must be",
+        ),
+        (
+            obj(&[("text", s("x")), ("opacity", Value::Number(f64::NAN))]),
+            "got NaN",
+        ),
+        (
+            obj(&[("text", s("x")), ("opacity", Value::Number(1.5))]),
+            "from 0 to 1",
+        ),
+    ] {
+        let e = Watermark::parse(&v, "options.watermark").unwrap_err();
+        assert!(e.message.contains(says), "{:?}: {}", v, e.message);
+    }
+    // A task's: text only, with the task's placeholders.
+    let t = Watermark::parse_task(&obj(&[
+        ("Text", s("{TaskId}")),
+        ("Position", s("top-right")),
+    ]))
+    .unwrap();
+    assert_eq!(t.placing.corner, Corner::TopRight);
+    for (v, says) in [
+        (
+            obj(&[("Text", s("x")), ("Image", Value::Object(vec![]))]),
+            "ImageConfig.Watermark.Image is not a task's",
+        ),
+        (
+            obj(&[("Opacity", Value::Number(0.5))]),
+            "ImageConfig.Watermark needs a Text",
+        ),
+    ] {
+        let e = Watermark::parse_task(&v).unwrap_err();
+        assert!(e.message.contains(says), "{}", e.message);
+    }
+}
+
+#[test]
+fn a_request_takes_the_engines_watermark_its_own_or_none() {
+    let options = engine_options(&obj(&[("watermark", obj(&[("text", s("engine"))]))])).unwrap();
+    assert!(options.watermark.is_some());
+    assert_eq!(EngineOptions::default().watermark, None);
+    let req = |w: Option<Value>| {
+        let mut pairs = vec![("streamType", s("main"))];
+        if let Some(w) = w {
+            pairs.push(("watermark", w));
+        }
+        snapshot_request(&obj(&pairs), &options).unwrap().watermark
+    };
+    assert_eq!(req(None), WatermarkChoice::Engine);
+    assert_eq!(req(Some(Value::Null)), WatermarkChoice::Off);
+    assert!(matches!(
+        req(Some(obj(&[("text", s("own"))]))),
+        WatermarkChoice::Own(_)
+    ));
 }

@@ -15,6 +15,7 @@ scenarios_with_dev_server!("/tests/browser/bad_input.js":
     nan_and_infinity,
     negative_and_huge_sizes,
     bad_rotations,
+    bad_watermarks,
     audio_tracks,
     stopped_tracks,
     unknown_users_stream_types_and_tasks,

@@ -49,6 +49,8 @@ scenarios!(run:
     colours_outside_the_gamut,
     rotated_snapshots,
     rotated_yuv_frames,
+    watermarked_snapshots,
+    watermark_options_and_logos,
     without_workers_the_page_encodes,
     a_bug_inside_becomes_an_error_event,
 );

@@ -19,4 +19,5 @@ scenarios_with_dev_server!("/tests/browser/tasks.js":
     no_events_after_stop,
     callback_url,
     rotated_task_images,
+    watermarked_task_images,
 );

@@ -279,6 +279,8 @@ $('snapshot').onclick = async () => {
     rotate: Number($('opt-rotate').value),
     mirror: $('opt-mirror').checked,
   };
+  // Empty: no watermark (null overrides an engine's own option).
+  request.watermark = $('opt-watermark').value ? { text: $('opt-watermark').value, position: $('opt-watermark-position').value } : null;
   if (who !== 'local') request.uid = Number(who);
   const call = `snapshot(${JSON.stringify(request)})`;
   try {
@@ -309,6 +311,7 @@ $('task-start').onclick = async () => {
       Width: Number($('task-width').value),
       Format: Number($('task-format').value),
       ChangeThreshold: Number($('task-change').value),
+      Watermark: $('task-watermark').value ? { Text: $('task-watermark').value } : null,
     },
   };
   if ($('task-names').value) request.FileNameTemplate = $('task-names').value;

@@ -10,6 +10,7 @@ use super::snapshot::SnapshotSpec;
 use super::storage::{storage_options, StorageOptions};
 use super::stream::StreamType;
 use super::value::{integer_in, Value};
+use super::watermark::Watermark;
 
 /// The largest integer a JavaScript number holds exactly.
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -33,6 +34,8 @@ pub struct EngineOptions {
     pub size_first: bool,
     /// Every snapshot's turn, unless its request (or task) says otherwise.
     pub rotate: Rotation,
+    /// Every snapshot's watermark, unless its request (or task) says otherwise.
+    pub watermark: Option<Watermark>,
 }
 
 impl Default for EngineOptions {
@@ -45,6 +48,7 @@ impl Default for EngineOptions {
             worker: true,
             size_first: false,
             rotate: Rotation::None,
+            watermark: None,
         }
     }
 }
@@ -70,6 +74,17 @@ pub struct SnapshotRequest {
     pub stream_type: StreamType,
     pub path: Option<String>,
     pub spec: SnapshotSpec,
+    pub watermark: WatermarkChoice,
+}
+
+/// A request's `watermark`: absent, `null`, or its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatermarkChoice {
+    /// Not given: the engine's, if it has one.
+    Engine,
+    /// `null`: none for this snapshot.
+    Off,
+    Own(Watermark),
 }
 
 /// `new SnapshotEngine(options?)`.
@@ -92,6 +107,7 @@ pub fn engine_options(v: &Value) -> Result<EngineOptions> {
         size_first: optional(v.get("sizeFirst"), "options.sizeFirst", boolean)?
             .unwrap_or(defaults.size_first),
         rotate: optional(v.get("rotate"), "options.rotate", rotation)?.unwrap_or(defaults.rotate),
+        watermark: optional(v.get("watermark"), "options.watermark", Watermark::parse)?,
     })
 }
 
@@ -112,11 +128,17 @@ pub fn snapshot_request(v: &Value, options: &EngineOptions) -> Result<SnapshotRe
         size_first: optional(v.get("sizeFirst"), "request.sizeFirst", boolean)?
             .unwrap_or(options.size_first),
     };
+    let watermark = match v.get("watermark") {
+        Value::Undefined => WatermarkChoice::Engine,
+        Value::Null => WatermarkChoice::Off,
+        w => WatermarkChoice::Own(Watermark::parse(w, "request.watermark")?),
+    };
     Ok(SnapshotRequest {
         uid,
         stream_type,
         path,
         spec,
+        watermark,
     })
 }
 

@@ -7,7 +7,8 @@ use super::encode::{encode_rgba, ImageFormat, JpegSettings, DEFAULT_QUALITY};
 use super::error::{Code, Error, Result};
 use super::rotate::{rotate_pixels, Rotation};
 use super::scale::{mirror_rows, Scaler};
-use super::size::{output_size, placement, Fit, Placement};
+use super::size::{output_size, placement, Fit, Placement, MAX_SIDE};
+use super::watermark::{composite_rgba, composite_yuv420, Overlay, Placing};
 use super::yuv::{
     encode_jpeg_yuv420, rotate_yuv420, scale_yuv420, yuv420_to_rgba, ChromaLayout, Yuv420, YuvColor,
 };
@@ -53,6 +54,12 @@ impl SnapshotSpec {
             quality: self.quality,
             size_first: self.size_first,
         }
+    }
+
+    /// The image's size for a frame shown at `display` (width, height): turned, then the size
+    /// rules. Known before the frame's pixels are read, so a watermark can be drawn for it.
+    pub fn output_size(&self, display: (u32, u32)) -> Result<(u32, u32)> {
+        output_size(self.rotate.size(display), (self.width, self.height))
     }
 }
 
@@ -119,7 +126,27 @@ pub struct Pipeline {
     input: Vec<u8>,
     /// The input turned, when the spec asks for a rotation (same length as the input).
     turned: Vec<u8>,
+    mark: Mark,
     work: Work,
+}
+
+/// The next image's watermark, as the browser drew it (see [`Pipeline::watermark_mut`]).
+#[derive(Default)]
+struct Mark {
+    rgba: Vec<u8>,
+    size: (u32, u32),
+    /// Set for the next image only: processing takes it, so a mark never lands on a later
+    /// image that did not ask for it.
+    placing: Option<Placing>,
+}
+
+impl Mark {
+    fn take(&mut self) -> Result<Option<(Overlay<'_>, Placing)>> {
+        let Some(placing) = self.placing.take() else {
+            return Ok(None);
+        };
+        Overlay::new(&self.rgba, self.size.0, self.size.1).map(|o| Some((o, placing)))
+    }
 }
 
 /// Everything after the input: separate from it so it can be read while these are written.
@@ -132,6 +159,8 @@ struct Work {
     out: Vec<u8>,
     scratch: Vec<u8>,
     scaler: Scaler,
+    /// The watermark flipped, for planes that are mirrored as they are encoded.
+    flipped: Vec<u8>,
 }
 
 /// What a snapshot of one frame turns into.
@@ -144,6 +173,7 @@ struct Plan {
 }
 
 impl Plan {
+    /// `frame` is already turned: its sizes are the picture's.
     fn new(frame: FrameInfo, spec: &SnapshotSpec) -> Result<Plan> {
         let stream = (frame.display_width, frame.display_height);
         let size = output_size(stream, (spec.width, spec.height))?;
@@ -181,8 +211,40 @@ impl Pipeline {
         &self.input
     }
 
+    /// The buffer for the next image's watermark, sized for `width × height` straight-alpha
+    /// RGBA pixels (as `getImageData` gives them), to be laid as `placing` says on the next
+    /// image only, at its output size, after the fit and the mirror.
+    pub fn watermark_mut(
+        &mut self,
+        width: u32,
+        height: u32,
+        placing: Placing,
+    ) -> Result<&mut [u8]> {
+        if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE {
+            self.mark.placing = None;
+            return Err(Error::new(
+                Code::EncodeFailed,
+                format!(
+                    "a {width}×{height} watermark cannot be laid (1 to {MAX_SIDE} pixels a side)"
+                ),
+            ));
+        }
+        let len = width as usize * height as usize * 4;
+        self.mark.rgba.resize(len, 0);
+        self.mark.size = (width, height);
+        self.mark.placing = Some(placing);
+        Ok(&mut self.mark.rgba)
+    }
+
+    /// Drops a watermark laid out for an image that will not be processed.
+    pub fn forget_watermark(&mut self) {
+        self.mark.placing = None;
+    }
+
     /// Turns the RGBA pixels in the input buffer into an image as `spec` asks.
     pub fn process(&mut self, frame: FrameInfo, spec: &SnapshotSpec) -> Result<Encoded<'_>> {
+        // Taken first: a failure below must not leave it for a later image.
+        let mark = self.mark.take()?;
         let expected = (frame.width as usize)
             .checked_mul(frame.height as usize)
             .and_then(|n| n.checked_mul(4));
@@ -205,7 +267,7 @@ impl Pipeline {
             (&self.turned, frame.rotated(spec.rotate))
         };
         let plan = Plan::new(frame, spec)?;
-        self.work.finish(src, &plan, spec)
+        self.work.finish(src, &plan, spec, mark)
     }
 
     /// [`Pipeline::process`] for pixels in B, G, R, A order (WebKit's frames, which its
@@ -231,6 +293,7 @@ impl Pipeline {
         color: YuvColor,
         spec: &SnapshotSpec,
     ) -> Result<Encoded<'_>> {
+        let mark = self.mark.take()?;
         let planes = Yuv420::new(&self.input, frame.width, frame.height, layout)?;
         let (planes, frame) = if spec.rotate == Rotation::None {
             (planes, frame)
@@ -239,25 +302,40 @@ impl Pipeline {
             (turned, frame.rotated(spec.rotate))
         };
         let plan = Plan::new(frame, spec)?;
-        self.work.finish_yuv420(planes, color, &plan, spec)
+        self.work.finish_yuv420(planes, color, &plan, spec, mark)
     }
 }
 
 impl Work {
-    /// Scales, letterboxes, mirrors and encodes RGBA pixels of the planned frame.
-    fn finish(&mut self, src: &[u8], plan: &Plan, spec: &SnapshotSpec) -> Result<Encoded<'_>> {
+    /// Scales, letterboxes, mirrors, watermarks and encodes RGBA pixels of the planned frame.
+    fn finish(
+        &mut self,
+        src: &[u8],
+        plan: &Plan,
+        spec: &SnapshotSpec,
+        mark: Option<(Overlay<'_>, Placing)>,
+    ) -> Result<Encoded<'_>> {
         let size = plan.size;
-        let pixels: &[u8] = if plan.untouched && !spec.mirror {
+        let pixels: &[u8] = if plan.untouched && !spec.mirror && mark.is_none() {
             src
         } else {
-            self.scaler.render(
-                src,
-                plan.src,
-                &plan.place,
-                &mut self.scaled,
-                size,
-                spec.mirror,
-            )?;
+            if plan.untouched && !spec.mirror {
+                // Only the watermark changes the frame: a copy to lay it on.
+                self.scaled.clear();
+                self.scaled.extend_from_slice(src);
+            } else {
+                self.scaler.render(
+                    src,
+                    plan.src,
+                    &plan.place,
+                    &mut self.scaled,
+                    size,
+                    spec.mirror,
+                )?;
+            }
+            if let Some((overlay, placing)) = &mark {
+                composite_rgba(&mut self.scaled, size, overlay, *placing)?;
+            }
             &self.scaled
         };
         encode_rgba(
@@ -272,20 +350,41 @@ impl Work {
         Ok(self.encoded(size))
     }
 
-    /// Scales, letterboxes, mirrors and encodes a 4:2:0 frame as planned.
+    /// Scales, letterboxes, mirrors, watermarks and encodes a 4:2:0 frame as planned.
     fn finish_yuv420(
         &mut self,
         planes: Yuv420<'_>,
         color: YuvColor,
         plan: &Plan,
         spec: &SnapshotSpec,
+        mark: Option<(Overlay<'_>, Placing)>,
     ) -> Result<Encoded<'_>> {
         let size = plan.size;
-        let frame = if plan.untouched {
+        let layout = planes.layout();
+        // JPEG lays the watermark on the planes; PNG on its RGBA, after the mirror.
+        let planes_mark = mark.filter(|_| spec.format == ImageFormat::Jpeg);
+        let frame = if plan.untouched && planes_mark.is_none() {
             planes
         } else {
-            let (scaler, out) = (&mut self.scaler, &mut self.planes);
-            scale_yuv420(planes, &plan.place, size, color, scaler, out)?
+            if plan.untouched {
+                planes.copy_into(&mut self.planes);
+            } else {
+                let (scaler, out) = (&mut self.scaler, &mut self.planes);
+                scale_yuv420(planes, &plan.place, size, color, scaler, out)?;
+            }
+            if let Some((overlay, placing)) = &planes_mark {
+                // The planes are mirrored as they are encoded: lay the overlay flipped, in the
+                // flipped corner, so that the image shows it the right way round.
+                let (overlay, placing) = if spec.mirror {
+                    let flipped = overlay.mirrored_into(&mut self.flipped);
+                    let corner = placing.corner.mirrored();
+                    (flipped, Placing { corner, ..*placing })
+                } else {
+                    (*overlay, *placing)
+                };
+                composite_yuv420(&mut self.planes, size, layout, color, &overlay, placing)?;
+            }
+            Yuv420::new(&self.planes, size.0, size.1, layout)?
         };
         match spec.format {
             ImageFormat::Jpeg => {
@@ -296,6 +395,9 @@ impl Work {
                 yuv420_to_rgba(frame, color, &mut self.scaled)?;
                 if spec.mirror {
                     mirror_rows(&mut self.scaled, size.0);
+                }
+                if let Some((overlay, placing)) = &mark {
+                    composite_rgba(&mut self.scaled, size, overlay, *placing)?;
                 }
                 encode_rgba(
                     &self.scaled,

@@ -3,13 +3,14 @@
 //! validated into configurations.
 
 use super::encode::ImageFormat;
-use super::input;
+use super::input::{self, WatermarkChoice};
 use super::naming::{ImageFacts, Template};
 use super::rotate::Rotation;
 use super::storage::{task_storage, TaskStorage};
 use super::stream::StreamType;
 use super::url::optional_url;
 use super::value::{integer_in, Value};
+use super::watermark::Watermark;
 
 /// At most this many streams in `TargetStreams.StreamList`.
 pub const MAX_STREAMS: usize = 17;
@@ -95,7 +96,7 @@ pub struct TargetStream {
 }
 
 /// `ImageConfig` after defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageConfig {
     pub format: ImageFormat,
     pub width: u32,
@@ -106,6 +107,8 @@ pub struct ImageConfig {
     /// Percent (see [`super::change`]): a tick whose picture differs from its stream's last
     /// kept image by less is not kept; 0 keeps every tick.
     pub change_threshold: f64,
+    /// `Watermark`: absent, the engine's `watermark` option (as for Rotate); `null`, none.
+    pub watermark: WatermarkChoice,
 }
 
 /// A validated `StartSnapshot`.
@@ -268,7 +271,14 @@ pub fn update_request(v: &Value) -> ApiResult<TaskUpdate> {
             )))
         }
     };
-    for field in ["Format", "Width", "Height", "Rotate", "ChangeThreshold"] {
+    for field in [
+        "Format",
+        "Width",
+        "Height",
+        "Rotate",
+        "ChangeThreshold",
+        "Watermark",
+    ] {
         if !image.get(field).is_absent() {
             return Err(ApiError::invalid(format!(
                 "ImageConfig.{field} cannot be changed by UpdateSnapshot (only Interval can); stop and start the task"
@@ -348,6 +358,11 @@ fn image_config(v: &Value) -> ApiResult<ImageConfig> {
             r => Some(input::rotation(r, "ImageConfig.Rotate")?),
         },
         change_threshold: change_threshold(v.get("ChangeThreshold"))?,
+        watermark: match v.get("Watermark") {
+            Value::Undefined => WatermarkChoice::Engine,
+            Value::Null => WatermarkChoice::Off,
+            w => WatermarkChoice::Own(Watermark::parse_task(w)?),
+        },
     })
 }
 

@@ -9,6 +9,7 @@
 use super::error::{Code, Error, Result};
 use super::naming::{ImageFacts, UtcTime};
 use super::stream::StreamType;
+use super::value::Value;
 use super::yuv::{chroma_size, ChromaLayout, YuvColor};
 
 /// The corner a watermark sits in.
@@ -43,7 +44,28 @@ impl Corner {
         Corner::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    fn right(self) -> bool {
+    /// The corner on the other side, left for right: where an overlay goes in a picture that
+    /// is mirrored after it is laid (the JPEG path of camera frames mirrors as it reads).
+    pub fn mirrored(self) -> Corner {
+        match self {
+            Corner::TopLeft => Corner::TopRight,
+            Corner::TopRight => Corner::TopLeft,
+            Corner::BottomLeft => Corner::BottomRight,
+            Corner::BottomRight => Corner::BottomLeft,
+        }
+    }
+
+    /// Its index in [`Corner::ALL`] (how the page tells the encoder worker).
+    pub fn index(self) -> u32 {
+        Corner::ALL.iter().position(|c| *c == self).unwrap_or(0) as u32
+    }
+
+    pub fn from_index(i: u32) -> Option<Corner> {
+        Corner::ALL.get(i as usize).copied()
+    }
+
+    /// On the right side: a watermark's lines align to it.
+    pub fn right(self) -> bool {
         matches!(self, Corner::TopRight | Corner::BottomRight)
     }
 
@@ -81,6 +103,30 @@ impl<'a> Overlay<'a> {
         })
     }
 
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// The overlay flipped left for right, into `out`.
+    pub fn mirrored_into<'o>(&self, out: &'o mut Vec<u8>) -> Overlay<'o> {
+        out.clear();
+        let row = self.width as usize * 4;
+        if row > 0 {
+            for line in self.rgba.chunks_exact(row) {
+                out.extend(line.chunks_exact(4).rev().flatten());
+            }
+        }
+        Overlay {
+            rgba: out,
+            width: self.width,
+            height: self.height,
+        }
+    }
+
     /// Pixel (x, y) as ([r, g, b], alpha).
     fn pixel(&self, x: u32, y: u32) -> ([u8; 3], u8) {
         let at = (y as usize * self.width as usize + x as usize) * 4;
@@ -96,7 +142,98 @@ impl<'a> Overlay<'a> {
 pub struct Placing {
     pub corner: Corner,
     /// 0..=1: 0 leaves the image as it was.
-    pub opacity: f32,
+    pub opacity: f64,
+}
+
+/// A `watermark` option, checked: what it says, whether it has a logo, and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watermark {
+    pub text: Option<WatermarkText>,
+    /// An `image` was given. The web layer holds it (a Blob or an ImageBitmap) and checks
+    /// its type: the core sees JavaScript values only as data.
+    pub image: bool,
+    pub placing: Placing,
+}
+
+impl Watermark {
+    /// `options.watermark` or `request.watermark` (named `field`):
+    /// `{ text?, image?, position?, opacity? }`, with at least a text or an image.
+    pub fn parse(v: &Value, field: &str) -> Result<Watermark> {
+        Watermark::read(v, field, ["text", "image", "position", "opacity"], false)
+    }
+
+    /// A task's `ImageConfig.Watermark`: `{ Text?, Position?, Opacity? }`. Text only (a logo
+    /// is the engine's option's), with the task's placeholders too.
+    pub fn parse_task(v: &Value) -> Result<Watermark> {
+        let field = "ImageConfig.Watermark";
+        let w = Watermark::read(v, field, ["Text", "Image", "Position", "Opacity"], true)?;
+        if w.image {
+            return Err(Error::invalid_param(format!(
+                "{field}.Image is not a task's: a task's watermark is a text (a logo comes from the engine's watermark option)"
+            )));
+        }
+        Ok(w)
+    }
+
+    fn read(v: &Value, field: &str, names: [&str; 4], task: bool) -> Result<Watermark> {
+        let [text_name, image_name, position_name, opacity_name] = names;
+        if !matches!(v, Value::Object(_)) {
+            return Err(Error::invalid_param(format!(
+                "{field} must be an object {{ {text_name}?, {image_name}?, {position_name}?, {opacity_name}? }} (null: none); got {}",
+                v.describe()
+            )));
+        }
+        let text = match v.get(text_name) {
+            t if t.is_absent() => None,
+            Value::String(s) if !s.is_empty() => Some(WatermarkText::parse(
+                s,
+                &format!("{field}.{text_name}"),
+                task,
+            )?),
+            other => {
+                return Err(Error::invalid_param(format!(
+                    "{field}.{text_name} must be a non-empty string; got {}",
+                    other.describe()
+                )))
+            }
+        };
+        let image = !v.get(image_name).is_absent();
+        if text.is_none() && !image {
+            return Err(Error::invalid_param(if task {
+                format!("{field} needs a {text_name}")
+            } else {
+                format!("{field} needs a {text_name} or an {image_name}")
+            }));
+        }
+        let corner = match v.get(position_name) {
+            p if p.is_absent() => Corner::default(),
+            p => match p {
+                Value::String(s) => Corner::parse(s),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Error::invalid_param(format!(
+                    "{field}.{position_name} must be \"top-left\", \"top-right\", \"bottom-left\" or \"bottom-right\"; got {}",
+                    p.describe()
+                ))
+            })?,
+        };
+        let opacity = match v.get(opacity_name) {
+            o if o.is_absent() => 1.0,
+            Value::Number(n) if (0.0..=1.0).contains(n) => *n,
+            other => {
+                return Err(Error::invalid_param(format!(
+                    "{field}.{opacity_name} must be a number from 0 to 1; got {}",
+                    other.describe()
+                )))
+            }
+        };
+        Ok(Watermark {
+            text,
+            image,
+            placing: Placing { corner, opacity },
+        })
+    }
 }
 
 /// The gap between a watermark and the image's edges: 2 % of the shorter side, at least 2 px.
@@ -137,7 +274,7 @@ fn area(image: (u32, u32), overlay: &Overlay<'_>, corner: Corner) -> Option<Area
 }
 
 /// Opacity as a weight out of 256.
-fn weight(opacity: f32) -> u32 {
+fn weight(opacity: f64) -> u32 {
     (opacity.clamp(0.0, 1.0) * 256.0).round() as u32
 }
 
@@ -335,6 +472,8 @@ pub struct TextFacts<'a> {
 /// A watermark's text, checked once: literal text and `{placeholders}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatermarkText {
+    /// As given, for reports (TaskInfo).
+    source: String,
     pieces: Vec<Piece>,
 }
 
@@ -386,7 +525,15 @@ impl WatermarkText {
         if !rest.is_empty() {
             pieces.push(Piece::Text(rest.to_string()));
         }
-        Ok(WatermarkText { pieces })
+        Ok(WatermarkText {
+            source: text.to_string(),
+            pieces,
+        })
+    }
+
+    /// The template as it was given.
+    pub fn as_str(&self) -> &str {
+        &self.source
     }
 
     /// The text for one image, cut to [`MAX_TEXT_CHARS`] characters. Times are UTC:

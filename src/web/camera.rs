@@ -5,13 +5,15 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::{Array, Uint8Array, Uint8ClampedArray};
+use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, MediaStreamTrack};
 
 use super::capture::{Capture, Frame, Reader};
 use super::encoder::{ChangeCheck, Encoder, Image};
 use super::js;
 use super::wait;
+use super::watermark::{Drawn, WatermarkOrder, WatermarkPainter};
 use super::worker::WorkerLink;
 use crate::core::change::{self, Thumb};
 use crate::core::error::{Code, Error, Result};
@@ -22,6 +24,7 @@ pub(crate) struct Camera {
     encoder: Encoder,
     /// The page-side pipeline, for frames the worker cannot take.
     pipeline: RefCell<Pipeline>,
+    painter: WatermarkPainter,
 }
 
 /// What a successful capture produced: the encoded image, and when its frame was taken.
@@ -37,6 +40,7 @@ impl Camera {
             capture: Capture::new(frame_timeout_ms, link.clone()),
             encoder: Encoder::new(link),
             pipeline: RefCell::new(Pipeline::new()),
+            painter: WatermarkPainter::default(),
         }
     }
 
@@ -65,13 +69,15 @@ impl Camera {
         self.encoder.stop();
     }
 
-    /// One frame of `track`, encoded as `spec` says: in the worker, or on the page.
+    /// One frame of `track`, encoded as `spec` says, with `watermark` on it: in the worker, or
+    /// on the page.
     pub(crate) async fn take(
         &self,
         track: &MediaStreamTrack,
         spec: &SnapshotSpec,
+        watermark: Option<&WatermarkOrder>,
     ) -> Result<Captured> {
-        self.take_if_changed(track, spec, None)
+        self.take_if_changed(track, spec, None, watermark)
             .await?
             .ok_or_else(|| Error::new(Code::CaptureFailed, "no change check was asked for"))
     }
@@ -84,16 +90,36 @@ impl Camera {
         track: &MediaStreamTrack,
         spec: &SnapshotSpec,
         change: Option<&ChangeCheck>,
+        watermark: Option<&WatermarkOrder>,
     ) -> Result<Option<Captured>> {
+        // A logo is decoded before the frame is taken, so no frame is held meanwhile.
+        let logo = match watermark {
+            Some(order) => self.painter.logo(order).await?,
+            None => None,
+        };
         let frame = self.capture.grab(track).await?;
         let timestamp = wait::now_ms();
+        // Drawn for the image's size, known from the frame's display size before any pixel is
+        // read. A frame without one is refused by the encoder, as without a watermark.
+        let display = {
+            let f = frame.video_frame();
+            (f.display_width(), f.display_height())
+        };
+        let drawn = match watermark {
+            Some(order) if display.0 > 0 && display.1 > 0 => {
+                let size = spec.output_size(display)?;
+                Some(self.painter.draw(order, logo.as_ref(), size)?)
+            }
+            _ => None,
+        };
+        let drawn = drawn.as_ref();
         let image = match self
             .encoder
-            .encode(frame, spec, change, self.capture.canceller())
+            .encode(frame, spec, change, drawn, self.capture.canceller())
             .await
         {
             Ok(image) => image?,
-            Err(frame) => self.encode_on_page(frame, spec, change).await?,
+            Err(frame) => self.encode_on_page(frame, spec, change, drawn).await?,
         };
         Ok(image.map(|image| Captured { image, timestamp }))
     }
@@ -105,6 +131,7 @@ impl Camera {
         frame: Frame,
         spec: &SnapshotSpec,
         change: Option<&ChangeCheck>,
+        watermark: Option<&Drawn>,
     ) -> Result<Option<Image>> {
         let pixels = self.capture.read(&frame).await?;
         drop(frame);
@@ -120,6 +147,9 @@ impl Camera {
                 return Ok(None);
             }
         }
+        if let Some(drawn) = watermark {
+            lay_out(&mut pipeline, drawn)?;
+        }
         let encoded = if bgra {
             pipeline.process_bgra(info, spec)?
         } else {
@@ -134,6 +164,29 @@ impl Camera {
             thumb,
         }))
     }
+}
+
+/// Copies a drawn watermark into the pipeline for the next image.
+fn lay_out(pipeline: &mut Pipeline, drawn: &Drawn) -> Result<()> {
+    let pixels = drawn
+        .pixels
+        .dyn_ref::<Uint8ClampedArray>()
+        .ok_or_else(|| Error::new(Code::EncodeFailed, "the watermark was drawn without pixels"))?;
+    let buffer = pipeline.watermark_mut(drawn.width, drawn.height, drawn.placing)?;
+    if pixels.length() as usize != buffer.len() {
+        pipeline.forget_watermark();
+        return Err(Error::new(
+            Code::EncodeFailed,
+            format!(
+                "the watermark is {}×{} but {} bytes were drawn",
+                drawn.width,
+                drawn.height,
+                pixels.length()
+            ),
+        ));
+    }
+    pixels.copy_to(buffer);
+    Ok(())
 }
 
 fn make_blob(bytes: &[u8], mime: &str) -> Result<Blob> {

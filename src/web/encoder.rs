@@ -22,6 +22,7 @@ use web_sys::{Blob, VideoFrame};
 
 use super::capture::Frame;
 use super::wait::Canceller;
+use super::watermark::Drawn;
 use super::worker::{Answer, Request, Started, WorkerLink};
 use crate::core::change::{Thumb, THUMB_LEN};
 use crate::core::error::{Code, Error, Result};
@@ -41,6 +42,22 @@ extern "C" {
     fn set_spec(this: &JobMessage, spec: &JsValue);
     #[wasm_bindgen(method, setter)]
     fn set_change(this: &JobMessage, change: &ChangeMessage);
+    #[wasm_bindgen(method, setter)]
+    fn set_watermark(this: &JobMessage, watermark: &WatermarkMessage);
+
+    /// A job's `watermark`: `{ pixels, width, height, corner, opacity }` (see [`Drawn`]).
+    #[wasm_bindgen(extends = Object)]
+    type WatermarkMessage;
+    #[wasm_bindgen(method, setter)]
+    fn set_pixels(this: &WatermarkMessage, pixels: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_width(this: &WatermarkMessage, width: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_height(this: &WatermarkMessage, height: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_corner(this: &WatermarkMessage, corner: u32);
+    #[wasm_bindgen(method, setter)]
+    fn set_opacity(this: &WatermarkMessage, opacity: f64);
 
     /// A job's `change`: `{ threshold, reference }` (see [`ChangeCheck`]).
     #[wasm_bindgen(extends = Object)]
@@ -129,13 +146,15 @@ impl Encoder {
         }
     }
 
-    /// Encodes `frame` in the worker; `None` when `change` found it unchanged. Gives the frame
-    /// back when the worker cannot take it, so the caller encodes it on the page instead.
+    /// Encodes `frame` in the worker, with `watermark` laid on it; `None` when `change` found
+    /// it unchanged. Gives the frame back when the worker cannot take it, so the caller
+    /// encodes it on the page instead.
     pub async fn encode(
         &self,
         frame: Frame,
         spec: &SnapshotSpec,
         change: Option<&ChangeCheck>,
+        watermark: Option<&Drawn>,
         cancel: &Canceller,
     ) -> std::result::Result<Result<Option<Image>>, Frame> {
         let Some(link) = self.link.borrow().clone() else {
@@ -155,6 +174,17 @@ impl Encoder {
         message.set_spec(&self.spec_message(spec));
         if let Some(change) = change {
             message.set_change(&change_message(change));
+        }
+        if let Some(drawn) = watermark {
+            // Cloned with the message, not transferred: a few hundred KB at most, and still
+            // ours if the frame goes to the page path instead.
+            let o: WatermarkMessage = Object::new().unchecked_into();
+            o.set_pixels(&drawn.pixels);
+            o.set_width(drawn.width);
+            o.set_height(drawn.height);
+            o.set_corner(drawn.placing.corner.index());
+            o.set_opacity(drawn.placing.opacity);
+            message.set_watermark(&o);
         }
         let Some(answer) = link.request(&message, &Array::of1(frame.video_frame())) else {
             // This browser cannot transfer a VideoFrame: the frame is still ours.

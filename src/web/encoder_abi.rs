@@ -13,6 +13,7 @@ use crate::core::change::{self, Thumb, THUMB_LEN};
 use crate::core::error::Code;
 use crate::core::protocol::{self, Pixels, SPEC_WORDS};
 use crate::core::snapshot::{FrameInfo, Pipeline};
+use crate::core::watermark::{Corner, Placing};
 use crate::core::yuv::ChromaLayout;
 
 #[derive(Default)]
@@ -76,6 +77,28 @@ pub extern "C" fn tracksnap_change_reference(len: usize) -> *mut u8 {
             s.reference.as_mut_ptr()
         }
         _ => std::ptr::null_mut(),
+    })
+}
+
+/// Sizes the buffer for the next image's watermark, `width × height` RGBA pixels the page
+/// drew, laid in corner `corner` ([`Corner::from_index`]) at `opacity`, and returns where it
+/// starts (0 for a size or corner out of range, or if it is busy).
+#[no_mangle]
+pub extern "C" fn tracksnap_watermark(
+    width: u32,
+    height: u32,
+    corner: u32,
+    opacity: f64,
+) -> *mut u8 {
+    STATE.with(|s| {
+        let (Ok(mut s), Some(corner)) = (s.try_borrow_mut(), Corner::from_index(corner)) else {
+            return std::ptr::null_mut();
+        };
+        let placing = Placing { corner, opacity };
+        match s.pipeline.watermark_mut(width, height, placing) {
+            Ok(buffer) => buffer.as_mut_ptr(),
+            Err(_) => std::ptr::null_mut(),
+        }
     })
 }
 
@@ -165,6 +188,8 @@ pub extern "C" fn tracksnap_encode(
                 0
             }
             Err(e) => {
+                // Failed before the pipeline took it: not for the next job.
+                state.pipeline.forget_watermark();
                 state.encoded = (0, 0, 0, 0);
                 state.message = e.message;
                 e.code.value()

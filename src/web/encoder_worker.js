@@ -12,6 +12,8 @@
 // { threshold, reference } (the stream's last kept thumbnail, if any): wasm compares the
 // copied pixels with it before encoding, and a picture that has not changed enough is
 // answered { id, unchanged: true }, not encoded; otherwise `thumb` is the frame's thumbnail.
+// A job with a watermark carries watermark: { pixels, width, height, corner, opacity }, the
+// overlay the page drew for this image's size; wasm lays it after the fit and the mirror.
 //
 // Reading (Safari, whose MediaStreamTrackProcessor exists only in Workers): { open, track }
 // starts a reader on a transferred track, { id, read } asks for its newest frame (answered
@@ -141,7 +143,7 @@ async function job(data) {
   let answer;
   try {
     if (!wasm) throw new Error('the encoder is not ready');
-    answer = await encode(frame, data.spec, data.change);
+    answer = await encode(frame, data.spec, data.change, data.watermark);
   } catch (err) {
     // A trap leaves the instance in an unknown state: the next job gets a fresh one.
     if (err instanceof WebAssembly.RuntimeError) await instantiate().catch(() => {});
@@ -171,7 +173,7 @@ function isSrgb(cs) {
   return !cs || !cs.primaries || cs.primaries === 'bt709';
 }
 
-async function encode(frame, spec, change) {
+async function encode(frame, spec, change, watermark) {
   const rect = frame.visibleRect;
   const w = rect ? rect.width : 0;
   const h = rect ? rect.height : 0;
@@ -190,6 +192,13 @@ async function encode(frame, spec, change) {
     if (reference.length) write(at, reference);
     if (wasm.tracksnap_change(width || 0, height || 0, change.threshold)) return { unchanged: true };
     thumb = new Uint8Array(wasm.memory.buffer, wasm.tracksnap_thumb(), wasm.tracksnap_thumb_len()).slice();
+  }
+  if (watermark) {
+    // Drawn by the page for this image's size; laid by wasm on the next encode only.
+    const { pixels: rgba, width: mw, height: mh, corner, opacity } = watermark;
+    const at = rgba && rgba.length === mw * mh * 4 ? wasm.tracksnap_watermark(mw, mh, corner, opacity) : 0;
+    if (!at) return { message: `a ${mw}×${mh} watermark cannot be laid` };
+    write(at, rgba);
   }
   const code = wasm.tracksnap_encode(width, height, dw, dh);
   if (code !== 0) {

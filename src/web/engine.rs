@@ -28,6 +28,7 @@ use super::streams::Streams;
 use super::track::{optional_video_track, video_track};
 use super::upload::{OutboxRetry, Uploader};
 use super::wait::{timer, wait_for, Waited};
+use super::watermark::WatermarkSource;
 use super::worker::WorkerLink;
 use crate::core::error::{Code, Error, Result};
 use crate::core::input::{self, EngineOptions};
@@ -66,6 +67,12 @@ impl SnapshotEngine {
     ) -> std::result::Result<SnapshotEngine, JsValue> {
         let raw = options.unwrap_or(JsValue::UNDEFINED);
         let options = input::engine_options(&to_value(&raw)).map_err(|e| error_value(&e))?;
+        let watermark = options
+            .watermark
+            .clone()
+            .map(|w| WatermarkSource::new(w, &get(&raw, "watermark"), "options.watermark"))
+            .transpose()
+            .map_err(|e| error_value(&e))?;
         let emitter = Rc::new(Emitter::new().map_err(|e| error_value(&e))?);
         let db = Rc::new(Db::new());
         let presign = get(&get(&raw, "storage"), "presign")
@@ -89,9 +96,11 @@ impl SnapshotEngine {
             uploader.clone(),
             emitter.clone(),
             options.storage.is_some(),
+            watermark.clone(),
         ));
         let tasks = Periodic::new(
             &options,
+            watermark,
             streams.clone(),
             camera.clone(),
             uploader.clone(),
@@ -327,7 +336,7 @@ impl SnapshotEngine {
     ) -> Promise {
         let accepted = self.checked("snapshot", || {
             let req = input::snapshot_request(&to_value(&request), &self.options)?;
-            self.snapshots.request_job(req)
+            self.snapshots.request_job(req, &request)
         });
         match accepted {
             Ok(job) => future_to_promise(self.snapshots.clone().run(job)),

@@ -12,6 +12,7 @@
 //! - [`capture`]: one fresh `VideoFrame` from a track, and its pixels
 //! - [`encoder`]: frames into images, in the Worker or on the page ([`encoder_abi`]: the
 //!   Worker's wasm side)
+//! - [`watermark`]: a watermark drawn for one image (text in the browser's fonts, a logo)
 //! - [`worker`]: the engine's Worker, shared by the encoder and, in Safari, capture; and
 //!   making Workers from a Blob, the clock's too
 //! - [`track`]: checking that a caller's track is a live video track
@@ -52,6 +53,7 @@ pub mod track;
 pub mod types;
 pub mod upload;
 pub mod wait;
+pub mod watermark;
 pub mod worker;
 
 pub use engine::SnapshotEngine;

@@ -26,8 +26,9 @@ use super::outbox::Upload;
 use super::streams::Streams;
 use super::upload::Uploader;
 use super::wait::{self, timer, wait_for, Waited};
+use super::watermark::{WatermarkOrder, WatermarkSource};
 use crate::core::error::{Error, Result};
-use crate::core::input::EngineOptions;
+use crate::core::input::{EngineOptions, WatermarkChoice};
 use crate::core::map::VecMap;
 use crate::core::naming::{create_time, image_key, pic_url, stream_id, ImageFacts, RecentNames};
 use crate::core::rotate::Rotation;
@@ -41,6 +42,7 @@ use crate::core::task::{
 };
 use crate::core::timing::StreamChange;
 use crate::core::value::Value;
+use crate::core::watermark::{TextFacts, Watermark};
 
 pub const PERIODIC_SNAPSHOT: &str = "periodicsnapshot";
 pub const TASK_STOP: &str = "snapshottaskstop";
@@ -141,6 +143,8 @@ pub(crate) struct Periodic {
     quality: u8,
     size_first: bool,
     rotate: Rotation,
+    /// The engine's `watermark` option: a task's without `ImageConfig.Watermark`.
+    watermark: Option<WatermarkSource>,
     /// The engine has storage of its own (a StorageConfig without a PresignEndpoint uses it).
     engine_storage: bool,
     tasks: RefCell<Tasks>,
@@ -156,6 +160,7 @@ pub(crate) struct Periodic {
 impl Periodic {
     pub(crate) fn new(
         options: &EngineOptions,
+        watermark: Option<WatermarkSource>,
         streams: Rc<Streams>,
         camera: Rc<Camera>,
         uploader: Rc<Uploader>,
@@ -174,6 +179,7 @@ impl Periodic {
                 quality: options.quality,
                 size_first: options.size_first,
                 rotate: options.rotate,
+                watermark,
                 engine_storage: options.storage.is_some(),
                 tasks: RefCell::new(Tasks::default()),
                 // The clock runs from a worker message: no engine call is on the stack.
@@ -386,6 +392,23 @@ impl Periodic {
             "ChangeThreshold",
             &config.image.change_threshold.into(),
         );
+        let watermark = match self.effective_watermark(&config.image.watermark) {
+            Some((w, image)) => {
+                let o: JsValue = Object::new().into();
+                if let Some(t) = &w.text {
+                    set(&o, "Text", &t.as_str().into());
+                }
+                // The engine's logo is not a task's field: said, not handed back.
+                if image.is_some() {
+                    set(&o, "Image", &true.into());
+                }
+                set(&o, "Position", &w.placing.corner.as_str().into());
+                set(&o, "Opacity", &w.placing.opacity.into());
+                o
+            }
+            None => JsValue::NULL,
+        };
+        set(&image, "Watermark", &watermark);
         set(&info, "ImageConfig", &image);
         set(&info, "TargetStreams", &target_streams(&config.targets));
         if let Some(t) = &config.template_text {
@@ -534,12 +557,13 @@ impl Periodic {
                 size_first: self.size_first,
             }
         };
+        let order = self.watermark_order(run, &stream);
         let this = self.clone();
         let run = run.clone();
         spawn_local(async move {
             let taken = this
                 .camera
-                .take_if_changed(&track, &spec, change.as_ref())
+                .take_if_changed(&track, &spec, change.as_ref(), order.as_ref())
                 .await;
             let Some(outcome) = taken.transpose() else {
                 // Not kept: no image, so no event; `unchanged` counts it.
@@ -555,6 +579,48 @@ impl Periodic {
             }
             this.deliver(&run, &stream, outcome).await;
         });
+    }
+
+    /// The task's watermark (its own, else the engine's), or none.
+    fn effective_watermark<'a>(
+        &'a self,
+        choice: &'a WatermarkChoice,
+    ) -> Option<(&'a Watermark, Option<&'a JsValue>)> {
+        match choice {
+            WatermarkChoice::Engine => self
+                .watermark
+                .as_ref()
+                .map(|w| (&w.watermark, w.image.as_ref())),
+            WatermarkChoice::Off => None,
+            WatermarkChoice::Own(w) => Some((w, None)),
+        }
+    }
+
+    /// One tick's watermark for `stream`: its text rendered now, with the task's ids.
+    fn watermark_order(&self, run: &TaskRun, stream: &StreamKey) -> Option<WatermarkOrder> {
+        let config = run.config.borrow();
+        let (watermark, image) = self.effective_watermark(&config.image.watermark)?;
+        let unix_ms = wait::now_ms() as i64;
+        let index = run.state.borrow().schedule.index(stream);
+        let facts = ImageFacts {
+            unix_ms,
+            ..config.image_facts(&stream.user_id, stream.stream_type, index)
+        };
+        Some(WatermarkOrder {
+            // A tick's key is made once its image is counted, after the capture: `{path}` is
+            // empty in a task's watermark.
+            text: watermark.text.as_ref().map(|t| {
+                t.render(&TextFacts {
+                    unix_ms,
+                    uid: &stream.user_id,
+                    stream_type: stream.stream_type,
+                    path: "",
+                    task: Some(&facts),
+                })
+            }),
+            image: image.cloned(),
+            placing: watermark.placing,
+        })
     }
 
     /// Counts, names, uploads (with StorageConfig) and delivers one capture; completes a

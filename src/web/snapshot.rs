@@ -16,12 +16,14 @@ use super::outbox::Upload;
 use super::streams::Streams;
 use super::upload::Uploader;
 use super::wait;
+use super::watermark::{WatermarkOrder, WatermarkSource};
 use crate::core::error::{Code, Result};
-use crate::core::input::SnapshotRequest;
+use crate::core::input::{SnapshotRequest, WatermarkChoice};
 use crate::core::naming::default_snapshot_name;
 use crate::core::snapshot::SnapshotSpec;
 use crate::core::storage::object_key;
 use crate::core::stream::StreamType;
+use crate::core::watermark::TextFacts;
 
 #[wasm_bindgen]
 extern "C" {
@@ -65,6 +67,7 @@ pub(crate) struct Job {
     stream_type: StreamType,
     path: String,
     spec: SnapshotSpec,
+    watermark: Option<WatermarkSource>,
     track: MediaStreamTrack,
 }
 
@@ -76,6 +79,8 @@ pub(crate) struct Snapshots {
     emitter: Rc<Emitter>,
     /// The engine has storage: every result is uploaded before it is delivered.
     upload: bool,
+    /// The engine's `watermark` option: every snapshot's unless its request says otherwise.
+    watermark: Option<WatermarkSource>,
     /// The last default name and how many times it was handed out (same millisecond).
     last_name: RefCell<(String, u32)>,
 }
@@ -87,6 +92,7 @@ impl Snapshots {
         uploader: Rc<Uploader>,
         emitter: Rc<Emitter>,
         upload: bool,
+        watermark: Option<WatermarkSource>,
     ) -> Snapshots {
         Snapshots {
             streams,
@@ -94,6 +100,7 @@ impl Snapshots {
             uploader,
             emitter,
             upload,
+            watermark,
             last_name: RefCell::new((String::new(), 0)),
         }
     }
@@ -117,6 +124,7 @@ impl Snapshots {
             stream_type: st,
             path,
             spec,
+            watermark: self.watermark.clone(),
             track,
         })
     }
@@ -135,19 +143,31 @@ impl Snapshots {
             stream_type: st,
             path,
             spec,
+            watermark: self.watermark.clone(),
             track,
         })
     }
 
-    /// `snapshot(request)`: the local user's stream unless `uid` names someone else.
-    pub(crate) fn request_job(&self, req: SnapshotRequest) -> Result<Job> {
+    /// `snapshot(request)`: the local user's stream unless `uid` names someone else. `raw` is
+    /// the request as given, for its watermark's image.
+    pub(crate) fn request_job(&self, req: SnapshotRequest, raw: &JsValue) -> Result<Job> {
+        let watermark = match req.watermark {
+            WatermarkChoice::Engine => self.watermark.clone(),
+            WatermarkChoice::Off => None,
+            WatermarkChoice::Own(w) => Some(WatermarkSource::new(
+                w,
+                &js::get(raw, "watermark"),
+                "request.watermark",
+            )?),
+        };
         let local_uid = self.streams.session().local_uid().map(str::to_owned);
-        match req.uid {
+        let job = match req.uid {
             Some(uid) if Some(&uid) != local_uid.as_ref() => {
                 self.remote_job(uid, req.stream_type, req.path, req.spec)
             }
             _ => self.local_job(req.stream_type, req.path, req.spec),
-        }
+        }?;
+        Ok(Job { watermark, ..job })
     }
 
     fn default_name(&self, uid: Option<&str>, st: StreamType, spec: &SnapshotSpec) -> String {
@@ -174,7 +194,27 @@ impl Snapshots {
     /// Captures, encodes, uploads (with storage) and delivers one snapshot: exactly one
     /// handler call and one event, after the upload.
     pub(crate) async fn run(self: Rc<Self>, job: Job) -> std::result::Result<JsValue, JsValue> {
-        let captured = self.camera.take(&job.track, &job.spec).await;
+        let order = job.watermark.as_ref().map(|w| WatermarkOrder {
+            text: w.watermark.text.as_ref().map(|t| {
+                t.render(&TextFacts {
+                    unix_ms: wait::now_ms() as i64,
+                    uid: if job.uid.is_empty() {
+                        "local"
+                    } else {
+                        &job.uid
+                    },
+                    stream_type: job.stream_type,
+                    path: &job.path,
+                    task: None,
+                })
+            }),
+            image: w.image.clone(),
+            placing: w.watermark.placing,
+        });
+        let captured = self
+            .camera
+            .take(&job.track, &job.spec, order.as_ref())
+            .await;
         let result = result_object(&job, &captured);
         // The capture's failure, or else the upload's (the Blob stays in the result).
         let mut failure = captured.as_ref().err().cloned();

@@ -19,6 +19,26 @@ export type Fit = "fill" | "contain" | "cover";
 /** A turn of the picture in degrees clockwise, applied before the size rules, fit and mirror. */
 export type Rotation = 0 | 90 | 180 | 270;
 
+/** The corner a watermark sits in. */
+export type WatermarkPosition = "top-left" | "top-right" | "bottom-left" | "bottom-right";
+
+/**
+ * Burned into the image at its output size, after the fit and the mirror (which does not
+ * mirror it). A text or an image is required.
+ */
+export interface Watermark {
+  /** One line, at most 200 characters, drawn in the browser's fonts (every script) with an
+   * outline. Placeholders: {utc} {date} {time} (UTC) {uid} {streamType} {path}. */
+  text?: string;
+  /** A logo (PNG with alpha), drawn at its own size, scaled down to at most ¼ of the image's
+   * width, above the text. A Blob that is not an image fails the snapshot with 30003. */
+  image?: Blob | ImageBitmap;
+  /** Default "bottom-right". */
+  position?: WatermarkPosition;
+  /** 0..1, default 1; 0 leaves the picture as it was. */
+  opacity?: number;
+}
+
 /** How this browser takes frames from tracks (Safari: the processor in the engine's Worker). */
 export type FrameReader =
   | "MediaStreamTrackProcessor"
@@ -48,6 +68,8 @@ export interface SnapshotEngineOptions {
   sizeFirst?: boolean;
   /** Turn every snapshot clockwise (a request's or task's own `rotate` wins). Default 0. */
   rotate?: Rotation;
+  /** Every snapshot's watermark, a task's too (a request's or task's own wins). Default none. */
+  watermark?: Watermark;
 }
 
 /** What the engine asks a presigner for. */
@@ -102,6 +124,8 @@ export interface SnapshotRequest {
   rotate?: Rotation;
   /** JPEG only: the smallest file (MozJPEG's tables, rate–distortion optimised levels, progressive scans), in about 1.4× the time from call to Blob. Default: the engine's option. */
   sizeFirst?: boolean;
+  /** Default: the engine's option; null: none for this snapshot. */
+  watermark?: Watermark | null;
 }
 
 export interface SnapshotResult {
@@ -179,6 +203,10 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
      * luma thumbnail) is not kept: it is counted in `unchanged`, with no image and no event.
      * A stream's first image, and its first after it resumes or gets a new track, is kept. */
     ChangeThreshold?: number;
+    /** As the engine's `watermark`, text only; its Text has the task's {TaskId} {RoomId}
+     * {UserId} {AppId} {BusinessId} too ({path} is empty: a key is made after the capture).
+     * Default: the engine's watermark; null: none. */
+    Watermark?: TaskWatermark | null;
   };
   /** A template with {placeholders}, or a preset: "agora" (the default layout) or "tencent". */
   FileNameTemplate?: string;
@@ -188,6 +216,12 @@ export interface StartSnapshotRequest extends TaskKeyRequest {
    * (FileNameTemplate's placeholders, need not change per image) each uploaded image is also
    * written to, overwriting the last, e.g. "{RoomId}/{UserId}_{video}/latest.jpg". */
   StorageConfig?: { Type: "presigned"; PresignEndpoint?: string; LatestKey?: string };
+}
+
+export interface TaskWatermark {
+  Text: string;
+  Position?: WatermarkPosition;
+  Opacity?: number;
 }
 
 export interface UpdateSnapshotRequest extends TaskKeyRequest {
@@ -218,7 +252,11 @@ export interface TaskInfo {
   TaskId: string;
   BusinessId?: string;
   MaxIdleTime: number;
-  ImageConfig: { Format: 0 | 1; Width: number; Height: number; Interval: number; Rotate: Rotation; ChangeThreshold: number };
+  ImageConfig: {
+    Format: 0 | 1; Width: number; Height: number; Interval: number; Rotate: Rotation; ChangeThreshold: number;
+    /** The watermark in effect (the task's or the engine's; `Image`: the engine's logo), or null. */
+    Watermark: { Text?: string; Image?: true; Position: WatermarkPosition; Opacity: number } | null;
+  };
   TargetStreams: TargetStreams;
   FileNameTemplate?: string;
   CallbackUrl?: string;

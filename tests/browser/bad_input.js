@@ -253,6 +253,60 @@ export const scenarios = {
     }
   },
 
+  async bad_watermarks(Engine) {
+    // [value, what the message says]: the same rules for the engine's option and a request's.
+    const bad = [
+      [5, 'must be an object'],
+      ['(c) ACME', 'must be an object'],
+      [{}, 'needs a text or an image'],
+      [{ text: '' }, '.text must be a non-empty string'],
+      [{ text: 42 }, '.text must be a non-empty string'],
+      [{ text: 'x'.repeat(201) }, '.text is 201 characters long; at most 200'],
+      [{ text: 'room {room}' }, 'unknown placeholder {room}'],
+      [{ text: 'task {TaskId}' }, 'unknown placeholder {TaskId}'],
+      [{ text: 'two\nlines' }, 'control character'],
+      [{ text: 'x', position: 'middle' }, '.position must be "top-left"'],
+      [{ text: 'x', opacity: 2 }, '.opacity must be a number from 0 to 1'],
+      [{ text: 'x', opacity: NaN }, '.opacity must be a number from 0 to 1; got NaN'],
+      [{ text: 'x', opacity: '1' }, '.opacity must be a number from 0 to 1'],
+      [{ image: 'logo.png' }, '.image must be a Blob or an ImageBitmap; got "logo.png"'],
+      [{ image: {} }, '.image must be a Blob or an ImageBitmap'],
+    ];
+    for (const [watermark, says] of bad) {
+      const e = throws(() => new Engine({ watermark }), INVALID_PARAM, `options.watermark ${JSON.stringify(watermark)}`);
+      assert(e.message.includes('options.watermark') && e.message.includes(says), `options.watermark ${JSON.stringify(watermark)}: "${e.message}"`);
+    }
+    const { engine, close } = joined(Engine);
+    const rec = record(engine);
+    try {
+      for (const [watermark, says] of bad) {
+        const message = await refused(engine, `request.watermark ${JSON.stringify(watermark)}`, () => engine.snapshot({ streamType: 'main', watermark }), INVALID_PARAM, 'request.watermark');
+        assert(message.includes(says), `request.watermark ${JSON.stringify(watermark)}: "${message}"`);
+      }
+      const taskBad = [
+        [{ Text: 'x', Opacity: -0.1 }, 'ImageConfig.Watermark.Opacity must be a number from 0 to 1'],
+        [{ Text: '{Nope}' }, 'ImageConfig.Watermark.Text has an unknown placeholder {Nope}'],
+        [{ Text: 'x', Image: new Blob(['x']) }, 'ImageConfig.Watermark.Image is not a task'],
+        [{ Position: 'top-left' }, 'ImageConfig.Watermark needs a Text'],
+        ['x', 'ImageConfig.Watermark must be an object'],
+      ];
+      for (const [Watermark, says] of taskBad) {
+        await refused(engine, `ImageConfig.Watermark ${JSON.stringify(Watermark)}`, () => engine.startSnapshot(task('w', { ImageConfig: { Watermark } })), 'InvalidParameter', says);
+      }
+      eq(engine.getSnapshotTask(task('w')), null, 'no task started');
+      await sleep(100);
+      eq(rec.events.length, 0, 'a refused snapshot fires no event');
+      // A running task keeps its watermark: only Interval may change.
+      eq((await engine.startSnapshot(task('w', { ImageConfig: { Watermark: { Text: '{TaskId}' } } }))).Result, 'ok', 'a good Watermark starts');
+      await refused(engine, 'Watermark in an update', () => engine.updateSnapshot(task('w', { ImageConfig: { Watermark: { Text: 'other' } } })), 'InvalidParameter', 'ImageConfig.Watermark cannot be changed by UpdateSnapshot');
+      eq(engine.getSnapshotTask(task('w')).ImageConfig.Watermark.Text, '{TaskId}', 'the task keeps its Watermark');
+      eq((await engine.stopSnapshot(task('w'))).Result, 'ok', 'stop');
+      await stillWorks(engine, 'after bad watermarks');
+    } finally {
+      close();
+    }
+  },
+
   async bad_rotations(Engine) {
     // Only the numbers 0, 90, 180 and 270 (degrees clockwise).
     const bad = [[45, '45'], ['90', '"90"'], [-90, '-90'], [true, 'true'], [NaN, 'NaN'], [360, '360'], [Infinity, 'Infinity']];

@@ -6,6 +6,7 @@ import {
   RED, GREEN, BLUE, BLACK, YELLOW, isChromium, sleep, solid, halves, quadrants, texture, canvasSource,
   silentTrack, fakeCamera, screenTrack, shown, loopback, decode, bytes, assert, eq, near, rejects,
   throws, record, canGenerateFrames, yuvSource, yuvQuadrants, repeatedFrame, runScenario, standIn, poll,
+  marked, quarter, opposite,
 } from './media.js';
 
 /** Checks the fields every successful result has, decodes it, and returns the decoded image. */
@@ -85,6 +86,71 @@ async function checkTurns(engine, what, tol, jpegTol) {
   // Cover: the middle 240 rows of the turned picture; each corner is its quadrant's.
   img = await shot({ rotate: 270, width: 240, height: 240, fit: 'cover' }, 'cover');
   nearEach([img.at(4, 4), img.at(235, 4), img.at(4, 235), img.at(235, 235)], TURNED[270], tol, `${what} rotate 270 cover`);
+}
+
+/** Pixels of `img` in `[x0, y0, x1, y1]` that differ from the same pixels of `other` by more than `tol`. */
+function unlike(img, other, [x0, y0, x1, y1], tol) {
+  let n = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const b = other.at(x, y);
+      if (img.at(x, y).some((v, i) => Math.abs(v - b[i]) > tol)) n++;
+    }
+  }
+  return n;
+}
+
+/** The bounding box [x0, y0, x1, y1] of the pixels of `img` within `tol` of `rgb`. */
+function extent(img, rgb, tol) {
+  const box = [img.width, img.height, 0, 0];
+  for (let y = 0; y < img.height; y++) {
+    for (let x = 0; x < img.width; x++) {
+      if (img.at(x, y).every((v, i) => Math.abs(v - rgb[i]) <= tol)) {
+        box[0] = Math.min(box[0], x);
+        box[1] = Math.min(box[1], y);
+        box[2] = Math.max(box[2], x + 1);
+        box[3] = Math.max(box[3], y + 1);
+      }
+    }
+  }
+  return box;
+}
+
+/**
+ * Watermarked snapshots of a solid `colour` stream, PNG (`tol`) and JPEG (`jpegTol`): in each
+ * corner the watermark's quarter has drawn pixels and the opposite quarter none; the mirror
+ * leaves the watermark where it was and unmirrored; opacity 0 leaves every pixel; CJK draws.
+ */
+async function checkWatermarks(engine, what, colour, tol, jpegTol) {
+  const shot = async (request, label) => decodeOk(await engine.snapshot({ streamType: 'main', format: 'png', ...request }), `${what} ${label}`);
+  for (const format of ['png', 'jpeg']) {
+    const t = format === 'png' ? tol : jpegTol;
+    for (const position of ['top-left', 'top-right', 'bottom-left', 'bottom-right']) {
+      const label = `${format} ${position}`;
+      const img = await shot({ format, watermark: { text: 'Room 7b {utc}', position } }, label);
+      const drawn = marked(img, quarter(img, position), colour, t);
+      assert(drawn >= 100, `${what} ${label}: ${drawn} pixels of the watermark in its corner`);
+      eq(marked(img, quarter(img, opposite(position)), colour, t), 0, `${what} ${label}: pixels changed in the opposite corner`);
+    }
+    // The mirror flips the picture, not the watermark: the same pixels where it sits.
+    const plain = await shot({ format, watermark: { text: 'Room 7b' } }, `${format} unmirrored`);
+    const flipped = await shot({ format, mirror: true, watermark: { text: 'Room 7b' } }, `${format} mirrored`);
+    assert(marked(plain, quarter(plain, 'bottom-right'), colour, t) >= 100, `${what} ${format}: a watermark to compare`);
+    eq(unlike(flipped, plain, [0, 0, plain.width, plain.height], t), 0, `${what} ${format}: pixels of the mirrored snapshot unlike the unmirrored one's`);
+  }
+  const none = await shot({ watermark: null }, 'no watermark');
+  const clear = await shot({ watermark: { text: 'Room 7b', opacity: 0 } }, 'opacity 0');
+  eq(unlike(clear, none, [0, 0, none.width, none.height], 0), 0, `${what}: pixels changed by a watermark of opacity 0`);
+  const half = await shot({ watermark: { text: 'Room 7b', opacity: 0.5 } }, 'opacity 0.5');
+  const full = await shot({ watermark: { text: 'Room 7b' } }, 'opacity 1');
+  const box = quarter(full, 'bottom-right');
+  assert(marked(half, box, colour, tol) > 0 && marked(half, box, colour, 120) < marked(full, box, colour, 120), `${what}: opacity 0.5 is fainter than 1`);
+  const cjk = await shot({ watermark: { text: '课堂笔记', position: 'top-left' } }, 'CJK');
+  const drawn = marked(cjk, quarter(cjk, 'top-left'), colour, tol);
+  assert(drawn >= 100, `${what}: ${drawn} pixels of CJK text`);
+  // Glyphs, not the same missing-glyph box four times: other characters draw other pixels.
+  const other = await shot({ watermark: { text: '板书讲义', position: 'top-left' } }, 'other CJK');
+  assert(unlike(cjk, other, quarter(cjk, 'top-left'), tol) >= 20, `${what}: two CJK texts drew the same pixels (no CJK font?)`);
 }
 
 export const scenarios = {
@@ -975,6 +1041,89 @@ export const scenarios = {
       camera.stop();
       inWorker.destroy();
       onPage.destroy();
+    }
+  },
+
+  async watermarked_snapshots(Engine) {
+    const inWorker = new Engine();
+    const onPage = new Engine({ worker: false });
+    const src = canvasSource(320, 240, solid(BLUE));
+    const notes = [];
+    try {
+      for (const [engine, what] of [[inWorker, 'worker'], [onPage, 'page']]) {
+        eq(engine.startVideoPreview('main', src.track), OK, `${what}: preview`);
+        await checkWatermarks(engine, what, BLUE, 8, 24);
+        eq(engine.stopVideoPreview('main'), OK, `${what}: stop`);
+      }
+      notes.push('canvas frames');
+      if (await canGenerateFrames()) {
+        // The camera's own planes: JPEG lays the watermark on them (flipped, under a mirror).
+        for (const format of ['I420', 'NV12']) {
+          const yuv = await yuvSource(320, 240, format, BLUE, BLUE, { matrix: 'smpte170m', fullRange: false });
+          try {
+            for (const [engine, what] of [[inWorker, `worker ${format}`], [onPage, `page ${format}`]]) {
+              eq(engine.startVideoPreview('main', yuv.track), OK, `${what}: preview`);
+              await checkWatermarks(engine, what, BLUE, 10, 24);
+              eq(engine.stopVideoPreview('main'), OK, `${what}: stop`);
+            }
+            notes.push(`${format} frames`);
+          } finally {
+            yuv.stop();
+          }
+        }
+      }
+      return `watermarks in the worker and on the page: ${notes.join(', ')}`;
+    } finally {
+      src.stop();
+      inWorker.destroy();
+      onPage.destroy();
+    }
+  },
+
+  async watermark_options_and_logos(Engine) {
+    const engine = new Engine({ format: 'png', watermark: { text: 'evidence {uid}', position: 'top-left' } });
+    const rec = record(engine);
+    const src = canvasSource(320, 240, solid(BLUE));
+    const whole = (img) => [0, 0, img.width, img.height];
+    const logo = new OffscreenCanvas(200, 50);
+    const ctx = logo.getContext('2d');
+    ctx.fillStyle = `rgb(${GREEN.join(',')})`;
+    ctx.fillRect(0, 0, 200, 50);
+    const bitmap = await createImageBitmap(logo);
+    try {
+      eq(engine.startVideoPreview('main', src.track), OK, 'preview');
+      eq(engine.takeLocalSnapshot('main'), OK, 'take');
+      let img = await decodeOk(await rec.wait(1), 'takeLocalSnapshot');
+      assert(marked(img, quarter(img, 'top-left'), BLUE, 8) >= 100, 'options.watermark marks takeLocalSnapshot');
+      eq(marked(img, quarter(img, 'bottom-right'), BLUE, 8), 0, 'options.watermark: its corner only');
+      img = await decodeOk(await engine.snapshot({ streamType: 'main', watermark: null }), 'watermark null');
+      eq(marked(img, whole(img), BLUE, 8), 0, 'request.watermark null: no watermark');
+      img = await decodeOk(await engine.snapshot({ streamType: 'main', watermark: { text: 'own' } }), 'own watermark');
+      assert(marked(img, quarter(img, 'bottom-right'), BLUE, 8) >= 50, "the request's own watermark, bottom-right by default");
+      eq(marked(img, quarter(img, 'top-left'), BLUE, 8), 0, "the request's own watermark replaces the engine's");
+      // A 200×50 logo on a 320×240 picture: scaled to a quarter of its width (80×20), 2 % of
+      // the shorter side (4 px) from the edges.
+      const blob = await logo.convertToBlob({ type: 'image/png' });
+      for (const [image, kind] of [[blob, 'Blob'], [bitmap, 'ImageBitmap']]) {
+        img = await decodeOk(await engine.snapshot({ streamType: 'main', watermark: { image } }), `logo ${kind}`);
+        const box = extent(img, GREEN, 8);
+        [236, 216, 316, 236].forEach((v, i) => assert(Math.abs(box[i] - v) <= 1, `logo ${kind}: at ${box}, want 236,216,316,236 ±1`));
+      }
+      // A Blob that is not an image: the snapshot fails with 30003, the handler hears it, and
+      // the engine goes on.
+      const calls = rec.calls.length;
+      const e = await rejects(engine.snapshot({ streamType: 'main', watermark: { image: new Blob(['not a picture'], { type: 'image/png' }) } }), INVALID_PARAM, 'a Blob that is not an image');
+      assert(e.message.includes('watermark.image'), `names the field: "${e.message}"`);
+      eq(rec.calls.length, calls + 1, 'one handler call');
+      eq(rec.calls[calls].code, INVALID_PARAM, 'onTakeSnapshotResult hears 30003');
+      bitmap.close();
+      await rejects(engine.snapshot({ streamType: 'main', watermark: { image: bitmap } }), INVALID_PARAM, 'a closed ImageBitmap');
+      img = await decodeOk(await engine.snapshot({ streamType: 'main' }), 'after bad logos');
+      assert(marked(img, quarter(img, 'top-left'), BLUE, 8) >= 100, 'the engine goes on with its watermark');
+      return 'options, null, own, Blob and ImageBitmap logos, bad logos';
+    } finally {
+      src.stop();
+      engine.destroy();
     }
   },
 

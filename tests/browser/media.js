@@ -403,6 +403,28 @@ export async function decode(blob) {
   };
 }
 
+/** A quarter of `img` by its watermark position's name: [x0, y0, x1, y1]. */
+export function quarter(img, position) {
+  const [w, h] = [img.width, img.height];
+  const [right, bottom] = [position.endsWith('right'), position.startsWith('bottom')];
+  return [right ? w >> 1 : 0, bottom ? h >> 1 : 0, right ? w : w >> 1, bottom ? h : h >> 1];
+}
+
+/** The watermark position across the picture from `position`. */
+export const opposite = (position) =>
+  ({ 'top-left': 'bottom-right', 'top-right': 'bottom-left', 'bottom-left': 'top-right', 'bottom-right': 'top-left' })[position];
+
+/** How many pixels of `img` in `[x0, y0, x1, y1]` differ from `rgb` by more than `tol` in a channel. */
+export function marked(img, [x0, y0, x1, y1], rgb, tol) {
+  let n = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      if (img.at(x, y).some((v, i) => Math.abs(v - rgb[i]) > tol)) n++;
+    }
+  }
+  return n;
+}
+
 export async function bytes(blob, n) {
   return new Uint8Array(await blob.slice(0, n).arrayBuffer());
 }

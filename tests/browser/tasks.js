@@ -4,7 +4,7 @@
 
 import {
   RED, GREEN, BLUE, YELLOW, sleep, solid, quadrants, canvasSource, loopback, decode, bytes, assert, eq,
-  near, runScenario, poll, until,
+  near, runScenario, poll, until, marked, quarter, opposite,
 } from './media.js';
 
 const APP = 'app-1';
@@ -463,6 +463,44 @@ export const scenarios = {
       cam.stop();
       engine.destroy();
       turning.destroy();
+    }
+  },
+
+  async watermarked_task_images(Engine) {
+    const engine = new Engine({ watermark: { text: 'engine {uid}', position: 'top-right' } });
+    const cam = canvasSource(320, 240, solid(RED));
+    const rec = recordTasks(engine);
+    try {
+      eq(engine.joinChannel(ROOM, ME), 0, 'join');
+      eq(engine.enableLocalVideo('main', true, cam.track), 0, 'camera');
+      const own = { Text: '{TaskId} {RoomId} {UserId} {utc}', Position: 'bottom-left', Opacity: 0.8 };
+      // [TaskId, ImageConfig, the watermark's corner, ImageConfig.Watermark in getSnapshotTask]
+      const cases = [
+        ['own', { Watermark: own }, 'bottom-left', own],
+        // Without its own a task takes the engine's, as it takes its rotation.
+        ['inherited', {}, 'top-right', { Text: 'engine {uid}', Position: 'top-right', Opacity: 1 }],
+        ['none', { Watermark: null }, null, null],
+      ];
+      for (const [id, image, corner, reported] of cases) {
+        const req = task(id, { ImageConfig: { Interval: 1, Format: 1, ...image }, TargetStreams: { StreamList: [{ UserId: ME }] } });
+        okResponse(await engine.startSnapshot(req), `start ${id}`);
+        eq(JSON.stringify(engine.getSnapshotTask(task(id)).ImageConfig.Watermark), JSON.stringify(reported), `${id}: ImageConfig.Watermark`);
+        const shot = await rec.waitFor((ev) => ev.type === 'periodicsnapshot' && ev.TaskId === id, 5000, `${id}: an image`);
+        okResponse(await engine.stopSnapshot(task(id)), `stop ${id}`);
+        eq(shot.code, 0, `${id}: code (${shot.message})`);
+        const img = await decode(shot.blob);
+        if (corner) {
+          const drawn = marked(img, quarter(img, corner), RED, 8);
+          assert(drawn >= 100, `${id}: ${drawn} pixels of the watermark ${corner}`);
+          eq(marked(img, quarter(img, opposite(corner)), RED, 8), 0, `${id}: pixels changed across from it`);
+        } else {
+          eq(marked(img, [0, 0, img.width, img.height], RED, 8), 0, `${id}: pixels changed without a watermark`);
+        }
+      }
+      return 'own, inherited and no watermark';
+    } finally {
+      cam.stop();
+      engine.destroy();
     }
   },
 

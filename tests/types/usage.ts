@@ -18,6 +18,7 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
     quality: 85,
     frameTimeout: 2000,
     rotate: 90,
+    watermark: { text: '课堂 {uid} {utc}', image: new Blob([], { type: 'image/png' }), position: 'top-left', opacity: 0.8 },
     storage: { presignEndpoint: '/presign', outboxMaxBytes: 50_000_000, uploadQueueBytes: 8_000_000, persist: true, presignTimeout: 5000 },
   });
   const codes: number[] = [
@@ -83,11 +84,17 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   await engine.snapshot({ streamType: 'main', rotate: 45 });
   // @ts-expect-error: not the string "90"
   await engine.snapshot({ streamType: 'main', rotate: '90' });
+  await engine.snapshot({ streamType: 'main', watermark: null });
+  await engine.snapshot({ streamType: 'main', watermark: { text: 'evidence', position: 'bottom-left' } });
+  // @ts-expect-error: a watermark sits in a corner
+  await engine.snapshot({ streamType: 'main', watermark: { text: 'x', position: 'center' } });
+  // @ts-expect-error: a logo is a Blob or an ImageBitmap, not a URL
+  await engine.snapshot({ streamType: 'main', watermark: { image: 'logo.png' } });
 
   const task: StartSnapshotRequest = {
     AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation',
     TargetStreams: { StreamList: [{ UserId: '1001', StreamType: 0, Index: 0 }] },
-    ImageConfig: { Format: 0, Width: 640, Interval: 2, Rotate: 180, ChangeThreshold: 2.5 },
+    ImageConfig: { Format: 0, Width: 640, Interval: 2, Rotate: 180, ChangeThreshold: 2.5, Watermark: { Text: '{TaskId} {utc}', Position: 'top-right' } },
     MaxIdleTime: 60,
     FileNameTemplate: 'tencent',
     CallbackUrl: 'https://example.com/hook',
@@ -101,6 +108,9 @@ export async function classroom(camera: MediaStreamTrack, screen: MediaStreamTra
   console.log(info?.ImageConfig.Rotate satisfies 0 | 90 | 180 | 270 | undefined);
   // @ts-expect-error: UpdateSnapshot changes only the Interval
   await engine.updateSnapshot({ AppId: 'app', RoomId: 'class-7b', TaskId: 'moderation', ImageConfig: { Rotate: 90 } });
+  console.log(info?.ImageConfig.Watermark?.Text, info?.ImageConfig.Watermark?.Position satisfies 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right' | undefined);
+  // @ts-expect-error: a task's watermark has a Text
+  await engine.startSnapshot({ ...task, ImageConfig: { Watermark: { Position: 'top-left' } } });
   const unchanged: number | undefined = info?.unchanged;
   const threshold: number | undefined = info?.ImageConfig.ChangeThreshold;
   console.log(unchanged, threshold);

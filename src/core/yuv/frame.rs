@@ -96,6 +96,19 @@ impl<'a> Yuv420<'a> {
         })
     }
 
+    /// The frame's bytes, tightly packed as [`Yuv420::new`] reads them, into `out`.
+    pub fn copy_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(self.y);
+        match self.chroma {
+            Chroma::Planar { u, v } => {
+                out.extend_from_slice(u);
+                out.extend_from_slice(v);
+            }
+            Chroma::Interleaved(uv) => out.extend_from_slice(uv),
+        }
+    }
+
     pub fn width(&self) -> u32 {
         self.width
     }
