@@ -309,6 +309,8 @@ function methods(engine, control) {
     { id: 'tracksnap-jpeg', label: 'tracksnap JPEG q85', run: ts({ format: 'jpeg', quality: 85 }) },
     { id: 'tracksnap-png', label: 'tracksnap PNG', run: ts({ format: 'png' }) },
     { id: 'tracksnap-jpeg-sizefirst', label: 'tracksnap JPEG q85 sizeFirst', run: ts({ format: 'jpeg', quality: 85, sizeFirst: true }) },
+    // The cost of a watermark: drawn on the page, laid in the Worker (against the row above's plain JPEG).
+    { id: 'tracksnap-jpeg-watermark', label: 'tracksnap JPEG q85 + watermark', run: ts({ format: 'jpeg', quality: 85, watermark: { text: 'Room 7b · 1001 · {utc}' } }) },
     { id: 'video-tojpeg', label: '<video>+toBlob JPEG 0.85', run: (v) => videoToBlob(v, 'image/jpeg', 0.85) },
     { id: 'video-topng', label: '<video>+toBlob PNG', run: (v) => videoToBlob(v, 'image/png') },
     { id: 'jsquash-jpeg', label: '@jsquash/jpeg q85', run: (v) => jsquash(v) },
