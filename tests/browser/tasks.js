@@ -182,7 +182,7 @@ export const scenarios = {
       eq(info.stopReason, 'stopped', 'stopReason');
       eq(info.images, images.length, 'images counter');
       eq(info.failed, 0, 'failed');
-      eq(JSON.stringify(info.ImageConfig), '{"Format":0,"Width":0,"Height":0,"Interval":1,"Rotate":0,"ChangeThreshold":0}', 'ImageConfig');
+      eq(JSON.stringify(info.ImageConfig), '{"Format":0,"Width":0,"Height":0,"Interval":1,"Rotate":0,"ChangeThreshold":0,"Watermark":null}', 'ImageConfig');
       eq(info.unchanged, 0, 'ChangeThreshold 0 keeps every tick');
       eq(info.MaxIdleTime, 180, 'MaxIdleTime default');
       eq(JSON.stringify(info.TargetStreams), '{"StreamList":[]}', 'everyone');
