@@ -15,7 +15,9 @@ use tracksnap::core::storage::{
     PresignSource, DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS,
     DEFAULT_UPLOAD_QUEUE_BYTES,
 };
+use tracksnap::core::url::optional_url;
 use tracksnap::core::value::Value::{self, *};
+use tracksnap::core::value::TOO_DEEP;
 
 fn func() -> Value {
     Other("function".into())
@@ -138,6 +140,137 @@ fn secrets_are_refused_wherever_they_hide() {
         None,
         "harmless names pass"
     );
+}
+
+/// Names from the cloud SDKs' docs, in any case and with any separators.
+#[test]
+fn credential_names_are_refused_in_any_spelling() {
+    for name in [
+        "aws_secret_access_key",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWSAccessKeyId",
+        "aws-access-key-id",
+        "accessKeySecret",
+        "access_key_secret",
+        "tmpSecretKey",
+        "TMP-SECRET-KEY",
+        "accountKey",
+        "account_key",
+        "x-amz-security-token",
+        "X_Amz_Security_Token",
+        "xamzsecuritytoken",
+        "X-Amz-Credential",
+        "clientSecret",
+    ] {
+        for v in [
+            obj(&[("presign", func()), (name, s("x"))]),
+            obj(&[("presign", func()), ("aws", obj(&[(name, s("x"))]))]),
+        ] {
+            let e = storage_options(&v).unwrap_err();
+            assert_eq!(e.code, Code::InvalidParam);
+            assert!(e.message.contains(name), "{name}: {}", e.message);
+        }
+        let config = obj(&[("Type", s("presigned")), (name, s("x"))]);
+        let e = task_storage(&config).unwrap_err();
+        assert!(
+            e.message.contains(&format!("StorageConfig.{name}")),
+            "{}",
+            e.message
+        );
+    }
+    for harmless in [
+        "presignTimeout",
+        "keyPrefix",
+        "LatestKey",
+        "bucket",
+        "region",
+        "tokenBucket",
+    ] {
+        assert_eq!(
+            find_secret(&obj(&[(harmless, s("x"))]), ""),
+            None,
+            "{harmless}"
+        );
+    }
+}
+
+/// The walk keeps its own stack: a secret two thousand levels down is found, and an object
+/// the browser side stopped reading (too deep) is refused, not waved through.
+#[test]
+fn secrets_are_found_at_any_depth() {
+    let mut deep = obj(&[("secretAccessKey", s("x"))]);
+    for _ in 0..2000 {
+        deep = Object(vec![("a".into(), deep)]);
+    }
+    let found = find_secret(&deep, "").expect("found");
+    assert!(found.ends_with("a.secretAccessKey"), "{found}");
+    assert_eq!(found.matches('.').count(), 2000);
+
+    let cut = obj(&[
+        ("presign", func()),
+        ("a", obj(&[("b", Other(TOO_DEEP.into()))])),
+    ]);
+    let e = storage_options(&cut).unwrap_err();
+    assert_eq!(e.code, Code::InvalidParam);
+    assert!(
+        e.message
+            .contains("options.storage.a.b is nested too deeply"),
+        "{}",
+        e.message
+    );
+}
+
+/// A URL option with a credential in its query is refused: the endpoints, a callback, and any
+/// other string in the storage options; a presigned URL keeps its signature's parameters.
+#[test]
+fn secrets_in_url_queries_are_refused() {
+    for url in [
+        "https://api.example.com/presign?secret=x",
+        "https://api.example.com/presign?a=1&X-Amz-Credential=AKIA%2F20260101%2Fus-east-1%2Fs3%2Faws4_request",
+        "https://api.example.com/presign?X%2DAmz%2DSecurity%2DToken=t",
+        "https://api.example.com/presign?aws_secret_access_key=x#f",
+        "http://127.0.0.1:8080/presign?password",
+    ] {
+        let e = storage_options(&obj(&[("presignEndpoint", s(url))])).unwrap_err();
+        assert_eq!(e.code, Code::InvalidParam, "{url}");
+        assert!(
+            e.message.contains("options.storage.presignEndpoint carries a credential in its query"),
+            "{url}: {}",
+            e.message
+        );
+        let config = obj(&[("Type", s("presigned")), ("PresignEndpoint", s(url))]);
+        let e = task_storage(&config).unwrap_err();
+        assert!(e.message.contains("StorageConfig.PresignEndpoint carries a credential"), "{}", e.message);
+        let e = optional_url(&s(url), "CallbackUrl").unwrap_err();
+        assert!(e.message.contains("CallbackUrl carries a credential"), "{}", e.message);
+    }
+    let e = storage_options(&obj(&[
+        ("presign", func()),
+        ("mirror", s("https://s3.example.com/b?AWSAccessKeyId=AKIA")),
+    ]))
+    .unwrap_err();
+    assert!(
+        e.message.contains("options.storage.mirror carries"),
+        "{}",
+        e.message
+    );
+    // Harmless queries and fragments pass.
+    for url in [
+        "https://api.example.com/presign?bucket=b&prefix=snapshots%2F",
+        "https://api.example.com/presign#secret=x",
+        "https://api.example.com/presign?q=secret",
+    ] {
+        assert!(
+            storage_options(&obj(&[("presignEndpoint", s(url))])).is_ok(),
+            "{url}"
+        );
+    }
+    let signed = presigned(&obj(&[(
+        "url",
+        s("https://s3.example.com/b/k?X-Amz-Credential=AKIA%2F20260101&X-Amz-Security-Token=t&X-Amz-Signature=00"),
+    )]))
+    .unwrap();
+    assert!(signed.url.contains("X-Amz-Security-Token"));
 }
 
 #[test]

@@ -29,6 +29,7 @@ scenarios_with_dev_server!("/tests/browser/bad_input.js":
     presigner_returns_garbage,
     presigner_returns_plain_http,
     secrets_in_storage_options,
+    secrets_in_names_depths_and_queries,
     bad_options_and_listeners,
     throwing_listeners,
     calls_after_destroy,

@@ -46,6 +46,7 @@ pub mod retry;
 pub mod rotate;
 pub mod scale;
 pub mod schedule;
+pub mod secret;
 pub mod size;
 pub mod snapshot;
 pub mod storage;

@@ -7,7 +7,8 @@
 
 use super::error::{Code, Error, Result};
 use super::naming::{check_path, Template};
-use super::url::{check_url, optional_url};
+use super::secret::find_credential;
+use super::url::{check_option_url, check_url, optional_url};
 use super::value::{integer_in, Value};
 
 /// The outbox keeps at most this many bytes of images by default.
@@ -68,56 +69,15 @@ pub struct Presigned {
     pub fields: Vec<(String, String)>,
 }
 
-/// Names that mean a credential, compared without case, `_` or `-`.
-const SECRET_NAMES: [&str; 11] = [
-    "accesskey",
-    "accesskeyid",
-    "secretkey",
-    "secretaccesskey",
-    "secret",
-    "sessiontoken",
-    "securitytoken",
-    "password",
-    "privatekey",
-    "credentials",
-    "signingkey",
-];
-
-const PRESIGNED_EXPLAINED: &str = "a browser must never hold storage secrets: let your backend presign one URL per object (presign or presignEndpoint) and give the page only those URLs";
-
-/// The path of the first property anywhere in `v` whose name is a credential's.
+/// The path of the first credential anywhere in `v`: a credential's name, a URL whose query
+/// carries one, or an object too deep to check.
 pub fn find_secret(v: &Value, at: &str) -> Option<String> {
-    match v {
-        Value::Object(props) => props.iter().find_map(|(k, val)| {
-            let here = if at.is_empty() {
-                k.clone()
-            } else {
-                format!("{at}.{k}")
-            };
-            let norm: String = k
-                .chars()
-                .filter(|c| *c != '_' && *c != '-')
-                .collect::<String>()
-                .to_ascii_lowercase();
-            if SECRET_NAMES.contains(&norm.as_str()) {
-                Some(here)
-            } else {
-                find_secret(val, &here)
-            }
-        }),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| find_secret(item, &format!("{at}[{i}]"))),
-        _ => None,
-    }
+    find_credential(v, at).map(|f| f.path().to_string())
 }
 
 fn refuse_secrets(v: &Value, name: &str) -> Result<()> {
-    match find_secret(v, name) {
-        Some(path) => Err(Error::invalid_param(format!(
-            "{path} looks like a storage credential and is refused: {PRESIGNED_EXPLAINED}"
-        ))),
+    match find_credential(v, name) {
+        Some(finding) => Err(Error::invalid_param(finding.message())),
         None => Ok(()),
     }
 }
@@ -137,7 +97,7 @@ pub fn storage_options(v: &Value) -> Result<Option<StorageOptions>> {
     let source = match (v.get("presign"), v.get("presignEndpoint")) {
         (Value::Other(kind), e) if kind == "function" && e.is_absent() => PresignSource::Callback,
         (p, Value::String(url)) if p.is_absent() => {
-            check_url(url, "options.storage.presignEndpoint")?;
+            check_option_url(url, "options.storage.presignEndpoint")?;
             PresignSource::Endpoint(url.clone())
         }
         (p, e) if p.is_absent() && e.is_absent() => {

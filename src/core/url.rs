@@ -1,6 +1,7 @@
 //! Which URLs the engine will send data to.
 
 use super::error::{Error, Result};
+use super::secret::{query_credential, Finding};
 use super::value::Value;
 
 /// The longest URL accepted.
@@ -49,11 +50,24 @@ pub fn check_url(url: &str, field: &str) -> Result<()> {
     Ok(())
 }
 
-/// An optional URL field: absent → `None`; a string → checked with [`check_url`].
+/// A URL the page configures (an endpoint, a callback): [`check_url`], and no credential in its
+/// query (`?X-Amz-Credential=…`, `?secret=…`). Presigned URLs are not such options: they carry
+/// their signature's parameters by design.
+pub fn check_option_url(url: &str, field: &str) -> Result<()> {
+    check_url(url, field)?;
+    match query_credential(url) {
+        Some(name) => Err(Error::invalid_param(
+            Finding::Query(field.to_string(), name).message(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// An optional URL field: absent → `None`; a string → checked with [`check_option_url`].
 pub fn optional_url(v: &Value, field: &str) -> Result<Option<String>> {
     match v {
         u if u.is_absent() => Ok(None),
-        Value::String(url) => check_url(url, field).map(|()| Some(url.clone())),
+        Value::String(url) => check_option_url(url, field).map(|()| Some(url.clone())),
         other => Err(Error::invalid_param(format!(
             "{field} must be a URL string; got {}",
             other.describe()

@@ -19,9 +19,12 @@ pub enum Value {
     /// A plain object's own enumerable properties, in insertion order.
     Object(Vec<(String, Value)>),
     /// Anything else, named by what it is: `"function"`, `"symbol"`, `"bigint"`,
-    /// `"MediaStreamTrack"`, `"too deep"`, …
+    /// `"MediaStreamTrack"`, [`TOO_DEEP`], …
     Other(String),
 }
+
+/// The kind of an object nested deeper than the browser side reads (`Value::Other`).
+pub const TOO_DEEP: &str = "too deeply nested object";
 
 impl Value {
     /// A property of an object; `Undefined` when absent or when `self` is not an object.

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::error::{Code, Error};
-use crate::core::value::Value;
+use crate::core::value::{Value, TOO_DEEP};
 
 #[wasm_bindgen]
 extern "C" {
@@ -64,7 +64,7 @@ fn read_value(v: &JsValue, depth: usize) -> Value {
         return Value::Other("value of unknown type".into());
     }
     if depth >= MAX_DEPTH {
-        return Value::Other("too deeply nested object".into());
+        return Value::Other(TOO_DEEP.into());
     }
     let Ok(entries) = object_entries(v) else {
         return Value::Other("object whose properties cannot be read".into());

@@ -643,6 +643,42 @@ export const scenarios = {
     }
   },
 
+  async secrets_in_names_depths_and_queries(Engine, dev) {
+    const endpoint = `${dev}/presign`;
+    // Names from the cloud SDKs' docs, in any case and with any separators.
+    const names = ['aws_secret_access_key', 'AWSAccessKeyId', 'accessKeySecret', 'tmpSecretKey', 'accountKey',
+      'x-amz-security-token', 'X_AMZ_SECURITY_TOKEN', 'x-amz-credential'];
+    for (const name of names) {
+      const e = throws(() => new Engine({ storage: { presignEndpoint: endpoint, [name]: 'x' } }), INVALID_PARAM, name);
+      assert(e.message.includes(`options.storage.${name} looks like a storage credential`), e.message);
+    }
+    // Deeper than the engine reads (a cyclic object too): refused as unreadable, not waved through.
+    let deep = { secretAccessKey: 'x' };
+    for (let i = 0; i < 20; i++) deep = { a: deep };
+    const cyclic = { presignEndpoint: endpoint };
+    cyclic.self = cyclic;
+    for (const storage of [{ presignEndpoint: endpoint, deep }, cyclic]) {
+      const e = throws(() => new Engine({ storage }), INVALID_PARAM, 'deep');
+      assert(/is nested too deeply to be checked for storage credentials/.test(e.message), e.message);
+    }
+    // Credentials in a URL option's query.
+    for (const url of [`${endpoint}?secret=x`, `${endpoint}?X-Amz-Credential=AKIA%2F20260101%2Fus-east-1%2Fs3%2Faws4_request`, `/presign?password=p`]) {
+      const e = throws(() => new Engine({ storage: { presignEndpoint: url } }), INVALID_PARAM, url);
+      assert(e.message.includes('options.storage.presignEndpoint carries a credential in its query'), e.message);
+    }
+    const { engine, close } = joined(Engine);
+    try {
+      await allRefused(engine, 'InvalidParameter', [
+        ['StorageConfig with an accountKey', () => engine.startSnapshot(task('t', { StorageConfig: { Type: 'presigned', Azure: { accountKey: 'k' } } })), 'StorageConfig.Azure.accountKey'],
+        ['a PresignEndpoint with ?secret=', () => engine.startSnapshot(task('t', { StorageConfig: { Type: 'presigned', PresignEndpoint: `${endpoint}?secret=x` } })), 'PresignEndpoint carries a credential'],
+        ['a CallbackUrl with a security token', () => engine.startSnapshot(task('t', { CallbackUrl: `${dev}/callback?X-Amz-Security-Token=t` })), 'CallbackUrl carries a credential'],
+      ]);
+      await stillWorks(engine, 'after refused credentials');
+    } finally {
+      close();
+    }
+  },
+
   async bad_options_and_listeners(Engine) {
     for (const opts of ['x', 5, true, [], { format: 'gif' }, { format: 'JPEG' }, { sizeFirst: 1 }]) {
       const e = throws(() => new Engine(opts), INVALID_PARAM, `options ${JSON.stringify(opts)}`);
