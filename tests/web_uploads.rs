@@ -10,6 +10,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 scenarios_with_dev_server!("/tests/browser/uploads.js":
     bytes_reach_the_store,
+    a_relative_presign_endpoint,
     presign_callback_and_post_policy,
     fresh_url_after_a_refused_signature,
     retries_through_server_errors,

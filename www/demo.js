@@ -29,7 +29,8 @@ const engine = new SnapshotEngine({
   format: 'jpeg',
   quality: 85,
   frameTimeout,
-  storage: { presignEndpoint: new URL('/presign', location.href).href },
+  // The README's form: a relative endpoint resolves against this page.
+  storage: { presignEndpoint: '/presign' },
 });
 // Settled once the engine's Worker has started (Safari reads frames there).
 await engine.ready;

@@ -26,7 +26,7 @@ use super::periodic::{Periodic, StopReason};
 use super::snapshot::Snapshots;
 use super::streams::Streams;
 use super::track::{optional_video_track, video_track};
-use super::upload::{OutboxRetry, Uploader};
+use super::upload::{self, OutboxRetry, Uploader};
 use super::wait::{timer, wait_for, Waited};
 use super::watermark::WatermarkSource;
 use super::worker::WorkerLink;
@@ -66,7 +66,9 @@ impl SnapshotEngine {
         >,
     ) -> std::result::Result<SnapshotEngine, JsValue> {
         let raw = options.unwrap_or(JsValue::UNDEFINED);
-        let options = input::engine_options(&to_value(&raw)).map_err(|e| error_value(&e))?;
+        let read =
+            upload::resolve_relative_endpoint(to_value(&raw), &["storage", "presignEndpoint"]);
+        let options = input::engine_options(&read).map_err(|e| error_value(&e))?;
         let watermark = options
             .watermark
             .clone()

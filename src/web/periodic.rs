@@ -198,7 +198,11 @@ impl Periodic {
 
     /// `startSnapshot`: the response object (never a rejection).
     pub(crate) async fn start_task(self: Rc<Self>, request: JsValue) -> JsValue {
-        let outcome = self.try_start_task(&js::to_value(&request)).await;
+        let read = super::upload::resolve_relative_endpoint(
+            js::to_value(&request),
+            &["StorageConfig", "PresignEndpoint"],
+        );
+        let outcome = self.try_start_task(&read).await;
         self.response("StartSnapshot", outcome)
     }
 

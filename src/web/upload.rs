@@ -31,6 +31,7 @@ use crate::core::storage::{
     DEFAULT_OUTBOX_MAX_BYTES, DEFAULT_PRESIGN_TIMEOUT_MS, DEFAULT_UPLOAD_QUEUE_BYTES,
 };
 use crate::core::task::TaskKey;
+use crate::core::value::Value;
 
 /// Uploads in flight at once, per engine.
 pub const CONCURRENT: usize = 4;
@@ -750,4 +751,62 @@ fn unreadable(e: JsValue) -> JsValue {
 
 fn destroyed() -> Error {
     Error::new(Code::Destroyed, "destroy() ended the upload")
+}
+
+/// A relative presign endpoint (`"/presign"`, a page's own backend) in `v` at `path`, made
+/// absolute against the page's base URL (`document.baseURI`; `location.href` in a Worker), so
+/// the validators apply the https-or-loopback rule to the URL that will really be asked. An
+/// absolute URL, an empty string and one with spaces or control characters stay as given (the
+/// URL parser would silently drop those characters; the validators refuse them).
+pub fn resolve_relative_endpoint(mut v: Value, path: &[&str]) -> Value {
+    if let Some(url) = string_at(&mut v, path) {
+        let plain = !url.is_empty() && !url.chars().any(|c| c.is_control() || c.is_whitespace());
+        if plain && !has_scheme(url) {
+            if let Some(absolute) = page_base()
+                .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
+                .and_then(|u| get(u.as_ref(), "href").as_string())
+            {
+                *url = absolute;
+            }
+        }
+    }
+    v
+}
+
+/// Whether `url` starts with a scheme (`https:`, `ftp:`, `javascript:`): the URL standard's
+/// absolute URLs, which stay as given (and the validators judge them).
+fn has_scheme(url: &str) -> bool {
+    let scheme = url.split(':').next().unwrap_or("");
+    url.contains(':')
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The string at `path` (property names) in `v`, if there is one.
+fn string_at<'a>(v: &'a mut Value, path: &[&str]) -> Option<&'a mut String> {
+    let mut at = v;
+    for key in path {
+        at = match at {
+            Value::Object(props) => &mut props.iter_mut().find(|(k, _)| k == key)?.1,
+            _ => return None,
+        };
+    }
+    match at {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The URL relative URLs resolve against: the document's base (a `<base href>` counts), or the
+/// Worker's location.
+fn page_base() -> Option<String> {
+    let global = js_sys::global();
+    let document = get(&global, "document");
+    if document.is_object() {
+        get(&document, "baseURI").as_string()
+    } else {
+        get(&get(&global, "location"), "href").as_string()
+    }
 }

@@ -95,6 +95,73 @@ export const scenarios = {
     }
   },
 
+  async a_relative_presign_endpoint(Engine, dev) {
+    // The README's `presignEndpoint: "/presign"` resolves against the page's base URL. This page
+    // is the test runner's, so a <base href> stands for the dev server's page, as the demo is.
+    await clearOutbox();
+    await faults(dev, { reset: true });
+    const dir = folder('relative');
+    const withBase = async (href, make) => {
+      const base = document.createElement('base');
+      base.href = href;
+      document.head.prepend(base);
+      try {
+        return await make();
+      } finally {
+        base.remove();
+      }
+    };
+    const { engine, src, close } = await withBase(`${dev}/www/`, () => engineWithPreview(Engine, { storage: { presignEndpoint: '/presign' } }));
+    const images = [];
+    engine.addEventListener('periodicsnapshot', (e) => images.push(e.detail));
+    try {
+      const r = await engine.snapshot({ streamType: 'main', path: `${dir}/a.jpg` });
+      eq(r.code, OK, `code (${r.message})`);
+      eq(r.url, `${dev}/snapshots/${dir}/a.jpg`, 'uploaded through the dev server\'s /presign');
+      await sameBytes(r.blob, await stored(dev, `${dir}/a.jpg`), 'JPEG');
+
+      // A task's PresignEndpoint, relative to the page's folder (POST policies).
+      eq(engine.joinChannel(dir, 'teacher'), OK, 'join');
+      eq(engine.enableLocalVideo('main', true, src.track), OK, 'camera');
+      const task = { AppId: 'app', RoomId: dir, TaskId: 'rel' };
+      const started = await withBase(`${dev}/www/`, () => engine.startSnapshot({
+        ...task, ImageConfig: { Interval: 1, Format: 1 }, StorageConfig: { Type: 'presigned', PresignEndpoint: '../presign?method=post' },
+      }));
+      eq(started.Result, 'ok', `start: ${JSON.stringify(started)}`);
+      await until(async () => images.length > 0, 10000, 'an image of the task');
+      eq((await engine.stopSnapshot(task)).Result, 'ok', 'stop');
+      const e = images[0];
+      eq(e.code, OK, `task image (${e.message})`);
+      eq((await stored(dev, e.key)).type, 'image/png', 'stored through the POST policy');
+    } finally {
+      close();
+    }
+
+    // The rule applies to the resolved URL: plain http off this machine is refused, https is not.
+    const refusal = await withBase('http://example.com/app/', () => {
+      try {
+        new Engine({ storage: { presignEndpoint: '/presign' } }).destroy();
+        return null;
+      } catch (err) {
+        return err;
+      }
+    });
+    assert(refusal, 'a relative endpoint on a plain-http page off loopback is refused');
+    eq(refusal.code, INVALID_PARAM, `code (${refusal.message})`);
+    assert(refusal.message.includes('"http://example.com/presign"'), `names the resolved URL: ${refusal.message}`);
+    await withBase('https://app.example.com/rooms/', () => new Engine({ storage: { presignEndpoint: 'presign' } }).destroy());
+    const started = await withBase('http://example.com/', () => {
+      const bare = new Engine();
+      bare.joinChannel(dir, 'u');
+      return bare.startSnapshot({ AppId: 'app', RoomId: dir, TaskId: 'x', StorageConfig: { Type: 'presigned', PresignEndpoint: '/p' } })
+        .finally(() => bare.destroy());
+    });
+    const error = started.ResponseMetadata?.Error;
+    eq(error?.Code, 'InvalidParameter', `a task's endpoint too: ${JSON.stringify(started)}`);
+    assert(error.Message.includes('"http://example.com/p"'), `names the resolved URL: ${error.Message}`);
+    return 'relative endpoints resolve against the page and pass the https-or-loopback rule';
+  },
+
   async presign_callback_and_post_policy(Engine, dev) {
     await clearOutbox();
     await faults(dev, { reset: true });
