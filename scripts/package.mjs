@@ -18,7 +18,11 @@ manifest.files = [
 ];
 // Importing the module runs nothing until init(): bundlers may drop it when unused.
 manifest.sideEffects = false;
-manifest.homepage = 'https://example.invalid/tracksnap';
+// No public repository or homepage exists yet: none is named rather than a made-up one (npm
+// shows the README instead). The module runs in browsers only (WebAssembly, VideoFrame,
+// IndexedDB): `engines` would describe Node, so there is none.
+for (const field of ['homepage', 'repository', 'bugs', 'engines']) delete manifest[field];
+manifest.keywords = [...new Set([...(manifest.keywords ?? []), 'browser'])];
 await writeFile(new URL('package.json', pkg), `${JSON.stringify(manifest, null, 2)}\n`);
 
 const dts = new URL('tracksnap.d.ts', pkg);
