@@ -77,6 +77,6 @@ fi
 # esbuild's binaries), so the lock file cannot list them and `npm ci` refuses it; `npm install`
 # installs exactly the locked versions and leaves the lock file as it is.
 if [ ! -f "$root/node_modules/.package-lock.json" ] || [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
-  say "installing the dev tools from npm (playwright-core, vite, typescript, @jsquash/jpeg)"
+  say "installing the dev tools from npm (playwright-core, vite, typescript, the AWS SDK's S3 presigners, @jsquash/jpeg)"
   (cd "$root" && npm install --no-audit --no-fund --loglevel=error)
 fi

@@ -48,7 +48,11 @@ serve() {
 
 step "dev server (CallbackUrl receiver for the browser tests)"
 mkdir -p target
-serve dev-server 'tracksnap demo: ' node www/serve.mjs 0 --faults
+# The browser tests' page comes from wasm-bindgen's test server, another origin than the dev
+# server, which lets in only origins it is told: the test server gets a fixed free port.
+runner_port="$(node -e "const s = require('net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
+export WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$runner_port"
+serve dev-server 'tracksnap demo: ' node www/serve.mjs 0 --faults --allow-origin "http://$WASM_BINDGEN_TEST_ADDRESS"
 export TRACKSNAP_DEV_URL="${served%/www/}"
 echo "dev server at $TRACKSNAP_DEV_URL"
 

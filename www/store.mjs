@@ -1,102 +1,71 @@
 // The demo's object store: s3s-fs (an S3-compatible server from crates.io that checks SigV4
-// signatures for real) on loopback, and a SigV4 presigner for PUT URLs and POST policies.
-// The dev server (serve.mjs) presigns and sits in front of the store; the page never sees
-// the keys below.
+// signatures for real) on loopback, and presigning with the AWS SDK v3, path-style, as a
+// backend does it against any S3-compatible store. The dev server (serve.mjs) presigns and
+// sits in front of the store; the page never sees the keys below.
 
 import { spawn } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 export const ACCESS_KEY = 'tracksnap-dev';
 export const SECRET_KEY = 'tracksnap-dev-secret';
 export const REGION = 'us-east-1';
 export const BUCKET = 'snapshots';
 
-const sha256 = (s) => createHash('sha256').update(s).digest('hex');
-const hmac = (key, s) => createHmac('sha256', key).update(s).digest();
-
-/** AWS's URI encoding: everything but A-Z a-z 0-9 - _ . ~ (and / in paths). */
-function awsEncode(s, keepSlash = false) {
-  return [...Buffer.from(s, 'utf8')]
-    .map((b) => {
-      const c = String.fromCharCode(b);
-      if (/[A-Za-z0-9\-_.~]/.test(c) || (keepSlash && c === '/')) return c;
-      return `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    })
-    .join('');
-}
-
-function stamp(date) {
-  const iso = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  return { amzDate: iso, day: iso.slice(0, 8) };
-}
-
-function signingKey(day) {
-  return hmac(hmac(hmac(hmac(`AWS4${SECRET_KEY}`, day), REGION), 's3'), 'aws4_request');
+/**
+ * An S3 client for the store at `endpoint` (`http://host:port`), path-style. `clockOffsetMs`
+ * shifts its clock (a test's already-expired POST policy). Checksums only when S3 requires
+ * them: otherwise the SDK signs a CRC32 of an empty body into every presigned URL.
+ */
+export function storeClient(endpoint, clockOffsetMs = 0) {
+  return new S3Client({
+    region: REGION,
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    systemClockOffset: clockOffsetMs,
+  });
 }
 
 /**
- * A presigned URL for `method` on `key`, at `host` (the dev server's own host:port: the browser
- * sends there, the dev server passes the request on with the Host header unchanged). With a
- * `contentType`, the Content-Type is signed: the request must send exactly it.
+ * A presigned PUT of `key` at `endpoint` (the dev server's own origin: the browser sends
+ * there, the dev server passes the request on with the Host header unchanged). The
+ * Content-Type and Content-Length are signed: the upload must send exactly them.
  */
-export function presign({ method = 'PUT', host, key, contentType, expires = 300, signedAt = new Date() }) {
-  const { amzDate, day } = stamp(signedAt);
-  const scope = `${day}/${REGION}/s3/aws4_request`;
-  const path = `/${BUCKET}/${awsEncode(key, true)}`;
-  const signed = contentType === undefined ? ['host'] : ['content-type', 'host'];
-  const query = {
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-    'X-Amz-Credential': `${ACCESS_KEY}/${scope}`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-Expires': String(expires),
-    'X-Amz-SignedHeaders': signed.join(';'),
-  };
-  const canonicalQuery = Object.keys(query)
-    .sort()
-    .map((k) => `${awsEncode(k)}=${awsEncode(query[k])}`)
-    .join('&');
-  const canonicalHeaders = signed.map((h) => `${h}:${h === 'host' ? host : contentType}\n`).join('');
-  const canonicalRequest = [method, path, canonicalQuery, canonicalHeaders, signed.join(';'), 'UNSIGNED-PAYLOAD'].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  const signature = hmac(signingKey(day), toSign).toString('hex');
-  return {
-    url: `http://${host}${path}?${canonicalQuery}&X-Amz-Signature=${signature}`,
-    method,
-    headers: contentType === undefined ? {} : { 'content-type': contentType },
-  };
+export async function presignPut({ endpoint, key, contentType, size, expires = 300, signedAt = new Date() }) {
+  const command = new PutObjectCommand({ Bucket: BUCKET, Key: key, ContentType: contentType, ContentLength: size });
+  const url = await getSignedUrl(storeClient(endpoint), command, {
+    expiresIn: expires,
+    signingDate: signedAt,
+    signableHeaders: new Set(['content-type']),
+  });
+  return { url, method: 'PUT', headers: { 'content-type': contentType } };
 }
 
-/** An S3 POST policy for `key`: the form fields to send before the file. */
-export function presignPost({ host, key, contentType, size, expires = 300, signedAt = new Date() }) {
-  const { amzDate, day } = stamp(signedAt);
-  const credential = `${ACCESS_KEY}/${day}/${REGION}/s3/aws4_request`;
-  const policy = Buffer.from(JSON.stringify({
-    expiration: new Date(signedAt.getTime() + expires * 1000).toISOString(),
-    conditions: [
-      { bucket: BUCKET },
-      { key },
-      { 'Content-Type': contentType },
-      ['content-length-range', 0, Math.max(size, 1)],
-      { 'x-amz-algorithm': 'AWS4-HMAC-SHA256' },
-      { 'x-amz-credential': credential },
-      { 'x-amz-date': amzDate },
-    ],
-  })).toString('base64');
-  return {
-    url: `http://${host}/${BUCKET}`,
-    method: 'POST',
-    fields: {
-      key,
-      'Content-Type': contentType,
-      'x-amz-algorithm': 'AWS4-HMAC-SHA256',
-      'x-amz-credential': credential,
-      'x-amz-date': amzDate,
-      policy,
-      'x-amz-signature': hmac(signingKey(day), policy).toString('hex'),
-    },
-  };
+/** An S3 POST policy for `key` of exactly `size` bytes: the form fields to send before the file. */
+export async function presignPost({ endpoint, key, contentType, size, expires = 300, signedAt = new Date() }) {
+  const { url, fields } = await createPresignedPost(storeClient(endpoint, signedAt.getTime() - Date.now()), {
+    Bucket: BUCKET,
+    Key: key,
+    Conditions: [['content-length-range', size, size], { 'Content-Type': contentType }],
+    Fields: { 'Content-Type': contentType },
+    Expires: expires,
+  });
+  return { url, method: 'POST', fields };
+}
+
+/** An object as the store at `port` holds it: { status, type, bytes }. */
+export async function readObject(port, key) {
+  try {
+    const o = await storeClient(`http://127.0.0.1:${port}`).send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    return { status: 200, type: o.ContentType ?? 'application/octet-stream', bytes: Buffer.from(await o.Body.transformToByteArray()) };
+  } catch (e) {
+    return { status: e.$metadata?.httpStatusCode ?? 502, type: 'application/json', bytes: Buffer.from(JSON.stringify({ error: e.name ?? String(e) })) };
+  }
 }
 
 function freePort() {
