@@ -364,14 +364,19 @@ fn grey_frame(pipe: &mut Pipeline, (w, h): (u32, u32), yuv: bool) -> FrameInfo {
     FrameInfo::square(w, h)
 }
 
-fn shot(pipe: &mut Pipeline, yuv: bool, spec: &SnapshotSpec) -> image::RgbaImage {
+/// A grey 64×48 frame (RGBA, or I420 planes) through the pipeline: the file's bytes.
+fn encoded(pipe: &mut Pipeline, yuv: bool, spec: &SnapshotSpec) -> Vec<u8> {
     let info = grey_frame(pipe, (64, 48), yuv);
     let out = if yuv {
         pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), spec)
     } else {
         pipe.process(info, spec)
     };
-    decoded(out.unwrap().bytes)
+    out.unwrap().bytes.to_vec()
+}
+
+fn shot(pipe: &mut Pipeline, yuv: bool, spec: &SnapshotSpec) -> image::RgbaImage {
+    decoded(&encoded(pipe, yuv, spec))
 }
 
 #[test]
@@ -435,27 +440,11 @@ fn opacity_zero_gives_the_same_bytes_as_no_mark() {
                 ..SnapshotSpec::default()
             };
             let mut pipe = Pipeline::new();
-            let info = grey_frame(&mut pipe, (64, 48), yuv);
-            let plain = if yuv {
-                pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), &spec)
-            } else {
-                pipe.process(info, &spec)
-            }
-            .unwrap()
-            .bytes
-            .to_vec();
+            let plain = encoded(&mut pipe, yuv, &spec);
             pipe.watermark_mut(16, 8, placing(Corner::TopLeft, 0.0))
                 .unwrap()
                 .copy_from_slice(&half_mark(16, 8));
-            let info = grey_frame(&mut pipe, (64, 48), yuv);
-            let clear = if yuv {
-                pipe.process_yuv420(info, ChromaLayout::I420, YuvColor::default(), &spec)
-            } else {
-                pipe.process(info, &spec)
-            }
-            .unwrap()
-            .bytes
-            .to_vec();
+            let clear = encoded(&mut pipe, yuv, &spec);
             assert_eq!(plain, clear, "yuv {yuv}, {format:?}");
         }
     }
